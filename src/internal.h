@@ -1,0 +1,25 @@
+/*
+ * internal.h - helpers shared by the library's .c files; not installed.
+ */
+#ifndef VBP_INTERNAL_H
+#define VBP_INTERNAL_H
+
+#include <stdarg.h>
+#include "vbp_error.h"
+
+#if defined(__GNUC__)
+#define VBP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VBP_PRINTF(a, b)
+#endif
+
+/*
+ * Record `code` and a printf-style detail line in err (err may be NULL).
+ * Returns code, so callers write `return vbp_fail(err, VBP_E_IO, "...")`.
+ */
+int vbp_fail(vbp_error *err, int code, const char *fmt, ...) VBP_PRINTF(3, 4);
+
+/* Clear err (code VBP_OK, empty detail); err may be NULL. */
+void vbp_error_clear(vbp_error *err);
+
+#endif
