@@ -1,0 +1,7 @@
+/* bench.h - the vbbench subcommands, one file each (bench_pack.c, ...). */
+#ifndef VBP_BENCH_H
+#define VBP_BENCH_H
+int vbbench_pack(int argc, char **argv);
+int vbbench_loader(int argc, char **argv);
+int vbbench_train(int argc, char **argv);
+#endif
