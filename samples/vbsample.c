@@ -187,7 +187,7 @@ static void ball_step(clip_scene *s)
         b->vy = -0.72 * b->vy;
         b->vx *= 0.9;
         if (fabs(b->vy) < 4 * s->scale) { /* a player hits it again */
-            b->vy = -rng_uniform(&s->r, 9, 15) * s->scale;
+            b->vy = -rng_uniform(&s->r, 9, 16) * s->scale; /* the top ones leave the frame */
             b->vx = rng_uniform(&s->r, -7, 7) * s->scale;
         }
     }
@@ -490,6 +490,10 @@ int main(int argc, char **argv)
     if (!o.out) {
         fprintf(stderr, "vbsample: --out DIR is required\n");
         return usage(stderr);
+    }
+    if (strlen(o.out) > 3000) { /* leaves room for the longest file name below it */
+        fprintf(stderr, "vbsample: --out: path too long\n");
+        return 2;
     }
     size_t plane = (size_t)o.width * o.height, csv_cap = 64 + 48 * (size_t)o.frames;
     uint8_t *img = malloc(3 * plane), *hm = malloc(plane);
