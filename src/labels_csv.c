@@ -67,15 +67,10 @@ static int parse_row(const char *line, const char *end, size_t index, vbp_label 
     return 0;
 }
 
-int vbp_labels_read_csv(const char *path, vbp_label **labels, size_t *count, vbp_error *err)
+int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_label **labels,
+                         size_t *count, vbp_error *err)
 {
-    uint8_t *buf = NULL;
-    size_t cap = 0, size = 0;
-    int rc = vbp_file_read(path, &buf, &cap, &size, err);
-    if (rc != VBP_OK) {
-        free(buf);
-        return rc;
-    }
+    int rc = VBP_OK;
     const char *s = (const char *)buf, *end = s + size;
     vbp_label *out = NULL;
     size_t n = 0, ncap = 0, lineno = 0;
@@ -130,7 +125,6 @@ int vbp_labels_read_csv(const char *path, vbp_label **labels, size_t *count, vbp
         rc = vbp_fail(err, VBP_E_INPUT, "%s: empty file (expected header 'Frame,Visibility,X,Y')",
                       path);
 out:
-    free(buf);
     if (rc != VBP_OK) {
         free(out);
         return rc;
@@ -138,4 +132,15 @@ out:
     *labels = out;
     *count = n;
     return VBP_OK;
+}
+
+int vbp_labels_read_csv(const char *path, vbp_label **labels, size_t *count, vbp_error *err)
+{
+    uint8_t *buf = NULL;
+    size_t cap = 0, size = 0;
+    int rc = vbp_file_read(path, &buf, &cap, &size, err);
+    if (rc == VBP_OK)
+        rc = vbp_labels_parse_csv(buf, size, path, labels, count, err);
+    free(buf);
+    return rc;
 }

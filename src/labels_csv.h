@@ -5,6 +5,7 @@
 #define VBP_LABELS_CSV_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "vbp_pack.h"
 
 /*
@@ -17,5 +18,9 @@
  * when the file cannot be read.
  */
 int vbp_labels_read_csv(const char *path, vbp_label **labels, size_t *count, vbp_error *err);
+
+/* Same rules on `size` bytes in memory (fuzzing, tests); `path` only names them in messages. */
+int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_label **labels,
+                         size_t *count, vbp_error *err);
 
 #endif
