@@ -1,5 +1,6 @@
 /* labels_csv.c - strict reader of `Frame,Visibility,X,Y` label files. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,6 +62,10 @@ static int parse_row(const char *line, const char *end, size_t index, vbp_label 
         *problem = "Visibility";
         return -4;
     }
+    if (fabs(v[2]) > FLT_MAX || fabs(v[3]) > FLT_MAX) {
+        *problem = fabs(v[2]) > FLT_MAX ? "X" : "Y";
+        return -5;
+    }
     out->visibility = (uint8_t)v[1];
     out->x = out->visibility ? (float)v[2] : -1.0f;
     out->y = out->visibility ? (float)v[3] : -1.0f;
@@ -116,6 +121,8 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
                           path, lineno, n);
         else if (bad == -4)
             rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: Visibility must be 0 or 1", path, lineno);
+        else if (bad == -5)
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s does not fit a float", path, lineno, what);
         if (bad)
             goto out;
         n++;

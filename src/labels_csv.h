@@ -11,7 +11,7 @@
 /*
  * Parse the labels CSV at `path` strictly: the header line must be exactly
  * `Frame,Visibility,X,Y`; row i (0-based) must have Frame == i, Visibility 0
- * or 1 and finite decimal X and Y.  Hidden balls (Visibility 0) are stored as
+ * or 1 and decimal X and Y that fit a float.  Hidden balls (Visibility 0) are stored as
  * (-1, -1) whatever the file says.  CRLF line ends and a final line without a
  * newline are accepted; blank lines are not.  On success *labels (free())
  * holds *count rows.  Fails with VBP_E_INPUT "FILE:LINE: problem", VBP_E_IO

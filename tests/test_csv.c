@@ -100,6 +100,9 @@ static void bad_files(void **s)
         {"Frame,Visibility,X,Y\n0,1,2, 3\n", ":2: Y is not a number"},
         {"Frame,Visibility,X,Y\n0,1,2,1e999\n", ":2: Y is not a number"},
         {"Frame,Visibility,X,Y\n0.5,1,2,3\n", ":2: Frame must be 0"},
+        /* found by fuzz_csv: finite as a double, infinite as the stored float */
+        {"Frame,Visibility,X,Y\n0,1,5.1e38,28\n", ":2: X does not fit a float"},
+        {"Frame,Visibility,X,Y\n0,0,1,-1e300\n", ":2: Y does not fit a float"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         vbp_label *l;
