@@ -43,5 +43,37 @@ CC=clang setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefi
   -Dc_args=-fno-sanitize-recover=all
 run_suite "clang ASan+UBSan" build-asan --no-suite slow --timeout-multiplier 4
 
+# Fuzzing: libFuzzer + ASan + UBSan, each target for VBP_FUZZ_SECONDS (default
+# 20; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
+# (> 10 s per input), sanitizer report or allocation above 2 GiB fails it.
+# Inputs that crashed are kept as build-fuzz/fuzz-artifacts/*.
+fuzz_seconds=${VBP_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "=== fuzz (${fuzz_seconds}s per target) ===" >&2
+  CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+  mkdir -p build-fuzz/fuzz-artifacts
+  for t in pack png csv; do
+    mkdir -p "build-fuzz/fuzz-corpus/$t"
+    set +e
+    (cd build-fuzz && "./tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 \
+      -rss_limit_mb=2048 -error_exitcode=77 -print_final_stats=1 \
+      -artifact_prefix="fuzz-artifacts/fuzz_$t-" "fuzz-corpus/$t" "tests/fuzz/seeds/$t") \
+      > "build-fuzz/fuzz_$t.log" 2>&1
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/fuzz_$t.log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "build-fuzz/fuzz_$t.log")
+    if [ "$rc" -eq 0 ] && [ -n "$execs" ]; then
+      passed=$((passed + 1))
+      echo "fuzz_$t: OK, ${execs} executions, ${rate} exec/s, ${fuzz_seconds} s"
+    else
+      failed=$((failed + 1))
+      echo "fuzz_$t: FAIL (exit $rc); log build-fuzz/fuzz_$t.log:"
+      grep -E "ERROR|SUMMARY|invariant|Test unit written" "build-fuzz/fuzz_$t.log" | head -n 20
+    fi
+  done
+fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

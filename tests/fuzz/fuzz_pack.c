@@ -1,0 +1,131 @@
+/*
+ * fuzz_pack.c - libFuzzer target: a byte string opened as a pack, verified,
+ * every clip, record and label read and every record decoded.
+ *
+ * Each input is tried twice: as given, and "re-signed" (header and index
+ * checksums recomputed where the sections lie inside the input), so that
+ * mutations reach the checks behind the checksums instead of stopping at
+ * them.  The bytes go through a memfd and the real vbp_pack_open path
+ * (open, fstat, mmap, validate).  An accepted pack must satisfy the
+ * invariants the reader promises its users (FUZZ_CHECK aborts otherwise).
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include "fuzz_common.h"
+#include "internal.h"
+#include "pack_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int memfd = -1;
+static char path[64];
+
+static void put_bytes(const uint8_t *data, size_t size)
+{
+    if (memfd < 0) {
+        memfd = memfd_create("fuzz.vbp", MFD_CLOEXEC);
+        FUZZ_CHECK(memfd >= 0);
+        snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+    }
+    FUZZ_CHECK(ftruncate(memfd, 0) == 0);
+    FUZZ_CHECK(pwrite(memfd, data, size, 0) == (ssize_t)size);
+}
+
+/* Everything a user of an accepted pack may do, checking what the API promises. */
+static void use_pack(vbp_pack *p)
+{
+    const vbp_pack_info *in = vbp_pack_get_info(p);
+    size_t map_size;
+    const uint8_t *map = vbp_pack_map(p, &map_size);
+    FUZZ_CHECK(map && map_size == in->file_size);
+    const vbp_geometry *g = &in->geometry;
+    FUZZ_CHECK(g->width >= 1 && g->height >= 1 && (g->frame_channels == 1 || g->frame_channels == 3));
+    FUZZ_CHECK(in->clip_count >= 1 && in->clip_count <= in->frame_count);
+    vbp_error err;
+    int vrc = vbp_pack_verify(p, NULL, NULL, &err);
+    FUZZ_CHECK(vrc == VBP_OK || (vrc == VBP_E_CHECKSUM && strstr(err.detail, path)));
+    uint64_t frames = 0, per_split[VBP_SPLIT_COUNT] = {0};
+    for (uint64_t c = 0; c < in->clip_count; c++) {
+        const vbp_clip *clip = vbp_pack_clip(p, c);
+        FUZZ_CHECK(clip && clip->first_frame == frames && clip->frame_count >= 1);
+        FUZZ_CHECK(memchr(clip->name, 0, VBP_NAME_MAX) && memchr(clip->group, 0, VBP_NAME_MAX));
+        FUZZ_CHECK((unsigned)clip->split < VBP_SPLIT_COUNT);
+        int64_t found = vbp_pack_find_clip(p, clip->name);
+        FUZZ_CHECK(found >= 0 && (uint64_t)found <= c); /* names may repeat: the first wins */
+        per_split[clip->split] += clip->frame_count;
+        FUZZ_CHECK(vbp_pack_clip_of_frame(p, clip->first_frame) == c);
+        frames += clip->frame_count;
+        FUZZ_CHECK(vbp_pack_clip_of_frame(p, frames - 1) == c);
+    }
+    FUZZ_CHECK(vbp_pack_clip(p, in->clip_count) == NULL);
+    FUZZ_CHECK(frames == in->frame_count);
+    for (int s = 0; s < VBP_SPLIT_COUNT; s++)
+        FUZZ_CHECK(per_split[s] == in->frames_per_split[s]);
+    for (uint64_t f = 0; f < in->frame_count; f++) {
+        vbp_label l = vbp_pack_label(p, f);
+        FUZZ_CHECK(l.visibility <= 1 || l.visibility == VBP_NO_LABEL);
+        for (int k = 0; k < 2; k++) {
+            vbp_record r;
+            FUZZ_CHECK(vbp_pack_record(p, f, (vbp_record_kind)k, &r) == VBP_OK);
+            uint64_t ch = k ? g->heatmap_channels : g->frame_channels;
+            FUZZ_CHECK(r.raw_size == (uint64_t)g->width * g->height * ch);
+            FUZZ_CHECK(r.stored >= map && r.stored_size <= map_size - (size_t)(r.stored - map));
+            uint8_t *dst = malloc((size_t)r.raw_size);
+            FUZZ_CHECK(dst);
+            int drc = vbp_record_decode(&r, dst, (size_t)r.raw_size, &err);
+            FUZZ_CHECK(drc == VBP_OK || drc == VBP_E_CODEC);
+            FUZZ_CHECK(drc != VBP_OK || r.codec != VBP_CODEC_RAW || !memcmp(dst, r.stored, r.stored_size));
+            free(dst);
+        }
+    }
+    vbp_record r;
+    FUZZ_CHECK(vbp_pack_record(p, in->frame_count, VBP_REC_FRAME, &r) == VBP_E_ARG);
+}
+
+static void try_open(const uint8_t *data, size_t size)
+{
+    put_bytes(data, size);
+    vbp_pack *p = NULL;
+    vbp_error err;
+    memset(&err, 0, sizeof err);
+    int rc = vbp_pack_open(path, &p, &err);
+    if (rc != VBP_OK) {
+        FUZZ_CHECK(p == NULL && rc < 0 && err.code == rc && strstr(err.detail, path));
+        return;
+    }
+    FUZZ_CHECK(p != NULL);
+    use_pack(p);
+    vbp_pack_close(p);
+}
+
+/* Claim the buffer's size, recompute the index checksums (sections inside it) and the header's. */
+static void resign(uint8_t *buf, size_t n)
+{
+    vbp_header h;
+    vbp_header_decode(buf, &h);
+    h.file_size = n;
+    for (int s = 0; s < 2; s++)
+        if (h.sec[s].offset <= n && h.sec[s].length <= n - h.sec[s].offset)
+            h.sec[s].checksum = XXH3_64bits(buf + h.sec[s].offset, (size_t)h.sec[s].length);
+    vbp_header_encode(&h, buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    try_open(data, size);
+    if (size >= VBP_HEADER_SIZE && !memcmp(data, VBP_MAGIC, VBP_MAGIC_SIZE)) {
+        uint8_t *copy = malloc(size);
+        FUZZ_CHECK(copy);
+        memcpy(copy, data, size);
+        resign(copy, size);
+        try_open(copy, size);
+        free(copy);
+    }
+    return 0;
+}
