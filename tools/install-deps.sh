@@ -5,11 +5,7 @@
 set -eu
 pkgs="meson ninja-build pkg-config gcc clang libpng-dev libxxhash-dev liblz4-dev libcmocka-dev libclang-rt-14-dev valgrind"
 if [ "${VBP_SKIP_REFERENCE:-0}" != 1 ]; then
-<<<<<<< HEAD
-  pkgs="$pkgs python3-numpy python3-torch python3-opencv"
-=======
-  pkgs="$pkgs python3-numpy python3-torch python3-lz4"
->>>>>>> pack
+  pkgs="$pkgs python3-numpy python3-torch python3-opencv python3-lz4"
 fi
 missing=""
 for p in $pkgs; do
