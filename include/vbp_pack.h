@@ -158,6 +158,16 @@ int vbp_writer_finish(vbp_writer *w, vbp_error *err);
 /* Remove the temporary file and free w. */
 void vbp_writer_abort(vbp_writer *w);
 
+/*
+ * Remove the temporary files that killed writers left beside `path`
+ * ("path.tmp.<pid>" whose process no longer exists; a live writer's file is
+ * left alone).  `removed` (may be NULL) is called with each removed file's
+ * path.  Returns how many were removed, or VBP_E_IO when the directory
+ * cannot be read or a file cannot be removed (err names it).
+ */
+typedef void (*vbp_stale_fn)(void *ctx, const char *tmp_path);
+int vbp_writer_remove_stale(const char *path, vbp_stale_fn removed, void *ctx, vbp_error *err);
+
 const char *vbp_split_name(vbp_split s);   /* "train", "val", "test" */
 int vbp_split_parse(const char *s, vbp_split *out); /* VBP_OK or VBP_E_ARG */
 const char *vbp_codec_name(vbp_codec c);   /* "raw", "lz4" */

@@ -19,6 +19,12 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
+static void report_stale(void *ctx, const char *tmp_path)
+{
+    (void)ctx;
+    fprintf(stderr, "vbpack: removed %s, left by an interrupted run\n", tmp_path);
+}
+
 static int usage(FILE *f)
 {
     fprintf(f,
@@ -243,8 +249,13 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     o.cancel = &interrupted;
 
+    /* Beyond RLIMIT_FSIZE a write must fail with EFBIG (reported), not kill us. */
+    signal(SIGXFSZ, SIG_IGN);
+
     vbp_build_stats st;
     vbp_error err;
+    if (vbp_writer_remove_stale(out, report_stale, NULL, &err) < 0)
+        fprintf(stderr, "vbpack: warning: %s\n", vbp_error_message(&err));
     int r = vbp_build_pack(out, &o, &st, &err);
     if (r != VBP_OK) {
         fprintf(stderr, "vbpack: %s\n", vbp_error_message(&err));
