@@ -1,0 +1,47 @@
+#!/bin/sh
+# Disk full while packing: RLIMIT_FSIZE (a file-size limit: write fails with
+# EFBIG) at several points of the file, and, when this user may mount, a
+# small tmpfs (ENOSPC).  Each run must exit 1 with one line naming the pack
+# and the cause, and leave nothing at the target nor a temporary file.
+# usage: disk_full.sh VBSAMPLE VBPACK
+set -eu
+vbsample=$1; vbpack=$2
+tmp=$(mktemp -d)
+mnt=""
+cleanup() { [ -z "$mnt" ] || umount "$mnt" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$vbsample" --out "$tmp/src" --matches 1 --clips 2 --frames 20 --seed 5 >/dev/null 2>&1
+"$vbpack" --quiet "$tmp/src/tracknetv4" -o "$tmp/full.vbp" || fail "reference pack"
+size=$(wc -c < "$tmp/full.vbp")
+mkdir "$tmp/out"
+
+expect_refused() { # label, expected text, command...
+  label=$1; want=$2; shift 2
+  status=0
+  "$@" "$tmp/src/tracknetv4" -o "$tmp/out/p.vbp" 2>"$tmp/err" || status=$?
+  [ "$status" -eq 1 ] || fail "$label: exit $status: $(cat "$tmp/err")"
+  [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$label: not one line: $(cat "$tmp/err")"
+  grep -q "p.vbp.*$want" "$tmp/err" || fail "$label: message: $(cat "$tmp/err")"
+  [ -z "$(ls "$tmp/out")" ] || fail "$label: left $(ls "$tmp/out")"
+  echo "disk_full: $label -> exit 1: $(cat "$tmp/err")"
+}
+
+# limits: inside the header page, mid-records, one byte short (the index write)
+for limit in 1000 $((size / 2)) $((size - 1)); do
+  expect_refused "RLIMIT_FSIZE $limit of $size bytes" "File too large" \
+    prlimit --fsize="$limit" "$vbpack" --quiet
+done
+
+if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/small" && mount -t tmpfs -o size=1m tmpfs "$tmp/small" 2>/dev/null; then
+  mnt=$tmp/small
+  status=0
+  "$vbpack" --quiet "$tmp/src/tracknetv4" -o "$mnt/p.vbp" 2>"$tmp/err" || status=$?
+  [ "$status" -eq 1 ] || fail "tmpfs: exit $status"
+  grep -q "p.vbp.*No space left on device" "$tmp/err" || fail "tmpfs: message: $(cat "$tmp/err")"
+  [ -z "$(ls "$mnt")" ] || fail "tmpfs: left $(ls "$mnt")"
+  echo "disk_full: 1 MiB tmpfs -> exit 1: $(cat "$tmp/err")"
+else
+  echo "disk_full: 1 MiB tmpfs variant not run (cannot mount here)"
+fi

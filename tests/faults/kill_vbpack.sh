@@ -1,0 +1,49 @@
+#!/bin/sh
+# vbpack killed with SIGKILL at moments spread over its run: nothing ever
+# appears at the target path; every temporary file a killed run leaves is
+# reported and removed by a later run (the next one that gets that far),
+# none is left at the end, and the final pack verifies.
+# usage: kill_vbpack.sh VBSAMPLE VBPACK VBDUMP [ROUNDS]
+set -eu
+vbsample=$1; vbpack=$2; vbdump=$3; rounds=${4:-12}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$vbsample" --out "$tmp/src" --matches 1 --clips 2 --frames 60 --seed 3 >/dev/null 2>&1
+mkdir "$tmp/out"
+out=$tmp/out/p.vbp
+killed=0; finished=0; i=0
+while [ "$i" -lt "$rounds" ]; do
+  i=$((i + 1))
+  "$vbpack" --quiet --threads 1 "$tmp/src/tracknetv4" -o "$out" 2>"$tmp/err.$i" &
+  pid=$!
+  # kill moments spread evenly over 0 .. 0.7 s (a run takes about 0.6 s)
+  sleep "$(awk -v i="$i" -v n="$rounds" 'BEGIN { printf "%.3f", 0.7 * (i - 1) / n }')"
+  kill -KILL "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" || status=$?
+  if [ "$status" -eq 137 ]; then
+    killed=$((killed + 1))
+    [ ! -e "$out" ] || fail "round $i: killed, yet $out exists"
+  elif [ "$status" -eq 0 ]; then
+    finished=$((finished + 1))
+    "$vbdump" verify "$out" >/dev/null 2>&1 || fail "round $i: finished pack does not verify"
+    rm -f "$out"
+  else
+    fail "round $i: exit $status: $(cat "$tmp/err.$i")"
+  fi
+  ls "$tmp/out" | grep '^p\.vbp\.tmp\.[0-9]*$' >> "$tmp/seen" || true
+done
+[ "$killed" -ge $((rounds / 2)) ] || fail "only $killed of $rounds runs were killed mid-way"
+"$vbpack" --quiet "$tmp/src/tracknetv4" -o "$out" 2>"$tmp/err.final" || fail "final run: $(cat "$tmp/err.final")"
+cat "$tmp"/err.* | sed -n "s|^vbpack: removed $tmp/out/\(.*\), left by an interrupted run\$|\1|p" | sort > "$tmp/reported"
+sort -u "$tmp/seen" > "$tmp/left"
+left=$(wc -l < "$tmp/left"); reported=$(wc -l < "$tmp/reported")
+[ "$left" -ge 1 ] || fail "no kill landed after the temporary file was created"
+cmp -s "$tmp/left" "$tmp/reported" || fail "left: $(cat "$tmp/left"); reported: $(cat "$tmp/reported")"
+[ "$(ls "$tmp/out")" = "p.vbp" ] || fail "after the final run: $(ls "$tmp/out")"
+"$vbdump" verify "$out" >/dev/null 2>&1 || fail "final pack does not verify"
+echo "kill_vbpack: $rounds runs, $killed killed with SIGKILL (never a file at the target)," \
+  "$finished finished; $left temporary files left by killed runs, all $reported reported and" \
+  "removed by later runs"
