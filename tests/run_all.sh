@@ -43,6 +43,11 @@ CC=clang setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefi
   -Dc_args=-fno-sanitize-recover=all
 run_suite "clang ASan+UBSan" build-asan --no-suite slow --timeout-multiplier 4
 
+# valgrind memcheck on the tools (suite 'valgrind'): a plain gcc build for
+# generic x86-64, because valgrind does not decode -march=native's AVX-512.
+CC=gcc setup build-valgrind -Dnative=false -Dbuildtype=debugoptimized
+run_suite "valgrind memcheck (gcc, generic x86-64)" build-valgrind --suite valgrind
+
 # Fuzzing: libFuzzer + ASan + UBSan, each target for VBP_FUZZ_SECONDS (default
 # 20; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
 # (> 10 s per input), sanitizer report or allocation above 2 GiB fails it.
