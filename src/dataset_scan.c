@@ -108,7 +108,8 @@ static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
     closedir(d);
     if (rc != VBP_OK)
         return vbp_fail(err, rc, "%s: out of memory", dir);
-    qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return VBP_OK;
 }
 
