@@ -27,6 +27,8 @@
 
 static char *tmp;
 
+static const char *real(const char *sub);
+
 static int setup(void **s)
 {
     (void)s;
@@ -221,6 +223,43 @@ static void threads_do_not_change_bytes(void **s)
     free(json);
 }
 
+/* Splits from --val-root/--test-root and --test; one clip read twice is an error. */
+static void splits_and_roots(void **s)
+{
+    (void)s;
+    char tn[4096], vb[4096], *err;
+    snprintf(tn, sizeof tn, "%s", real("tracknetv4"));
+    snprintf(vb, sizeof vb, "%s", real("vballnet"));
+    const char *out = at("splits.vbp");
+    assert_int_equal(vbpack(out, &err, "--json", "--quiet", "--grayscale", "--val",
+                            "match_volleyball", tn, "--test-root", vb, NULL), 0);
+    free(err);
+    char *json = fx_read_all(at("stdout.txt"), NULL);
+    assert_non_null(strstr(json, "\"frames_per_split\": {\"train\": 91, \"val\": 21, \"test\": 21}"));
+    free(json);
+    vbp_pack *p;
+    vbp_error e;
+    assert_int_equal(vbp_pack_open(out, &p, &e), VBP_OK);
+    assert_int_equal(vbp_pack_get_info(p)->clip_count, 3);
+    /* roots in order (train roots, then test roots); matches sorted by name */
+    assert_string_equal(vbp_pack_clip(p, 0)->group, "match_badminton");
+    assert_int_equal(vbp_pack_clip(p, 0)->split, VBP_SPLIT_TRAIN);
+    assert_string_equal(vbp_pack_clip(p, 1)->group, "match_volleyball");
+    assert_int_equal(vbp_pack_clip(p, 1)->split, VBP_SPLIT_VAL);
+    assert_string_equal(vbp_pack_clip(p, 2)->group, "");
+    assert_int_equal(vbp_pack_clip(p, 2)->split, VBP_SPLIT_TEST);
+    vbp_pack_close(p);
+    /* a name may not move a clip out of the split its root gave it */
+    assert_int_equal(vbpack(at("conflict.vbp"), &err, "--val", "VolleyballShortClip", tn,
+                            "--test-root", vb, NULL), 1);
+    assert_non_null(strstr(err, "already in the test split"));
+    free(err);
+    assert_int_equal(vbpack(at("twice.vbp"), &err, tn, tn, NULL), 1);
+    assert_non_null(strstr(err, "was already read from"));
+    free(err);
+    assert_false(fx_exists(at("twice.vbp")));
+}
+
 /* SIGTERM while a worker is blocked on a frame (a FIFO): exit 130, nothing left behind. */
 static void sigterm_aborts(void **s)
 {
@@ -256,7 +295,8 @@ static void sigterm_aborts(void **s)
 }
 
 /* Pack `root` with the library and compare every record with its source. */
-static void roundtrip(const char *root, uint32_t channels, vbp_codec codec, int drawn)
+static void roundtrip(const char *root, uint32_t channels, vbp_codec codec, int drawn,
+                      vbp_heatmap_kind kind)
 {
     vbp_build_source src = {root, VBP_SPLIT_TRAIN};
     vbp_build_opts o;
@@ -267,6 +307,8 @@ static void roundtrip(const char *root, uint32_t channels, vbp_codec codec, int 
     o.codec = codec;
     o.threads = 2;
     o.overwrite = 1;
+    o.heatmap = kind;
+    o.sigma = 2.5f;
     const char *names[] = {"VolleyballShortClip"};
     o.val_names = names;
     o.val_count = 1;
@@ -314,7 +356,9 @@ static void roundtrip(const char *root, uint32_t channels, vbp_codec codec, int 
                 fail_msg("%s frame %llu differs", clip->name, (unsigned long long)i);
             memset(want, 0, plane);
             if (drawn) {
-                vbp_heatmap_style style = {VBP_HEATMAP_DISC, 3.0f, 3.0f};
+                vbp_heatmap_style style = {kind == VBP_HEATMAP_KIND_DISC ? VBP_HEATMAP_DISC
+                                                                         : VBP_HEATMAP_GAUSSIAN,
+                                           3.0f, 2.5f};
                 if (labels[i].visibility == 1)
                     vbp_heatmap_draw(want, 512, 288, labels[i].x, labels[i].y, &style);
             } else {
@@ -350,15 +394,16 @@ static const char *real(const char *sub)
 static void roundtrip_tracknetv4(void **s)
 {
     (void)s;
-    roundtrip(real("tracknetv4"), 3, VBP_CODEC_RAW, 0);
-    roundtrip(real("tracknetv4"), 1, VBP_CODEC_LZ4, 0);
+    roundtrip(real("tracknetv4"), 3, VBP_CODEC_RAW, 0, VBP_HEATMAP_KIND_DISC);
+    roundtrip(real("tracknetv4"), 1, VBP_CODEC_LZ4, 0, VBP_HEATMAP_KIND_DISC);
 }
 
 static void roundtrip_vballnet(void **s)
 {
     (void)s;
-    roundtrip(real("vballnet"), 1, VBP_CODEC_RAW, 1);
-    roundtrip(real("vballnet"), 3, VBP_CODEC_LZ4, 1);
+    roundtrip(real("vballnet"), 1, VBP_CODEC_RAW, 1, VBP_HEATMAP_KIND_DISC);
+    roundtrip(real("vballnet"), 3, VBP_CODEC_LZ4, 1, VBP_HEATMAP_KIND_DISC);
+    roundtrip(real("vballnet"), 1, VBP_CODEC_RAW, 1, VBP_HEATMAP_KIND_GAUSSIAN);
 }
 
 int main(void)
@@ -367,6 +412,7 @@ int main(void)
         cmocka_unit_test(bad_inputs),
         cmocka_unit_test(bad_outputs),
         cmocka_unit_test(threads_do_not_change_bytes),
+        cmocka_unit_test(splits_and_roots),
         cmocka_unit_test(sigterm_aborts),
         cmocka_unit_test(roundtrip_tracknetv4),
         cmocka_unit_test(roundtrip_vballnet),
