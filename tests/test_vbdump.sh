@@ -41,5 +41,17 @@ cp "$tmp/p.vbp" "$tmp/bad.vbp"
 printf '\377' | dd of="$tmp/bad.vbp" bs=1 seek="$off" conv=notrunc 2>/dev/null
 "$vbdump" verify "$tmp/bad.vbp" > /dev/null 2> "$tmp/err"; check "verify of damaged pack exits 1" test $? -eq 1
 check "verify names the record" grep -q "clip 'rally2' frame 1 frame: checksum mismatch" "$tmp/err"
+# export: three PNGs of the pack's size (IHDR width/height and colour type), errors leave nothing.
+check "export" sh -c "'$vbdump' export '$tmp/p.vbp' matchA/rally2 2 -o '$tmp/x' | wc -l | grep -qx 3"
+ihdr() { od -An -tu1 -j16 -N10 "$1" | tr -s ' ' | sed 's/^ //'; }
+check "export frame.png is 64x48 gray" test "$(ihdr "$tmp/x_frame.png")" = "0 0 0 64 0 0 0 48 8 0"
+check "export heatmap.png is 64x48 gray" test "$(ihdr "$tmp/x_heatmap.png")" = "0 0 0 64 0 0 0 48 8 0"
+check "export overlay.png is 64x48 RGB" test "$(ihdr "$tmp/x_overlay.png")" = "0 0 0 64 0 0 0 48 8 2"
+"$vbdump" export "$tmp/p.vbp" rally2 3 -o "$tmp/y" 2> "$tmp/err"; check "export past the clip exits 1" test $? -eq 1
+check "export past the clip message" grep -q "clip 'rally2' has frames 0..2, not '3'" "$tmp/err"
+"$vbdump" export "$tmp/p.vbp" rally2 0 -o "$tmp/nodir/z" 2> /dev/null; check "export to a missing dir exits 1" test $? -eq 1
+"$vbdump" export "$tmp/p.vbp" rally2 0 2> /dev/null; check "export without -o exits 2" test $? -eq 2
+check "failed exports leave no files" test "$(ls "$tmp" | grep -c '^[yz]')" -eq 0
+
 [ "$fails" -eq 0 ] && echo "vbdump: all checks passed"
 exit "$fails"

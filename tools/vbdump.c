@@ -10,7 +10,6 @@
 #include "vbp_pack.h"
 #include "pack_dump.h"
 #include "png_io.h"
-#include "internal.h"
 
 static const char usage_text[] =
     "usage: vbdump info PACK [--seq N] [--json]   header, geometry, splits, sizes, memory table\n"
@@ -58,15 +57,6 @@ static int parse_u64(const char *s, uint64_t *out)
     *out = v;
     return 0;
 }
-
-#ifdef VBP_NO_PNG_WRITE /* until src/png_write.c lands */
-int vbp_png_write_planar(const char *path, const uint8_t *planar, uint32_t width, uint32_t height,
-                         uint32_t channels, vbp_error *err)
-{
-    (void)planar, (void)width, (void)height, (void)channels;
-    return vbp_fail(err, VBP_E_IO, "%s: PNG writing is not built yet", path);
-}
-#endif
 
 static int export_frame(vbp_pack *p, uint64_t clip, uint64_t i, const char *prefix)
 {
