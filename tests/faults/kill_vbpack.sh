@@ -18,8 +18,8 @@ while [ "$i" -lt "$rounds" ]; do
   i=$((i + 1))
   "$vbpack" --quiet --threads 1 "$tmp/src/tracknetv4" -o "$out" 2>"$tmp/err.$i" &
   pid=$!
-  # kill moments spread evenly over 0 .. 0.7 s (a run takes about 0.6 s)
-  sleep "$(awk -v i="$i" -v n="$rounds" 'BEGIN { printf "%.3f", 0.7 * (i - 1) / n }')"
+  # kill moments spread evenly over 0 .. 1 s (a run takes about 0.7 s, longer under ASan)
+  sleep "$(awk -v i="$i" -v n="$rounds" 'BEGIN { printf "%.3f", 1.0 * (i - 1) / n }')"
   kill -KILL "$pid" 2>/dev/null || true
   status=0
   wait "$pid" || status=$?
