@@ -3,8 +3,8 @@
  * "the pack is truncated by another process while we read it" happen at a
  * chosen moment.  It wraps XXH3_64bits (each record vbdump verify checks)
  * and LZ4_decompress_safe (each lz4 record a loader decodes); on the
- * VBP_SHIM_AT-th call of either, it truncates VBP_SHIM_PATH to VBP_SHIM_SIZE
- * bytes, then lets the call proceed.
+ * VBP_SHIM_AT-th call of either, once that call has returned, it truncates
+ * VBP_SHIM_PATH to VBP_SHIM_SIZE bytes.
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -30,8 +30,9 @@ uint64_t XXH3_64bits(const void *data, size_t len)
     static uint64_t (*real)(const void *, size_t);
     if (!real)
         *(void **)&real = dlsym(RTLD_NEXT, "XXH3_64bits");
+    uint64_t h = real(data, len);
     count_call();
-    return real(data, len);
+    return h;
 }
 
 int LZ4_decompress_safe(const char *src, char *dst, int src_size, int dst_capacity)
@@ -39,6 +40,7 @@ int LZ4_decompress_safe(const char *src, char *dst, int src_size, int dst_capaci
     static int (*real)(const char *, char *, int, int);
     if (!real)
         *(void **)&real = dlsym(RTLD_NEXT, "LZ4_decompress_safe");
+    int n = real(src, dst, src_size, dst_capacity);
     count_call();
-    return real(src, dst, src_size, dst_capacity);
+    return n;
 }

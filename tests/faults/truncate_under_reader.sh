@@ -2,9 +2,10 @@
 # A pack truncated while vbdump verify (and vbtrain, when given) reads it:
 # the program must end with exit status 1 and one line naming the pack,
 # never a SIGBUS crash.  truncate_shim.so truncates the file from inside the
-# reader at a chosen record (deterministic), so both the size re-check
-# between batches and the SIGBUS guard for a record already being read are
-# exercised.
+# reader right after a chosen record (deterministic): after record 128 of
+# vbdump verify (3 index checksums at open, then 2 per frame) the next step
+# is the re-check every 64 frames; after the others it is a record past the
+# new end, caught by the SIGBUS guard.  Both paths must give the same result.
 # usage: truncate_under_reader.sh VBSAMPLE VBPACK VBDUMP SHIM [VBTRAIN]
 set -eu
 vbsample=$1; vbpack=$2; vbdump=$3; shim=$4; vbtrain=${5:-}
@@ -36,7 +37,7 @@ expect_error() { # pack, at-call, truncate-to, command...
 
 for pack in raw.vbp lz4.vbp; do
   size=$(wc -c < "$tmp/$pack")
-  for at in 5 40 150; do
+  for at in 5 40 131; do
     for to in 4096 $((size / 2)); do
       expect_error "$pack" "$at" "$to" "$vbdump" verify
     done
