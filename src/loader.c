@@ -177,6 +177,7 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
     pthread_mutex_init(&ld->mu, NULL);
     pthread_cond_init(&ld->work_cv, NULL);
     pthread_cond_init(&ld->done_cv, NULL);
+    ld->paused = 1; /* workers wait for the first begin_epoch */
     ld->pack = pack;
     ld->opts = *opts;
     ld->geo = info->geometry;
