@@ -196,7 +196,8 @@ typedef struct vbp_memreport {
     uint64_t mapped_pss_bytes;      /* this process's proportional share (smaps Pss): about
                                        mapped_rss / k when k processes map the same pages */
     uint64_t locked_bytes;          /* mlocked by the loader (preload), 0 otherwise */
-    uint64_t rss_bytes;             /* process resident set (VmRSS) */
+    uint64_t rss_bytes;             /* process resident set (VmRSS), mapped pack pages included */
+    uint64_t anon_rss_bytes;        /* of which anonymous memory (RssAnon): what can run out */
     uint64_t peak_rss_bytes;        /* process peak resident set (VmHWM) */
     uint64_t float32_bytes;         /* the selected frames and heatmaps as float32, each once */
     uint64_t float32_window_bytes;  /* as float32 per window (a window-wise preload: seq x) */

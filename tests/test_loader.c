@@ -7,11 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <xxhash.h>
 #include "vbp_loader.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0 /* ASan replaces mlock with a no-op that succeeds */
+#endif
 
 #define W 24u
 #define H 6u
@@ -633,6 +646,55 @@ static void two_processes_share_one_copy(void **state)
     vbp_loader_close(ld);
 }
 
+/* Where mlock is not permitted, preload still works and says why in one line. */
+static void preload_without_mlock_says_so(void **state)
+{
+    (void)state;
+    static const uint32_t clips[] = { 12 };
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_pack("nolock.vbp", VBP_CODEC_RAW, 1, 1, clips, NULL));
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* root ignores RLIMIT_MEMLOCK: become an ordinary user first */
+        if (geteuid() == 0 && setuid(65534))
+            _exit(2);
+        struct rlimit rl = { 0, 0 };
+        if (setrlimit(RLIMIT_MEMLOCK, &rl))
+            _exit(3);
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.mode = VBP_LOAD_PRELOAD;
+        vbp_loader *ld;
+        vbp_error err;
+        vbp_batch b;
+        if (vbp_loader_open_path(path, &o, &ld, &err))
+            _exit(4);
+        const char *note = vbp_loader_note(ld);
+        int ok = ASAN ? !strncmp(note, "preload: ", 9)
+                      : strstr(note, "mlock refused") && strstr(note, "RLIMIT_MEMLOCK 0.0 MiB") &&
+                            !strchr(note, '\n');
+        if (!ok)
+            fprintf(stderr, "note: %s\n", note);
+        vbp_memreport m;
+        memset(&err, 0, sizeof err);
+        if (vbp_loader_next(ld, &b, &err) != 4 || vbp_loader_memory(ld, &m, &err) ||
+            (!ASAN && m.locked_bytes != 0) || m.resident_bytes != m.pack_bytes) {
+            fprintf(stderr, "after preload: %s\n", vbp_error_message(&err));
+            ok = 0;
+        }
+        vbp_loader_close(ld);
+        _exit(ok ? 0 : 5);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(chmod(dir, 0700), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -646,7 +708,7 @@ static int teardown(void **state)
     (void)state;
     static const char *names[] = { "win.vbp", "win9.vbp", "gray.vbp", "ord.vbp", "val.vbp",
                                    "nx.vbp", "raw.vbp", "lz4.vbp", "res.vbp", "big.vbp",
-                                   "mem.vbp", "two.vbp" };
+                                   "mem.vbp", "two.vbp", "nolock.vbp" };
     char p[512];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
@@ -668,6 +730,7 @@ int main(void)
         cmocka_unit_test(pack_over_memory_limit_uses_locality_order),
         cmocka_unit_test(memory_report_is_measured),
         cmocka_unit_test(two_processes_share_one_copy),
+        cmocka_unit_test(preload_without_mlock_says_so),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -400,10 +400,10 @@ int vbbench_loader(int argc, char **argv)
         if (png_root)
             printf("\"png\":{\"samples_per_s\":%.1f,\"speedup\":%.1f},", png_r.samples_s, vs_png);
         printf("\"memory\":{\"pack_bytes\":%llu,\"resident_at_start\":%llu,\"resident_at_end\":%llu,"
-               "\"peak_rss_bytes\":%llu,\"float32_bytes\":%llu,\"saving_bytes\":%llu}}\n",
+               "\"peak_rss_bytes\":%llu,\"anon_rss_bytes\":%llu,\"float32_bytes\":%llu,\"saving_bytes\":%llu}}\n",
                (unsigned long long)m1.pack_bytes, (unsigned long long)m0.resident_bytes,
                (unsigned long long)m1.resident_bytes, (unsigned long long)m1.peak_rss_bytes,
-               (unsigned long long)m1.float32_bytes, (unsigned long long)m1.saving_bytes);
+               (unsigned long long)m1.anon_rss_bytes, (unsigned long long)m1.float32_bytes, (unsigned long long)m1.saving_bytes);
     } else {
         char label[64];
         snprintf(label, sizeof label, "loader%s (vbp_loader_next)", cold ? ", cold, 1 epoch" : "");
@@ -417,8 +417,9 @@ int vbbench_loader(int argc, char **argv)
             printf("%-42s %9.1f samples/s %8.1f MB/s  loader is %.1fx\n",
                    "PNG decode (libpng), same windows", png_r.samples_s, png_r.mb_s, vs_png);
         printf("after the loader run: %.1f MiB of the pack resident (%.1f MiB at start),"
-               " peak RSS %.1f MiB\n", (double)m1.resident_bytes / 1048576.0,
-               (double)m0.resident_bytes / 1048576.0, (double)m1.peak_rss_bytes / 1048576.0);
+               " peak RSS %.1f MiB, anonymous RSS %.1f MiB\n", (double)m1.resident_bytes / 1048576.0,
+               (double)m0.resident_bytes / 1048576.0, (double)m1.peak_rss_bytes / 1048576.0,
+               (double)m1.anon_rss_bytes / 1048576.0);
     }
     vbp_loader_close(ld);
     return 0;
