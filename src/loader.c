@@ -61,6 +61,8 @@ static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err
 {
     if (!o->seq || !o->stride || !o->batch)
         return vbp_fail(err, VBP_E_ARG, "%s: seq, stride and batch must be >= 1", path);
+    if (o->batch > (1u << 20))
+        return vbp_fail(err, VBP_E_ARG, "%s: batch %u is larger than 2^20", path, o->batch);
     if (o->channels != 0 && o->channels != 1 && o->channels != 3)
         return vbp_fail(err, VBP_E_ARG, "%s: channels must be 1 or 3, not %u", path, o->channels);
     if (!o->splits || o->splits >> VBP_SPLIT_COUNT)

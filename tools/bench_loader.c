@@ -27,6 +27,14 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU seconds of the whole process (all threads). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int usage(FILE *f)
 {
     fprintf(f,
@@ -39,9 +47,9 @@ static int usage(FILE *f)
         "  --order O          auto (default), shuffle, sequential, locality\n"
         "  --flip P           probability of the horizontal flip per sample (default 0.5)\n"
         "  --threads T        worker threads, also used by the ceiling and PNG runs (default 2)\n"
-        "  --seconds S        duration of each timed run (default 3)\n"
+        "  --seconds S        time of each of the three runs, in alternating 0.5 s slices (default 3)\n"
         "  --from-png ROOT    also decode the same windows from ROOT's PNG directories\n"
-        "  --cold             drop the pack from the page cache first; time one epoch from disk\n"
+        "  --cold             drop the pack from the page cache first; the first epoch is from disk\n"
         "  --json             print the results as JSON on stdout\n"
         "  -h, --help         this help\n");
     return f == stderr ? 2 : 0;
@@ -97,8 +105,8 @@ static uint64_t run_timed(work_fn work, void *ctx, unsigned threads, double seco
 
 /* ---------------------------------------------------------------- ceiling */
 
-/* Plain conversion loop: a stream of uint8 in RAM (larger than the caches)
- * into one batch-sized float32 buffer per thread, as batch assembly does. */
+/* Plain conversion loop over the same bytes the loader reads (the pack's
+ * mapping, in page cache), one batch-sized float32 buffer per thread. */
 typedef struct ceiling {
     const uint8_t *src;
     size_t src_size, chunk;   /* chunk = uint8 bytes of one batch */
@@ -195,29 +203,32 @@ static void fill(result *r, uint64_t samples, double secs, size_t u8_per_sample)
     r->mb_s = r->samples_s * (double)u8_per_sample / 1e6;
 }
 
-/* Serve batches for `seconds` (or one epoch when one_epoch); samples served. */
-static int serve(vbp_loader *ld, double seconds, int one_epoch, result *res, size_t u8_per_sample,
-                 vbp_error *err)
+/* Serve batches, continuing across calls and epochs, for `seconds` (or to the
+ * end of the current epoch when one_epoch); adds to st. */
+typedef struct serve_state { uint64_t epoch, samples; double secs; } serve_state;
+
+static int serve(vbp_loader *ld, serve_state *st, double seconds, int one_epoch, vbp_error *err)
 {
-    uint64_t epoch = 0, samples = 0;
     double t0 = now();
-    int rc = vbp_loader_begin_epoch(ld, 0, 0, err);
+    int rc = VBP_OK;
     while (!rc) {
         vbp_batch b;
         int n = vbp_loader_next(ld, &b, err);
-        if (n < 0)
-            return n;
+        if (n < 0) {
+            rc = n;
+            break;
+        }
         if (n == 0) {
+            rc = vbp_loader_begin_epoch(ld, ++st->epoch, 0, err);
             if (one_epoch)
                 break;
-            rc = vbp_loader_begin_epoch(ld, ++epoch, 0, err);
             continue;
         }
-        samples += (uint64_t)n;
+        st->samples += (uint64_t)n;
         if (!one_epoch && now() - t0 >= seconds)
             break;
     }
-    fill(res, samples, now() - t0, u8_per_sample);
+    st->secs += now() - t0;
     return rc;
 }
 
@@ -312,114 +323,137 @@ int vbbench_loader(int argc, char **argv)
             vbp_order_name(sh->order), o.threads, o.threads == 1 ? "" : "s");
     fprintf(info, "%s\nmemory at start:\n%s", vbp_loader_note(ld), memtext);
 
-    result ceil_r = { 0 }, load_r = { 0 }, png_r = { 0 };
-    /* 1. the loader (cold: one epoch from a dropped cache); its memory right after */
-    int rc = serve(ld, seconds, cold, &load_r, u8_per_sample, &err);
-    if (rc) {
-        fprintf(stderr, "vbbench loader: %s\n", vbp_error_message(&err));
-        vbp_loader_close(ld);
-        return 1;
-    }
-    double waited = vbp_loader_wait_seconds(ld);
-
+    /* 1. One epoch (at most --seconds) alone: the cold figure with --cold, a
+     * warm-up otherwise; the memory measured right after is the loader's own. */
+    serve_state first = { 0 }, warm = { 0 };
+    int rc = serve(ld, &first, seconds, 1, &err);
     vbp_loader_memory(ld, &m1, NULL);
 
-    /* 2. the ceiling: a plain loop over a 128 MiB stream in RAM */
+    /* 2. Loader, ceiling and PNG in alternating half-second slices, so that
+     * whatever else the machine does weighs on the three alike. */
     ceiling cl = { 0 };
+    png_run pr = { .ld = ld, .pack = vbp_loader_pack(ld), .root = png_root };
+    atomic_init(&pr.next, 0);
+    cl.src = vbp_pack_map(vbp_loader_pack(ld), &cl.src_size);
     cl.chunk = (size_t)sh->batch * u8_per_sample;
-    cl.src_size = cl.chunk * (((size_t)128 << 20) / cl.chunk + 1);
-    uint8_t *src = malloc(cl.src_size);
-    int ok = src != NULL;
-    for (unsigned t = 0; ok && t < threads; t++)
+    if (cl.chunk > cl.src_size)
+        cl.chunk = cl.src_size;
+    int ok = !rc;
+    for (unsigned t = 0; ok && t < threads; t++) {
         ok = (cl.dst[t] = malloc(cl.chunk * sizeof(float))) != NULL;
-    if (ok) {
-        for (size_t i = 0; i < cl.src_size; i++)
-            src[i] = (uint8_t)(i * 131 + (i >> 9));
-        for (unsigned t = 0; t < threads; t++)
-            cl.pos[t] = (cl.src_size / threads / cl.chunk) * cl.chunk * t;
-        cl.src = src;
-        double took;
-        uint64_t batches = run_timed(ceiling_work, &cl, threads, seconds, &took);
-        fill(&ceil_r, batches * sh->batch, took, u8_per_sample);
+        cl.pos[t] = cl.src_size / threads * t;
     }
-    free(src);
-    for (unsigned t = 0; t < threads; t++)
-        free(cl.dst[t]);
-    if (!ok) {
-        fprintf(stderr, "vbbench loader: no memory for the ceiling run\n");
-        vbp_loader_close(ld);
-        return 1;
-    }
-
-    /* 3. the same windows from PNGs */
-    if (png_root) {
-        png_run pr = { .ld = ld, .pack = vbp_loader_pack(ld), .root = png_root };
-        atomic_init(&pr.next, 0);
+    if (ok && png_root) {
         char probe[4096];
-        const vbp_clip *c0 = vbp_pack_clip(pr.pack, 0);
         struct stat st;
-        png_path(&pr, c0, 0, 0, probe, sizeof probe);
+        png_path(&pr, vbp_pack_clip(pr.pack, 0), 0, 0, probe, sizeof probe);
         pr.vballnet = stat(probe, &st) != 0;
         pr.order = malloc(sh->samples * sizeof *pr.order);
         ok = pr.order && !vbp_loader_epoch_order(ld, 0, pr.order, &err);
         for (unsigned t = 0; ok && t < threads; t++)
             ok = (pr.u8[t] = malloc(sh->channels * hw)) && (pr.x[t] = malloc(sh->x_floats * 4)) &&
                  (pr.y[t] = malloc(sh->y_floats * 4));
-        if (ok) {
-            double took;
-            uint64_t n = run_timed(png_work, &pr, threads, seconds, &took);
-            if (!n) {
-                fprintf(stderr, "vbbench loader: %s\n", pr.error[0] ? pr.error : "PNG run failed");
-                ok = 0;
-            }
-            fill(&png_r, n, took, u8_per_sample);
-        }
-        for (unsigned t = 0; t < threads; t++) {
-            free(pr.u8[t]);
-            free(pr.x[t]);
-            free(pr.y[t]);
-        }
-        free(pr.order);
-        if (!ok) {
-            vbp_loader_close(ld);
-            return 1;
-        }
     }
+    uint64_t ceil_batches = 0, png_samples = 0;
+    double ceil_secs = 0, png_secs = 0, slice = 0.5, cpu[3] = { 0, 0, 0 };
+    for (double done = 0; ok && done < seconds; done += slice) {
+        double took, c0 = cpu_now();
+        rc = serve(ld, &warm, slice, 0, &err);
+        double c1 = cpu_now();
+        ceil_batches += run_timed(ceiling_work, &cl, threads, slice, &took);
+        double c2 = cpu_now();
+        cpu[0] += c1 - c0;
+        cpu[1] += c2 - c1;
+        ceil_secs += took;
+        if (png_root) {
+            uint64_t n = run_timed(png_work, &pr, threads, slice, &took);
+            cpu[2] += cpu_now() - c2;
+            if (!n) {
+                snprintf(err.detail, sizeof err.detail, "%s", pr.error[0] ? pr.error : "PNG run failed");
+                rc = VBP_E_INPUT;
+            }
+            png_samples += n;
+            png_secs += took;
+        }
+        ok = !rc;
+    }
+    for (unsigned t = 0; t < threads; t++) {
+        free(cl.dst[t]);
+        free(pr.u8[t]);
+        free(pr.x[t]);
+        free(pr.y[t]);
+    }
+    free(pr.order);
+    if (!ok) {
+        fprintf(stderr, "vbbench loader: %s\n", rc ? vbp_error_message(&err) : "out of memory");
+        vbp_loader_close(ld);
+        return 1;
+    }
+    double waited = vbp_loader_wait_seconds(ld);
+    result cold_r, load_r, ceil_r, png_r = { 0 };
+    fill(&cold_r, first.samples, first.secs, u8_per_sample);
+    fill(&load_r, warm.samples, warm.secs, u8_per_sample);
+    fill(&ceil_r, ceil_batches * sh->batch, ceil_secs, u8_per_sample);
+    if (png_root)
+        fill(&png_r, png_samples, png_secs, u8_per_sample);
+
     double of_ceiling = ceil_r.samples_s > 0 ? load_r.samples_s / ceil_r.samples_s : 0;
     double vs_png = png_r.samples_s > 0 ? load_r.samples_s / png_r.samples_s : 0;
+    /* Samples per CPU-second: what each path costs, whatever else runs on the machine. */
+    double per_cpu[3] = {
+        cpu[0] > 0 ? (double)warm.samples / cpu[0] : 0,
+        cpu[1] > 0 ? (double)(ceil_batches * sh->batch) / cpu[1] : 0,
+        cpu[2] > 0 ? (double)png_samples / cpu[2] : 0,
+    };
+    double cpu_of_ceiling = per_cpu[1] > 0 ? per_cpu[0] / per_cpu[1] : 0;
+    double cpu_vs_png = per_cpu[2] > 0 ? per_cpu[0] / per_cpu[2] : 0;
     if (json) {
         printf("{\"pack\":\"%s\",\"seq\":%u,\"batch\":%u,\"channels\":%u,\"mode\":\"%s\","
-               "\"order\":\"%s\",\"threads\":%u,\"cold\":%s,\"samples\":%llu,"
-               "\"ceiling\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f},"
+               "\"order\":\"%s\",\"threads\":%u,\"flip\":%.2f,\"samples\":%llu,"
+               "\"first_epoch\":{\"cold\":%s,\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,"
+               "\"seconds\":%.3f,\"served\":%llu},"
                "\"loader\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,\"seconds\":%.3f,"
-               "\"served\":%llu,\"waited_s\":%.3f,\"of_ceiling\":%.3f},",
+               "\"served\":%llu,\"waited_s\":%.3f,\"of_ceiling\":%.3f,\"per_cpu_s\":%.1f,"
+               "\"cpu_of_ceiling\":%.3f},"
+               "\"ceiling\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,\"per_cpu_s\":%.1f},",
                path, sh->seq, sh->batch, sh->channels, vbp_load_mode_name(sh->mode),
-               vbp_order_name(sh->order), o.threads, cold ? "true" : "false",
-               (unsigned long long)sh->samples, ceil_r.samples_s, ceil_r.mb_s, load_r.samples_s,
-               load_r.mb_s, load_r.seconds, (unsigned long long)load_r.samples, waited, of_ceiling);
+               vbp_order_name(sh->order), o.threads, (double)o.flip_prob,
+               (unsigned long long)sh->samples, cold ? "true" : "false", cold_r.samples_s,
+               cold_r.mb_s, cold_r.seconds, (unsigned long long)cold_r.samples, load_r.samples_s,
+               load_r.mb_s, load_r.seconds, (unsigned long long)load_r.samples, waited, of_ceiling,
+               per_cpu[0], cpu_of_ceiling, ceil_r.samples_s, ceil_r.mb_s, per_cpu[1]);
         if (png_root)
-            printf("\"png\":{\"samples_per_s\":%.1f,\"speedup\":%.1f},", png_r.samples_s, vs_png);
-        printf("\"memory\":{\"pack_bytes\":%llu,\"resident_at_start\":%llu,\"resident_at_end\":%llu,"
-               "\"peak_rss_bytes\":%llu,\"anon_rss_bytes\":%llu,\"float32_bytes\":%llu,\"saving_bytes\":%llu}}\n",
+            printf("\"png\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,\"speedup\":%.1f,"
+                   "\"per_cpu_s\":%.1f,\"cpu_speedup\":%.1f},",
+                   png_r.samples_s, png_r.mb_s, vs_png, per_cpu[2], cpu_vs_png);
+        printf("\"memory\":{\"pack_bytes\":%llu,\"resident_at_start\":%llu,"
+               "\"resident_after_first_epoch\":%llu,\"peak_rss_bytes\":%llu,"
+               "\"anon_rss_bytes\":%llu,\"float32_bytes\":%llu,\"saving_bytes\":%llu}}\n",
                (unsigned long long)m1.pack_bytes, (unsigned long long)m0.resident_bytes,
                (unsigned long long)m1.resident_bytes, (unsigned long long)m1.peak_rss_bytes,
-               (unsigned long long)m1.anon_rss_bytes, (unsigned long long)m1.float32_bytes, (unsigned long long)m1.saving_bytes);
+               (unsigned long long)m1.anon_rss_bytes, (unsigned long long)m1.float32_bytes,
+               (unsigned long long)m1.saving_bytes);
     } else {
         char label[64];
-        snprintf(label, sizeof label, "loader%s (vbp_loader_next)", cold ? ", cold, 1 epoch" : "");
-        printf("%-42s %9.1f samples/s %8.1f MB/s  %.0f%% of ceiling, %llu samples in %.2f s,"
-               " waited %.2f s\n", label, load_r.samples_s, load_r.mb_s, 100 * of_ceiling,
-               (unsigned long long)load_r.samples, load_r.seconds, waited);
-        snprintf(label, sizeof label, "uint8->float32 ceiling (%u thread%s)", threads,
+        snprintf(label, sizeof label, "first epoch%s", cold ? ", cold cache" : " (warm-up)");
+        printf("%-40s %9.1f samples/s %8.1f MB/s  %llu samples in %.2f s\n", label,
+               cold_r.samples_s, cold_r.mb_s, (unsigned long long)cold_r.samples, cold_r.seconds);
+        printf("%-40s %9.1f samples/s %8.1f MB/s %8.1f /CPU-s  %.0f%% of ceiling (%.0f%% per CPU-s)\n",
+               "loader, vbp_loader_next", load_r.samples_s, load_r.mb_s, per_cpu[0],
+               100 * of_ceiling, 100 * cpu_of_ceiling);
+        snprintf(label, sizeof label, "uint8->float32 plain loop (%u thread%s)", threads,
                  threads == 1 ? "" : "s");
-        printf("%-42s %9.1f samples/s %8.1f MB/s\n", label, ceil_r.samples_s, ceil_r.mb_s);
+        printf("%-40s %9.1f samples/s %8.1f MB/s %8.1f /CPU-s\n", label, ceil_r.samples_s,
+               ceil_r.mb_s, per_cpu[1]);
         if (png_root)
-            printf("%-42s %9.1f samples/s %8.1f MB/s  loader is %.1fx\n",
-                   "PNG decode (libpng), same windows", png_r.samples_s, png_r.mb_s, vs_png);
-        printf("after the loader run: %.1f MiB of the pack resident (%.1f MiB at start),"
-               " peak RSS %.1f MiB, anonymous RSS %.1f MiB\n", (double)m1.resident_bytes / 1048576.0,
-               (double)m0.resident_bytes / 1048576.0, (double)m1.peak_rss_bytes / 1048576.0,
-               (double)m1.anon_rss_bytes / 1048576.0);
+            printf("%-40s %9.1f samples/s %8.1f MB/s %8.1f /CPU-s  loader is %.1fx (%.1fx per CPU-s)\n",
+                   "PNG decode (libpng), same windows", png_r.samples_s, png_r.mb_s, per_cpu[2],
+                   vs_png, cpu_vs_png);
+        printf("the trainer waited %.2f s in vbp_loader_next in all\n", waited);
+        printf("after the first epoch: %.1f MiB of the pack resident (%.1f MiB at start),"
+               " peak RSS %.1f MiB, anonymous RSS %.1f MiB\n",
+               (double)m1.resident_bytes / 1048576.0, (double)m0.resident_bytes / 1048576.0,
+               (double)m1.peak_rss_bytes / 1048576.0, (double)m1.anon_rss_bytes / 1048576.0);
     }
     vbp_loader_close(ld);
     return 0;
