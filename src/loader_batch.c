@@ -21,10 +21,10 @@ static void convert_rows(float *restrict dst, const uint8_t *restrict src, size_
         return;
     }
     /* Rows are read right to left; the hardware prefetcher does not follow
-     * that, so the rows ahead are prefetched by hand (prefetches never fault). */
+     * that, so the row after next is prefetched by hand. */
     for (size_t r = 0; r < rows; r++, dst += w, src += w) {
         const uint8_t *end = src + w - 1;
-        for (size_t k = 0; k < w; k += 64)
+        for (size_t k = 0; r + 2 < rows && k < w; k += 64)
             __builtin_prefetch(src + 2 * w + k);
         for (size_t i = 0; i < w; i++)
             dst[i] = (float)end[-(ptrdiff_t)i] / 255.0f;
