@@ -78,10 +78,13 @@ typedef struct vbp_loader vbp_loader;
  * Checks the geometry against opts (VBP_E_GEOMETRY, e.g. "PACK: pack frames
  * are gray (1 channel), the loader asks for 3 (RGB)"), builds the sample
  * index of the selected splits (VBP_E_GEOMETRY when no clip of them has seq
- * frames), chooses the order (AUTO), applies the mode (PRELOAD populates the
- * mapping now; a refused mlock is not an error, see vbp_loader_note) and
- * starts the worker threads.  VBP_E_ARG for invalid options.  The first epoch
- * is 0, from batch 0 (as if vbp_loader_begin_epoch(ld, 0, 0) was called).
+ * frames, or, with drop_last, fewer windows than one batch), chooses the
+ * order (AUTO), applies the mode (PRELOAD populates the mapping now; a
+ * refused mlock is not an error, see vbp_loader_note) and starts the worker
+ * threads.  VBP_E_ARG for invalid options.  The first epoch is 0, from batch
+ * 0 (as if vbp_loader_begin_epoch(ld, 0, 0) was called).  Several loaders
+ * may share one pack (e.g. train and val); mode hints apply to the whole
+ * mapping, and close undoes a preload's mlock.
  */
 int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
                     vbp_error *err);
@@ -174,8 +177,10 @@ double vbp_loader_wait_seconds(const vbp_loader *ld);
  * The one batch code path: assemble samples[0..n-1] into caller-owned x
  * (n * x_floats) and y (n * y_floats), mirroring sample i when flips[i] != 0
  * (flips may be NULL: none).  LZ4 records are decoded into a scratch row and
- * converted from there.  Workers and vbp_loader_next use this function.
- * Thread-safe.  VBP_E_ARG for an out-of-range sample id.
+ * converted from there.  The workers and vbp_loader_next assemble through the
+ * same per-sample code, so this reproduces any served batch from its
+ * samples[].sample and .flip.  Thread-safe.  VBP_E_ARG for an out-of-range
+ * sample id.
  */
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
                         size_t n, float *x, float *y, vbp_error *err);
