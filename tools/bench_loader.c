@@ -49,6 +49,7 @@ static int usage(FILE *f)
         "  --threads T        worker threads, also used by the ceiling and PNG runs (default 2)\n"
         "  --seconds S        time of each of the three runs, in alternating 0.5 s slices (default 3)\n"
         "  --from-png ROOT    also decode the same windows from ROOT's PNG directories\n"
+        "  --memory-limit N   bytes the pack may use (suffix K, M, G); AUTO order is locality above it\n"
         "  --cold             drop the pack from the page cache first; the first epoch is from disk\n"
         "  --json             print the results as JSON on stdout\n"
         "  -h, --help         this help\n");
@@ -250,6 +251,7 @@ int vbbench_loader(int argc, char **argv)
         { "order", required_argument, NULL, 'o' },   { "threads", required_argument, NULL, 't' },
         { "seconds", required_argument, NULL, 'd' }, { "from-png", required_argument, NULL, 'p' },
         { "cold", no_argument, NULL, 'c' },          { "flip", required_argument, NULL, 'f' },
+        { "memory-limit", required_argument, NULL, 'l' },
                   { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
     };
@@ -271,6 +273,17 @@ int vbbench_loader(int argc, char **argv)
         case 'p': png_root = optarg; break;
         case 'c': cold = 1; break;
         case 'f': o.flip_prob = (float)atof(optarg); break;
+        case 'l': {
+            char *end;
+            double v = strtod(optarg, &end);
+            double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1.0;
+            if (!(v > 0) || (*end && !strchr("KMG", *end)) || (*end && end[1])) {
+                fprintf(stderr, "vbbench loader: bad --memory-limit '%s'\n", optarg);
+                return 2;
+            }
+            o.memory_limit = (uint64_t)(v * unit);
+            break;
+        }
         case 'j': json = 1; break;
         case 'm':
             if (vbp_load_mode_parse(optarg, &o.mode)) {
