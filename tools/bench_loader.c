@@ -359,10 +359,21 @@ int vbbench_loader(int argc, char **argv)
     if (ok && png_root) {
         char probe[4096];
         struct stat st;
-        png_path(&pr, vbp_pack_clip(pr.pack, 0), 0, 0, probe, sizeof probe);
-        pr.vballnet = stat(probe, &st) != 0;
-        pr.order = malloc(sh->samples * sizeof *pr.order);
-        ok = pr.order && !vbp_loader_epoch_order(ld, 0, pr.order, &err);
+        const vbp_clip *c0 = vbp_pack_clip(pr.pack, 0);
+        png_path(&pr, c0, 0, 0, probe, sizeof probe);
+        if (stat(probe, &st)) {
+            pr.vballnet = 1;
+            png_path(&pr, c0, 0, 0, probe, sizeof probe);
+        }
+        if (stat(probe, &st)) {
+            snprintf(err.detail, sizeof err.detail,
+                     "%s: no frames of clip '%s' there (neither %s/inputs/%s/0.png nor %s/0.png)",
+                     png_root, c0->name, c0->group, c0->name, c0->name);
+            rc = VBP_E_INPUT;
+            ok = 0;
+        }
+        ok = ok && (pr.order = malloc(sh->samples * sizeof *pr.order)) &&
+             !vbp_loader_epoch_order(ld, 0, pr.order, &err);
         for (unsigned t = 0; ok && t < threads; t++)
             ok = (pr.u8[t] = malloc(sh->channels * hw)) && (pr.x[t] = malloc(sh->x_floats * 4)) &&
                  (pr.y[t] = malloc(sh->y_floats * 4));
