@@ -84,7 +84,9 @@ typedef struct vbp_loader vbp_loader;
  * threads.  VBP_E_ARG for invalid options.  The first epoch is 0, from batch
  * 0 (as if vbp_loader_begin_epoch(ld, 0, 0) was called).  Several loaders
  * may share one pack (e.g. train and val); mode hints apply to the whole
- * mapping, and close undoes a preload's mlock.
+ * mapping, and close undoes a preload's mlock.  A loader does not survive
+ * fork() (its workers stay in the parent): each process opens its own, and
+ * the processes still share one copy of the pack in the page cache.
  */
 int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
                     vbp_error *err);

@@ -400,7 +400,11 @@ int vbbench_loader(int argc, char **argv)
             png_secs += took;
         }
         ok = !rc;
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "\rvbbench loader: %.1f / %.1f s", done + slice, seconds);
     }
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r\033[K");
     for (unsigned t = 0; t < threads; t++) {
         free(cl.dst[t]);
         free(pr.u8[t]);
