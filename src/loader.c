@@ -183,7 +183,6 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
     ld->pack = pack;
     ld->opts = *opts;
     ld->geo = info->geometry;
-    ld->codec = info->default_codec;
 
     vbp_loader_shape *sh = &ld->shape;
     sh->seq = opts->seq;

@@ -96,7 +96,8 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
                         (unsigned long long)f, (unsigned long long)rec.raw_size, want);
     const uint8_t *src = rec.stored;
     if (rec.codec != VBP_CODEC_RAW) {
-        if (!*scratch && !(*scratch = malloc(vbp_batch_scratch_size(ld))))
+        /* one frame: the largest record */
+        if (!*scratch && !(*scratch = malloc((size_t)g->frame_channels * g->height * g->width)))
             return vbp_fail(err, VBP_E_NOMEM, "no memory for a decode row");
         int rc = vbp_record_decode(&rec, *scratch, want, err);
         if (rc)
@@ -128,11 +129,6 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
     return VBP_OK;
 }
 
-size_t vbp_batch_scratch_size(const vbp_loader *ld)
-{
-    return (size_t)ld->geo.frame_channels * ld->geo.height * ld->geo.width;
-}
-
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
                         size_t n, float *x, float *y, vbp_error *err)
 {
@@ -152,7 +148,8 @@ int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uin
     return rc;
 }
 
-size_t vbp_batch_count(const vbp_loader *ld, uint64_t b)
+/* Samples in batch b of an epoch (0 past the end). */
+static size_t batch_count(const vbp_loader *ld, uint64_t b)
 {
     uint64_t first = b * ld->shape.batch;
     if (b >= ld->shape.batches || first >= ld->shape.samples)
@@ -164,7 +161,7 @@ size_t vbp_batch_count(const vbp_loader *ld, uint64_t b)
 int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **scratch,
                    vbp_error *err)
 {
-    size_t n = vbp_batch_count(ld, b);
+    size_t n = batch_count(ld, b);
     uint64_t pos = b * ld->shape.batch;
     int rc = VBP_OK;
     slot->n = n;
@@ -202,7 +199,7 @@ void vbp_batch_willneed(const vbp_loader *ld, uint64_t b)
 {
     if (ld->shape.mode != VBP_LOAD_DISK)
         return;
-    size_t n = vbp_batch_count(ld, b);
+    size_t n = batch_count(ld, b);
     for (size_t i = 0; i < n; i++) {
         vbp_sample s;
         vbp_index_sample(ld, ld->order[b * ld->shape.batch + i], &s);
