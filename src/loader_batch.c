@@ -99,9 +99,15 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
         /* one frame: the largest record */
         if (!*scratch && !(*scratch = malloc((size_t)g->frame_channels * g->height * g->width)))
             return vbp_fail(err, VBP_E_NOMEM, "no memory for a decode row");
-        int rc = vbp_record_decode(&rec, *scratch, want, err);
-        if (rc)
-            return rc;
+        vbp_error derr;
+        int rc = vbp_record_decode(&rec, *scratch, want, &derr);
+        if (rc) {
+            const vbp_clip *c = vbp_pack_clip(ld->pack, vbp_pack_clip_of_frame(ld->pack, f));
+            return vbp_fail(err, rc, "%s: %s of frame %llu of clip '%s': %s",
+                            vbp_pack_path(ld->pack), kind == VBP_REC_FRAME ? "frame" : "heatmap",
+                            (unsigned long long)(f - c->first_frame), c->name,
+                            vbp_error_message(&derr));
+        }
         src = *scratch;
     }
     convert_rows(dst, src, planes * g->height, g->width, flip);
