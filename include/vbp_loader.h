@@ -169,6 +169,9 @@ typedef struct vbp_batch {
  * stay valid until the next call of next, begin_epoch or close.  With threads
  * > 0 the batch was assembled ahead by a worker; the time this call blocks is
  * added to vbp_loader_wait_seconds (with threads = 0 the assembly time is).
+ * After an error the next call serves the following batch.  next and
+ * begin_epoch are called from one thread (the trainer's); the rest of the
+ * API may be called from any thread.
  */
 int vbp_loader_next(vbp_loader *ld, vbp_batch *out, vbp_error *err);
 
