@@ -170,8 +170,8 @@ typedef struct vbp_batch {
  * > 0 the batch was assembled ahead by a worker; the time this call blocks is
  * added to vbp_loader_wait_seconds (with threads = 0 the assembly time is).
  * After an error the next call serves the following batch.  next and
- * begin_epoch are called from one thread (the trainer's); the rest of the
- * API may be called from any thread.
+ * begin_epoch (and wait_seconds) are called from one thread, the trainer's;
+ * sample, epoch_order, flip, assemble, memory and get_shape from any.
  */
 int vbp_loader_next(vbp_loader *ld, vbp_batch *out, vbp_error *err);
 
