@@ -35,7 +35,9 @@ extern "C" {
 
 typedef enum vbp_load_mode {
     VBP_LOAD_DISK = 0,    /* default: pages fault in lazily; readahead + WILLNEED ahead of use */
-    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted */
+    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted;
+                             when the pack exceeds memory_limit, DISK is used instead
+                             (shape->mode says so, vbp_loader_note why) */
 } vbp_load_mode;
 
 typedef enum vbp_order {

@@ -115,12 +115,20 @@ static void apply_mode(vbp_loader *ld)
     const uint8_t *map = vbp_pack_map(ld->pack, &len);
     if (!len)
         return;
+    char skipped[160] = "";
+    if (ld->shape.mode == VBP_LOAD_PRELOAD && len > ld->shape.memory_limit) {
+        /* Populating more than fits would only evict what it just read. */
+        snprintf(skipped, sizeof skipped,
+                 "preload skipped: the pack (%.1f MiB) is larger than the memory limit "
+                 "(%.1f MiB); ", mib(len), mib(ld->shape.memory_limit));
+        ld->shape.mode = VBP_LOAD_DISK;
+    }
     if (ld->shape.mode == VBP_LOAD_DISK) {
         int seq = ld->shape.order == VBP_ORDER_SEQUENTIAL;
         madvise((void *)map, len, seq ? MADV_SEQUENTIAL : MADV_NORMAL);
         snprintf(ld->note, sizeof ld->note,
-                 "disk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
-                 seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
+                 "%sdisk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
+                 skipped, seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
         return;
     }
     double t0 = vbp_now();

@@ -552,6 +552,15 @@ static void pack_over_memory_limit_uses_locality_order(void **state)
     ld = open_ok(p, &o);
     assert_int_equal(vbp_loader_get_shape(ld)->order, VBP_ORDER_SHUFFLE);
     vbp_loader_close(ld);
+
+    o.mode = VBP_LOAD_PRELOAD; /* preloading more than fits is refused, in one line */
+    ld = open_ok(p, &o);
+    assert_non_null(strstr(vbp_loader_note(ld), "preload skipped"));
+    assert_int_equal(vbp_loader_get_shape(ld)->mode, VBP_LOAD_DISK);
+    vbp_memreport m;
+    assert_int_equal(vbp_loader_memory(ld, &m, &err), VBP_OK);
+    assert_int_equal(m.locked_bytes, 0);
+    vbp_loader_close(ld);
 }
 
 static void memory_report_is_measured(void **state)
