@@ -1,6 +1,7 @@
 /*
  * fuzz_pack.c - libFuzzer target: a byte string opened as a pack, verified,
- * every clip, record and label read and every record decoded.
+ * every clip, record and label read, every record decoded, and every window
+ * served by the loader (seq 1 and 3, all splits, with flips).
  *
  * Each input is tried twice: as given, and "re-signed" (header and index
  * checksums recomputed where the sections lie inside the input), so that
@@ -20,6 +21,7 @@
 #include "fuzz_common.h"
 #include "internal.h"
 #include "pack_format.h"
+#include "vbp_loader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,6 +90,56 @@ static void use_pack(vbp_pack *p)
     FUZZ_CHECK(vbp_pack_record(p, in->frame_count, VBP_REC_FRAME, &r) == VBP_E_ARG);
 }
 
+/* Every window of every split through the loader, as a trainer would read them. */
+static void use_windows(vbp_pack *p)
+{
+    const vbp_pack_info *in = vbp_pack_get_info(p);
+    for (uint32_t seq = 1; seq <= 3; seq += 2) {
+        uint64_t windows = 0;
+        for (uint64_t c = 0; c < in->clip_count; c++) {
+            uint64_t n = vbp_pack_clip(p, c)->frame_count;
+            windows += n >= seq ? n - seq + 1 : 0;
+        }
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.seq = seq;
+        o.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL) |
+                   VBP_SPLIT_BIT(VBP_SPLIT_TEST);
+        o.order = VBP_ORDER_SEQUENTIAL;
+        o.flip_prob = 0.5f;
+        o.batch = 2;
+        o.threads = 0;
+        o.memory_limit = 1ull << 30; /* no /proc/meminfo read per input */
+        vbp_loader *ld;
+        vbp_error err;
+        int rc = vbp_loader_open(p, &o, &ld, &err);
+        if (rc) {
+            FUZZ_CHECK(windows == 0 && rc == VBP_E_GEOMETRY);
+            continue;
+        }
+        const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+        FUZZ_CHECK(sh->samples == windows && sh->seq == seq);
+        vbp_batch b;
+        uint64_t served = 0;
+        while ((rc = vbp_loader_next(ld, &b, &err)) > 0) {
+            for (size_t i = 0; i < b.n; i++) {
+                const vbp_sample *s = &b.samples[i];
+                const vbp_clip *clip = vbp_pack_clip(p, s->clip);
+                FUZZ_CHECK(clip && s->clip_frame + seq <= clip->frame_count);
+                FUZZ_CHECK(s->first_frame == clip->first_frame + s->clip_frame);
+            }
+            for (size_t k = 0; k < b.n * sh->x_floats; k++)
+                FUZZ_CHECK(b.x[k] >= 0.0f && b.x[k] <= 1.0f);
+            for (size_t k = 0; k < b.n * sh->y_floats; k++)
+                FUZZ_CHECK(b.y[k] >= 0.0f && b.y[k] <= 1.0f);
+            served += b.n;
+        }
+        /* an lz4 record that does not decode stops the epoch with an error, nothing else */
+        FUZZ_CHECK(rc == 0 ? served == windows : rc == VBP_E_CODEC || rc == VBP_E_FORMAT);
+        vbp_loader_close(ld);
+    }
+}
+
 static void try_open(const uint8_t *data, size_t size)
 {
     put_bytes(data, size);
@@ -101,6 +153,7 @@ static void try_open(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(p != NULL);
     use_pack(p);
+    use_windows(p);
     vbp_pack_close(p);
 }
 
