@@ -1,7 +1,8 @@
 /*
  * fuzz_pack.c - libFuzzer target: a byte string opened as a pack, verified,
- * every clip, record and label read, every record decoded, and every window
- * served by the loader (seq 1 and 3, all splits, with flips).
+ * every clip, record and label read, every record decoded, every vbdump
+ * report written (to /dev/null) and every window served by the loader (seq
+ * 1 and 3, all splits, with flips).
  *
  * Each input is tried twice: as given, and "re-signed" (header and index
  * checksums recomputed where the sections lie inside the input), so that
@@ -20,6 +21,7 @@
 #include <xxhash.h>
 #include "fuzz_common.h"
 #include "internal.h"
+#include "pack_dump.h"
 #include "pack_format.h"
 #include "vbp_loader.h"
 
@@ -88,6 +90,15 @@ static void use_pack(vbp_pack *p)
     }
     vbp_record r;
     FUZZ_CHECK(vbp_pack_record(p, in->frame_count, VBP_REC_FRAME, &r) == VBP_E_ARG);
+    /* vbdump's reports: text and JSON */
+    static FILE *devnull;
+    if (!devnull)
+        FUZZ_CHECK((devnull = fopen("/dev/null", "w")) != NULL);
+    for (int json = 0; json < 2; json++) {
+        vbp_dump_info(devnull, p, 3, json);
+        vbp_dump_clips(devnull, p, json);
+        vbp_dump_frames(devnull, p, in->clip_count - 1, json);
+    }
 }
 
 /* Every window of every split through the loader, as a trainer would read them. */
