@@ -43,4 +43,14 @@ for pack in raw.vbp lz4.vbp; do
     done
   done
 done
+if [ -n "$vbtrain" ]; then
+  # the trainer's loader decodes every lz4 record through LZ4_decompress_safe
+  size=$(wc -c < "$tmp/lz4.vbp")
+  for at in 3 50; do
+    for to in 4096 $((size / 2)); do
+      expect_error lz4.vbp "$at" "$to" "$vbtrain" train --out "$tmp/run.$at.$to" --epochs 1 \
+        --threads 1 --quiet
+    done
+  done
+fi
 echo "truncate_under_reader: $cases truncations under a running reader, all reported"
