@@ -2,7 +2,8 @@
 # vbpack killed with SIGKILL at moments spread over its run: nothing ever
 # appears at the target path; every temporary file a killed run leaves is
 # reported and removed by a later run (the next one that gets that far),
-# none is left at the end, and the final pack verifies.
+# none is left at the end, and the final pack verifies.  Then with --force
+# over an existing pack: a killed run leaves the old pack byte for byte.
 # usage: kill_vbpack.sh VBSAMPLE VBPACK VBDUMP [ROUNDS]
 set -eu
 vbsample=$1; vbpack=$2; vbdump=$3; rounds=${4:-12}
@@ -44,6 +45,23 @@ left=$(wc -l < "$tmp/left"); reported=$(wc -l < "$tmp/reported")
 cmp -s "$tmp/left" "$tmp/reported" || fail "left: $(cat "$tmp/left"); reported: $(cat "$tmp/reported")"
 [ "$(ls "$tmp/out")" = "p.vbp" ] || fail "after the final run: $(ls "$tmp/out")"
 "$vbdump" verify "$out" >/dev/null 2>&1 || fail "final pack does not verify"
+# --force over an existing pack (a different one: gray): killed, the old one stays intact
+"$vbpack" --quiet --grayscale "$tmp/src/tracknetv4" -o "$tmp/old.vbp"
+cp "$tmp/old.vbp" "$out"
+forced=0; i=0
+while [ "$i" -lt 4 ]; do
+  i=$((i + 1))
+  "$vbpack" --quiet --threads 1 --force "$tmp/src/tracknetv4" -o "$out" 2>/dev/null &
+  pid=$!
+  sleep "$(awk -v i="$i" 'BEGIN { printf "%.3f", 0.1 * i }')"
+  kill -KILL "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" || status=$?
+  [ "$status" -eq 137 ] || continue
+  forced=$((forced + 1))
+  cmp -s "$tmp/old.vbp" "$out" || fail "--force run killed after $((i * 100)) ms: the old pack changed"
+done
+[ "$forced" -ge 2 ] || fail "only $forced --force runs were killed mid-way"
 echo "kill_vbpack: $rounds runs, $killed killed with SIGKILL (never a file at the target)," \
   "$finished finished; $left temporary files left by killed runs, all $reported reported and" \
-  "removed by later runs"
+  "removed by later runs; $forced runs with --force killed, the old pack intact each time"
