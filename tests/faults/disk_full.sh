@@ -2,7 +2,8 @@
 # Disk full while packing: RLIMIT_FSIZE (a file-size limit: write fails with
 # EFBIG) at several points of the file, and, when this user may mount, a
 # small tmpfs (ENOSPC).  Each run must exit 1 with one line naming the pack
-# and the cause, and leave nothing at the target nor a temporary file.
+# and the cause, and leave nothing at the target nor a temporary file (with
+# --force over an existing pack: that pack, unchanged).
 # usage: disk_full.sh VBSAMPLE VBPACK
 set -eu
 vbsample=$1; vbpack=$2
@@ -33,6 +34,17 @@ for limit in 1000 $((size / 2)) $((size - 1)); do
   expect_refused "RLIMIT_FSIZE $limit of $size bytes" "File too large" \
     prlimit --fsize="$limit" "$vbpack" --quiet
 done
+
+# --force over an existing pack: the failed run leaves the old pack as it was
+cp "$tmp/full.vbp" "$tmp/out/p.vbp"
+status=0
+prlimit --fsize=$((size / 2)) "$vbpack" --quiet --force --grayscale "$tmp/src/tracknetv4" \
+  -o "$tmp/out/p.vbp" 2>"$tmp/err" || status=$?
+[ "$status" -eq 1 ] || fail "--force: exit $status"
+cmp -s "$tmp/full.vbp" "$tmp/out/p.vbp" || fail "--force: the old pack changed"
+[ "$(ls "$tmp/out")" = "p.vbp" ] || fail "--force: left $(ls "$tmp/out")"
+echo "disk_full: --force over an existing pack, RLIMIT_FSIZE $((size / 2)) -> exit 1, old pack intact"
+rm "$tmp/out/p.vbp"
 
 if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/small" && mount -t tmpfs -o size=1m tmpfs "$tmp/small" 2>/dev/null; then
   mnt=$tmp/small
