@@ -40,7 +40,7 @@ void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const rea
     const double M = (double)n * (double)P;
     if (training) {
         for (int pass = 0; pass < 2; pass++) {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
             for (size_t pl = 0; pl < n * c; pl++)
                 part[pl] = FN(plane_sum)(z + pl * P, P, pass ? mean[pl % c] : 0, pass);
             for (size_t ci = 0; ci < c; ci++) {
@@ -64,7 +64,7 @@ void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const rea
             invstd[ci] = (real)(1.0 / sqrt((double)run_var[ci] + eps));
         }
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
@@ -83,7 +83,7 @@ void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy
                              int nt)
 {
     const double M = (double)n * (double)P;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real m = mean[ci], is = invstd[ci];
@@ -116,7 +116,7 @@ void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy
         part[2 * ci] = sg / M;
         part[2 * ci + 1] = sgx / M;
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real m = mean[ci], is = invstd[ci], k = gamma[ci] * is;
