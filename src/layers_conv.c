@@ -12,6 +12,8 @@
 
 /* Pixels per tile of the pointwise conv: a tile of every channel stays in L1/L2. */
 #define PW_TILE 128
+/* Pixels per span of the pointwise weight gradient. */
+#define PW_WG_SPAN 1024
 
 /*
  * o[h,w] = 3x3 correlation of x[h,w] with k, zero padding.  A missing row
@@ -252,11 +254,16 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
         real *pu = part + u * K;
         memset(pu, 0, K * sizeof *pu);
-        for (size_t t = p0; t < p1; t += PW_TILE) {
-            const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+        if (din)
+            for (size_t t = p0; t < p1; t += PW_TILE) {
+                const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+                FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, ci, co,
+                            P, len);
+            }
+        /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
+        for (size_t t = p0; t < p1; t += PW_WG_SPAN) {
+            const size_t len = t + PW_WG_SPAN < p1 ? PW_WG_SPAN : p1 - t;
             const real *g = dout + s * co * P + t, *x = in + s * ci * P + t;
-            if (din)
-                FN(pw_tile)(din + s * ci * P + t, g, wt, 1, ci, NULL, ci, co, P, len);
             FN(pw_wgrad_tile)(pu, g, x, co, ci, P, len);
             for (size_t o = 0; o < co; o++) {
                 const real *restrict go = g + o * P;
@@ -282,6 +289,7 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
 }
 
 #undef PW_TILE
+#undef PW_WG_SPAN
 #undef VEC
 #undef VL
 #undef VLOAD
