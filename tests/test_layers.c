@@ -108,7 +108,7 @@ typedef struct dw_ctx {
 static double dw_obj(void *p)
 {
     dw_ctx *k = p;
-    vbp_dwconv_forward_d(k->out, k->in, k->wt, k->n, k->c, k->h, k->w, 2);
+    vbp_dwconv_forward_d(k->out, k->in, k->wt, k->n, k->c, k->h, k->w, 1);
     return dot(k->out, k->R, k->n * k->c * k->h * k->w);
 }
 
@@ -159,7 +159,7 @@ typedef struct pw_ctx {
 static double pw_obj(void *p)
 {
     pw_ctx *k = p;
-    vbp_pwconv_forward_d(k->out, k->in, k->wt, k->bias, k->n, k->ci, k->co, k->P, 2);
+    vbp_pwconv_forward_d(k->out, k->in, k->wt, k->bias, k->n, k->ci, k->co, k->P, 1);
     return dot(k->out, k->R, k->n * k->co * k->P);
 }
 
@@ -214,7 +214,7 @@ static double bn_obj(void *p)
 {
     bn_ctx *k = p;
     vbp_bnrelu_forward_d(k->y, k->z, k->gamma, k->beta, k->rm, k->rv, k->mean, k->invstd, k->n,
-                         k->c, k->P, 1, 0.1, 1e-5, k->part, 2);
+                         k->c, k->P, 1, 0.1, 1e-5, k->part, 1);
     return dot(k->y, k->R, k->n * k->c * k->P);
 }
 
@@ -299,7 +299,7 @@ typedef struct mp_ctx {
 static double mp_obj(void *p)
 {
     mp_ctx *k = p;
-    vbp_maxpool_forward_d(k->out, k->in, k->n, k->c, k->h, k->w, 2);
+    vbp_maxpool_forward_d(k->out, k->in, k->n, k->c, k->h, k->w, 1);
     return dot(k->out, k->R, k->n * k->c * k->h * k->w / 4);
 }
 
@@ -346,7 +346,7 @@ typedef struct up_ctx {
 static double up_obj(void *p)
 {
     up_ctx *k = p;
-    vbp_up2x_forward_d(k->out, k->ns, k->in, k->n, k->c, k->h, k->w, 2);
+    vbp_up2x_forward_d(k->out, k->ns, k->in, k->n, k->c, k->h, k->w, 1);
     return dot(k->out, k->R, k->n * k->ns);
 }
 
@@ -409,8 +409,8 @@ typedef struct loss_ctx {
 static double loss_obj(void *q)
 {
     loss_ctx *k = q;
-    vbp_sigmoid_forward_d(k->p, k->z, k->n, 2);
-    return vbp_wbce_loss_d(NULL, k->p, k->y, k->n, 1e-7, k->part, 2);
+    vbp_sigmoid_forward_d(k->p, k->z, k->n, 1);
+    return vbp_wbce_loss_d(NULL, k->p, k->y, k->n, 1e-7, k->part, 1);
 }
 
 static void loss_grad(void **state)
