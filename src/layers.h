@@ -33,20 +33,22 @@
     void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,           \
                                  const real *wt, size_t n, size_t c, size_t h, size_t w,           \
                                  real *part, int nt);                                               \
-    /* out[n,co,p] = sum_ci wt[co,ci] * in[n,ci,p] (+ bias[co] when bias != NULL). */               \
+    /* out[n,co,p] = act(scale[co] * sum_ci wt[co,ci] * in[n,ci,p] + bias[co]); scale, bias may   \
+       be NULL (1, 0); act = ReLU when relu, else identity (eval-mode BatchNorm folds in here). */  \
     void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const real *bias,       \
-                                size_t n, size_t ci, size_t co, size_t P, int nt);                  \
+                                const real *scale, int relu, size_t n, size_t ci, size_t co,       \
+                                size_t P, int nt);                                                  \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                     \
        part: VBP_PW_UNITS(n,P) * (co*ci + co). */                                                   \
     void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout,              \
                                  const real *in, const real *wt, size_t n, size_t ci, size_t co,   \
                                  size_t P, real *part, int nt);                                     \
-    /* BatchNorm + ReLU: y = max(0, gamma*(z-mean)*invstd + beta).  training: batch statistics     \
-       (biased var) saved in mean/invstd [c], running stats updated with momentum and the          \
-       unbiased var; else running stats used (and copied to mean/invstd).  part: 2*n*c doubles. */ \
+    /* Training-mode BatchNorm + ReLU: y = max(0, gamma*(z-mean)*invstd + beta) with the batch     \
+       statistics (biased var) saved in mean/invstd [c]; running stats updated with momentum and   \
+       the unbiased var.  (Eval mode is folded into vbp_pwconv_forward.)  part: 2*n*c doubles. */  \
     void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,       \
                                 real *run_mean, real *run_var, real *mean, real *invstd,           \
-                                size_t n, size_t c, size_t P, int training, double momentum,       \
+                                size_t n, size_t c, size_t P, double momentum,                     \
                                 double eps, double *part, int nt);                                  \
     /* dz [n,c,P] from dy (dz may equal dy: in place); dgamma, dbeta [c] +=.  Uses the            \
        training-mode batch statistics saved by forward.  part: 2*n*c doubles. */                   \

@@ -130,21 +130,25 @@ typedef real FN(vec) __attribute__((vector_size(64)));
 #define INLINE static inline __attribute__((always_inline))
 
 /*
- * Outputs o0..o0+NO-1 of one tile: out[o, 0:len] = bias[o] + sum_i W(o,i) * in[i, 0:len],
- * where W(o,i) = wt[o*wso + i*wsi] (the same code applies W and its transpose) and
- * channel planes are P apart.  NO*2 vector accumulators stay in registers.
+ * Outputs o0..o0+NO-1 of one tile: out[o, 0:len] = act(scale[o] * sum_i W(o,i) * in[i, 0:len]
+ * + bias[o]), where W(o,i) = wt[o*wso + i*wsi] (the same code applies W and its transpose),
+ * scale/bias NULL mean 1/0, act is ReLU when relu != 0, channel planes are P apart.
+ * NO*2 vector accumulators stay in registers.
  */
 INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict in,
-                        const real *wt, size_t wso, size_t wsi, const real *bias, size_t o0,
-                        size_t ni, size_t P, size_t len)
+                        const real *wt, size_t wso, size_t wsi, const real *bias,
+                        const real *scale, int relu, size_t o0, size_t ni, size_t P, size_t len)
 {
+    real sc[8], bs[8];
+    for (int j = 0; j < NO; j++) {
+        sc[j] = scale ? scale[o0 + j] : 1;
+        bs[j] = bias ? bias[o0 + j] : 0;
+    }
     size_t t = 0;
     for (; t + 2 * VL <= len; t += 2 * VL) {
         VEC a[8][2];
-        for (int j = 0; j < NO; j++) {
-            const real b = bias ? bias[o0 + j] : 0;
-            a[j][0] = a[j][1] = (VEC){0} + b;
-        }
+        for (int j = 0; j < NO; j++)
+            a[j][0] = a[j][1] = (VEC){0};
         for (size_t i = 0; i < ni; i++) {
             VEC x0, x1;
             VLOAD(x0, in + i * P + t);
@@ -156,29 +160,36 @@ INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict i
             }
         }
         for (int j = 0; j < NO; j++) {
-            VSTORE(out + (o0 + j) * P + t, a[j][0]);
-            VSTORE(out + (o0 + j) * P + t + VL, a[j][1]);
+            real *restrict o = out + (o0 + j) * P + t;
+            const VEC v0 = a[j][0] * sc[j] + bs[j], v1 = a[j][1] * sc[j] + bs[j];
+            VSTORE(o, v0);
+            VSTORE(o + VL, v1);
+            if (relu)
+                for (size_t l = 0; l < 2 * VL; l++)
+                    o[l] = o[l] > 0 ? o[l] : 0;
         }
     }
     for (; t < len; t++)
         for (int j = 0; j < NO; j++) {
-            real acc = bias ? bias[o0 + j] : 0;
+            real acc = 0;
             for (size_t i = 0; i < ni; i++)
                 acc += wt[(o0 + j) * wso + i * wsi] * in[i * P + t];
-            out[(o0 + j) * P + t] = acc;
+            acc = acc * sc[j] + bs[j];
+            out[(o0 + j) * P + t] = relu && !(acc > 0) ? 0 : acc;
         }
 }
 
 static void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
-                        size_t wsi, const real *bias, size_t no, size_t ni, size_t P, size_t len)
+                        size_t wsi, const real *bias, const real *scale, int relu, size_t no,
+                        size_t ni, size_t P, size_t len)
 {
     size_t o = 0;
     for (; o + 8 <= no; o += 8)
-        FN(pw_rows)(8, out, in, wt, wso, wsi, bias, o, ni, P, len);
+        FN(pw_rows)(8, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
     for (; o + 4 <= no; o += 4)
-        FN(pw_rows)(4, out, in, wt, wso, wsi, bias, o, ni, P, len);
+        FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
     for (; o < no; o++)
-        FN(pw_rows)(1, out, in, wt, wso, wsi, bias, o, ni, P, len);
+        FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
 }
 
 /* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes P apart. */
@@ -228,7 +239,8 @@ static void FN(pw_wgrad_tile)(real *pu, const real *g, const real *x, size_t co,
 }
 
 void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const real *bias,
-                            size_t n, size_t ci, size_t co, size_t P, int nt)
+                            const real *scale, int relu, size_t n, size_t ci, size_t co, size_t P,
+                            int nt)
 {
     const size_t nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
@@ -237,7 +249,8 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
         for (size_t t = p0; t < p1; t += PW_TILE) {
             const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
-            FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, co, ci, P, len);
+            FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, scale, relu,
+                        co, ci, P, len);
         }
     }
 }
@@ -257,8 +270,8 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
         if (din)
             for (size_t t = p0; t < p1; t += PW_TILE) {
                 const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
-                FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, ci, co,
-                            P, len);
+                FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
+                            ci, co, P, len);
             }
         /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
         for (size_t t = p0; t < p1; t += PW_WG_SPAN) {

@@ -34,34 +34,27 @@ static double FN(plane_sum)(const real *restrict x, size_t len, real m, int mode
 
 void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,
                             real *run_mean, real *run_var, real *mean, real *invstd, size_t n,
-                            size_t c, size_t P, int training, double momentum, double eps,
+                            size_t c, size_t P, double momentum, double eps,
                             double *part, int nt)
 {
     const double M = (double)n * (double)P;
-    if (training) {
-        for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 2; pass++) {
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
-            for (size_t pl = 0; pl < n * c; pl++)
-                part[pl] = FN(plane_sum)(z + pl * P, P, pass ? mean[pl % c] : 0, pass);
-            for (size_t ci = 0; ci < c; ci++) {
-                double s = 0;
-                for (size_t ni = 0; ni < n; ni++)
-                    s += part[ni * c + ci];
-                if (pass == 0) {
-                    mean[ci] = (real)(s / M);
-                    continue;
-                }
-                const double var = s / M;
-                invstd[ci] = (real)(1.0 / sqrt(var + eps));
-                run_mean[ci] = (real)((1 - momentum) * run_mean[ci] + momentum * mean[ci]);
-                const double unbiased = M > 1 ? var * M / (M - 1) : var;
-                run_var[ci] = (real)((1 - momentum) * run_var[ci] + momentum * unbiased);
-            }
-        }
-    } else {
+        for (size_t pl = 0; pl < n * c; pl++)
+            part[pl] = FN(plane_sum)(z + pl * P, P, pass ? mean[pl % c] : 0, pass);
         for (size_t ci = 0; ci < c; ci++) {
-            mean[ci] = run_mean[ci];
-            invstd[ci] = (real)(1.0 / sqrt((double)run_var[ci] + eps));
+            double s = 0;
+            for (size_t ni = 0; ni < n; ni++)
+                s += part[ni * c + ci];
+            if (pass == 0) {
+                mean[ci] = (real)(s / M);
+                continue;
+            }
+            const double var = s / M;
+            invstd[ci] = (real)(1.0 / sqrt(var + eps));
+            run_mean[ci] = (real)((1 - momentum) * run_mean[ci] + momentum * mean[ci]);
+            const double unbiased = M > 1 ? var * M / (M - 1) : var;
+            run_var[ci] = (real)((1 - momentum) * run_var[ci] + momentum * unbiased);
         }
     }
 #pragma omp parallel for num_threads(nt) schedule(dynamic)

@@ -28,6 +28,7 @@ typedef struct sep_block {
     size_t rmean, rvar;           /* offsets in buffers */
     float *dwo, *z, *y;           /* [N,cin,P] depthwise out, [N,cout,P] pre-BN, post-ReLU */
     float *mean, *invstd;         /* [cout] statistics used by the last forward */
+    float *scale, *shift;         /* [cout] eval mode: BN folded into the pointwise conv */
 } sep_block;
 
 struct vbp_net {
@@ -178,6 +179,8 @@ static size_t carve(vbp_net *net, char *base)
         B->y = bump(base, &c, N * B->cout * P * sizeof(float));
         B->mean = bump(base, &c, B->cout * sizeof(float));
         B->invstd = bump(base, &c, B->cout * sizeof(float));
+        B->scale = bump(base, &c, B->cout * sizeof(float));
+        B->shift = bump(base, &c, B->cout * sizeof(float));
         gmax = N * cmax * P > gmax ? N * cmax * P : gmax;
         const size_t pw = VBP_PW_UNITS(N, P) * (B->cout * B->cin + B->cout);
         fpart = pw > fpart ? pw : fpart;
@@ -251,15 +254,32 @@ void vbp_net_free(vbp_net *net)
     free(net);
 }
 
+/*
+ * Training: depthwise, pointwise into z, BN with batch statistics + ReLU into y.
+ * Eval: BN with the running statistics is an affine map per channel, folded into the
+ * pointwise conv's output (scale, shift, ReLU), which writes y directly.
+ */
 static void block_forward(vbp_net *net, sep_block *B, const float *in, size_t n, int training)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
     float *p = net->params, *buf = net->buffers;
     vbp_dwconv_forward_f(B->dwo, in, p + B->dw, n, B->cin, h, w, net->nt);
-    vbp_pwconv_forward_f(B->z, B->dwo, p + B->pw, NULL, n, B->cin, B->cout, P, net->nt);
+    if (!training) {
+        for (size_t c = 0; c < B->cout; c++) {
+            B->mean[c] = buf[B->rmean + c];
+            B->invstd[c] = (float)(1.0 / sqrt((double)buf[B->rvar + c] + BN_EPS));
+            B->scale[c] = p[B->gamma + c] * B->invstd[c];
+            B->shift[c] = p[B->beta + c] - B->mean[c] * B->scale[c];
+        }
+        vbp_pwconv_forward_f(B->y, B->dwo, p + B->pw, B->shift, B->scale, 1, n, B->cin, B->cout,
+                             P, net->nt);
+        return;
+    }
+    vbp_pwconv_forward_f(B->z, B->dwo, p + B->pw, NULL, NULL, 0, n, B->cin, B->cout, P,
+                         net->nt);
     vbp_bnrelu_forward_f(B->y, B->z, p + B->gamma, p + B->beta, buf + B->rmean, buf + B->rvar,
-                         B->mean, B->invstd, n, B->cout, P, training, BN_MOMENTUM, BN_EPS,
-                         net->dpart, net->nt);
+                         B->mean, B->invstd, n, B->cout, P, BN_MOMENTUM, BN_EPS, net->dpart,
+                         net->nt);
 }
 
 int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_error *err)
@@ -289,8 +309,8 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
         block_forward(net, B, net->cat[l], n, training);
     }
     const float *p = net->params;
-    vbp_pwconv_forward_f(net->probs, net->blk[DEC3].y, p + net->head_w, p + net->head_b, n, 8, S,
-                         H * W, nt);
+    vbp_pwconv_forward_f(net->probs, net->blk[DEC3].y, p + net->head_w, p + net->head_b, NULL, 0,
+                         n, 8, S, H * W, nt);
     vbp_sigmoid_forward_f(net->probs, net->probs, n * S * H * W, nt);
     if (training)
         net->batches++;
