@@ -90,9 +90,8 @@ static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *r
                 acc[3 * ky + kx] += s[3 * ky + kx];
 }
 
-void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,
-                             const real *wt, size_t n, size_t c, size_t h, size_t w, real *part,
-                             int nt)
+void FN(vbp_dwconv_backward_part)(real *din, real *part, const real *dout, const real *in,
+                                  const real *wt, size_t n, size_t c, size_t h, size_t w, int nt)
 {
     const size_t P = h * w;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
@@ -112,6 +111,10 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
         for (int i = 0; i < 9; i++)
             part[pl * 9 + i] = (real)acc[i];
     }
+}
+
+void FN(vbp_dwconv_reduce)(real *dwt, const real *part, size_t n, size_t c)
+{
     for (size_t ci = 0; ci < c; ci++)
         for (int i = 0; i < 9; i++) {
             real s = 0;
@@ -119,6 +122,14 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
                 s += part[(ni * c + ci) * 9 + i];
             dwt[ci * 9 + i] += s;
         }
+}
+
+void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,
+                             const real *wt, size_t n, size_t c, size_t h, size_t w, real *part,
+                             int nt)
+{
+    FN(vbp_dwconv_backward_part)(din, part, dout, in, wt, n, c, h, w, nt);
+    FN(vbp_dwconv_reduce)(dwt, part, n, c);
 }
 
 /* Explicit vectors (GCC/clang extension): 64 bytes, 16 floats or 8 doubles. */
@@ -255,9 +266,8 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
     }
 }
 
-void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout,
-                             const real *in, const real *wt, size_t n, size_t ci, size_t co,
-                             size_t P, real *part, int nt)
+void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const real *in,
+                                  const real *wt, size_t n, size_t ci, size_t co, size_t P, int nt)
 {
     const size_t nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK, units = n * nch;
     const size_t K = co * ci + co;
@@ -288,6 +298,12 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
             }
         }
     }
+}
+
+void FN(vbp_pwconv_reduce)(real *dwt, real *dbias, const real *part, size_t units, size_t ci,
+                           size_t co)
+{
+    const size_t K = co * ci + co;
     for (size_t k = 0; k < K; k++) {
         if (k >= co * ci && !dbias)
             break;
@@ -299,6 +315,14 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
         else
             dbias[k - co * ci] += (real)s;
     }
+}
+
+void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout,
+                             const real *in, const real *wt, size_t n, size_t ci, size_t co,
+                             size_t P, real *part, int nt)
+{
+    FN(vbp_pwconv_backward_part)(din, part, dout, in, wt, n, ci, co, P, nt);
+    FN(vbp_pwconv_reduce)(dwt, dbias, part, VBP_PW_UNITS(n, P), ci, co);
 }
 
 #undef PW_TILE
