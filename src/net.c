@@ -3,6 +3,7 @@
  * The architecture and the names are documented in docs/network.md.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,11 @@ int vbp_net_create(const vbp_net_config *cfg, uint64_t seed, vbp_net **out, vbp_
         return vbp_fail(err, VBP_E_ARG,
                         "network config: channels and batch must be positive, height and width "
                         "positive multiples of 8");
+    /* The widest tensors hold 96 channels per pixel: refuse sizes whose arena cannot exist. */
+    if ((double)cfg->max_batch * (cfg->in_channels + 200.0) * cfg->height * cfg->width * 4 >
+        (double)(SIZE_MAX / 4))
+        return vbp_fail(err, VBP_E_ARG, "network config: %u x %ux%u is too large",
+                        cfg->max_batch, cfg->height, cfg->width);
     vbp_net *net = calloc(1, sizeof *net);
     if (!net)
         return vbp_fail(err, VBP_E_NOMEM, "network: out of memory");
