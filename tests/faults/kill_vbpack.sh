@@ -14,13 +14,18 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$vbsample" --out "$tmp/src" --matches 1 --clips 2 --frames 60 --seed 3 >/dev/null 2>&1
 mkdir "$tmp/out"
 out=$tmp/out/p.vbp
+# one uninterrupted run sets the time scale of the kills
+start=$(date +%s.%N)
+"$vbpack" --quiet --threads 1 "$tmp/src/tracknetv4" -o "$out" || fail "uninterrupted run"
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+rm "$out"
 killed=0; finished=0; i=0
 while [ "$i" -lt "$rounds" ]; do
   i=$((i + 1))
   "$vbpack" --quiet --threads 1 "$tmp/src/tracknetv4" -o "$out" 2>"$tmp/err.$i" &
   pid=$!
-  # kill moments spread evenly over 0 .. 1 s (a run takes about 0.7 s, longer under ASan)
-  sleep "$(awk -v i="$i" -v n="$rounds" 'BEGIN { printf "%.3f", 1.0 * (i - 1) / n }')"
+  # kill moments spread evenly over 0 .. 0.8 of the uninterrupted run's time
+  sleep "$(awk -v s="$secs" -v i="$i" -v n="$rounds" 'BEGIN { printf "%.3f", 0.8 * s * (i - 1) / n }')"
   kill -KILL "$pid" 2>/dev/null || true
   status=0
   wait "$pid" || status=$?
@@ -53,15 +58,15 @@ while [ "$i" -lt 4 ]; do
   i=$((i + 1))
   "$vbpack" --quiet --threads 1 --force "$tmp/src/tracknetv4" -o "$out" 2>/dev/null &
   pid=$!
-  sleep "$(awk -v i="$i" 'BEGIN { printf "%.3f", 0.1 * i }')"
+  sleep "$(awk -v s="$secs" -v i="$i" 'BEGIN { printf "%.3f", 0.15 * s * i }')"
   kill -KILL "$pid" 2>/dev/null || true
   status=0
   wait "$pid" || status=$?
   [ "$status" -eq 137 ] || continue
   forced=$((forced + 1))
-  cmp -s "$tmp/old.vbp" "$out" || fail "--force run killed after $((i * 100)) ms: the old pack changed"
+  cmp -s "$tmp/old.vbp" "$out" || fail "--force run $i killed: the old pack changed"
 done
 [ "$forced" -ge 2 ] || fail "only $forced --force runs were killed mid-way"
-echo "kill_vbpack: $rounds runs, $killed killed with SIGKILL (never a file at the target)," \
+echo "kill_vbpack: $rounds runs (uninterrupted: $secs s), $killed killed with SIGKILL (never a file at the target)," \
   "$finished finished; $left temporary files left by killed runs, all $reported reported and" \
   "removed by later runs; $forced runs with --force killed, the old pack intact each time"
