@@ -107,7 +107,8 @@ class Pack:
             bound = raw + raw // 255 + 16  # LZ4_compressBound
             bad = ((r["codec"] > 1) | (r["raw"] != raw)
                    | (~lz4 & ((r["stored"] != raw) | (r["offset"] % 4096 != 0)))
-                   | (lz4 & ((r["stored"] < 1) | (r["stored"] > bound) | (r["offset"] % 8 != 0)))
+                   | (lz4 & ((r["stored"] < 1) | (r["stored"] > bound) | (r["stored"] * 255 < raw)
+                            | (r["offset"] % 8 != 0)))
                    | (r["offset"] < dbeg) | (r["offset"] > dend) | (r["stored"] > dend - np.minimum(r["offset"], dend)))
             if bad.any():
                 self._fail(f"frame index entry {int(np.argmax(bad))}: bad {kind} record")

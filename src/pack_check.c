@@ -122,9 +122,12 @@ static const char *record_problem(const vbp_record_desc *r, uint64_t raw, const 
         return "raw record whose stored size is not its raw size";
     if (r->codec == VBP_CODEC_RAW && r->offset % VBP_ALIGN)
         return "raw record not 4096-aligned";
+    /* No lz4 block decodes to more than 255 times its size, so a few stored bytes cannot
+     * claim a huge raw size (which a loader would size its buffers by). */
     if (r->codec == VBP_CODEC_LZ4 && (r->stored_size < 1 ||
-                                      r->stored_size > (uint64_t)LZ4_compressBound((int)raw)))
-        return "lz4 stored size outside 1..LZ4_compressBound(raw)";
+                                      r->stored_size > (uint64_t)LZ4_compressBound((int)raw) ||
+                                      raw > 255 * r->stored_size))
+        return "lz4 stored size outside raw/255..LZ4_compressBound(raw)";
     if (r->codec == VBP_CODEC_LZ4 && r->offset % VBP_LZ4_ALIGN)
         return "lz4 record not 8-aligned";
     if (r->offset < data->offset || r->offset > end || r->stored_size > end - r->offset)
