@@ -126,6 +126,16 @@ int vbp_record_decode(const vbp_record *rec, uint8_t *dst, size_t dst_size, vbp_
 typedef void (*vbp_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int vbp_pack_verify(const vbp_pack *pack, vbp_progress_fn progress, void *ctx, vbp_error *err);
 
+/*
+ * Is the file still the one that was mapped?  Another process may truncate
+ * or rewrite it in place; touching a mapped page past a new end raises
+ * SIGBUS.  One fstat: VBP_OK, VBP_E_TRUNCATED ("PACK: file truncated while in
+ * use") when it shrank, VBP_E_IO when its size or mtime changed otherwise.
+ * vbp_pack_verify calls it every 64 records, the loader before each sample;
+ * programs also guard the mapping (vbp_guard.h) for the race in between.
+ */
+int vbp_pack_check_unchanged(const vbp_pack *pack, vbp_error *err);
+
 /* ------------------------------------------------------------------ writer */
 
 typedef struct vbp_writer vbp_writer;

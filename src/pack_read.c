@@ -13,12 +13,14 @@
 #include <xxhash.h>
 #include "internal.h"
 #include "pack_format.h"
+#include "pack_guard.h"
 
 struct vbp_pack {
     char *path;
     int fd;
     const uint8_t *map;
     size_t size;
+    struct timespec mtime; /* at open: vbp_pack_check_unchanged compares */
     vbp_header hdr;
     vbp_pack_info info;
     vbp_clip *clips;
@@ -29,6 +31,7 @@ void vbp_pack_close(vbp_pack *p)
 {
     if (!p)
         return;
+    vbp_guard_unregister(p);
     if (p->map)
         munmap((void *)p->map, p->size);
     if (p->fd >= 0)
@@ -81,11 +84,14 @@ int vbp_pack_open(const char *path, vbp_pack **out, vbp_error *err)
                       path, (long long)st.st_size, VBP_HEADER_SIZE);
     if (!rc) {
         p->size = (size_t)st.st_size;
+        p->mtime = st.st_mtim;
         void *m = mmap(NULL, p->size, PROT_READ, MAP_SHARED, p->fd, 0);
         if (m == MAP_FAILED)
             rc = vbp_fail(err, VBP_E_IO, "%s: cannot map: %s", path, strerror(errno));
-        else
+        else {
             p->map = m;
+            vbp_guard_register(p, p->map, p->size, path); /* validation reads it too */
+        }
     }
     if (!rc)
         rc = vbp_pack_validate(path, p->map, p->size, &p->hdr, &p->clips, err);
@@ -190,11 +196,28 @@ int vbp_record_decode(const vbp_record *rec, uint8_t *dst, size_t dst_size, vbp_
     return VBP_OK;
 }
 
+int vbp_pack_check_unchanged(const vbp_pack *p, vbp_error *err)
+{
+    struct stat st;
+    if (fstat(p->fd, &st) != 0)
+        return vbp_fail(err, VBP_E_IO, "%s: cannot stat: %s", p->path, strerror(errno));
+    if ((uint64_t)st.st_size < p->size)
+        return vbp_fail(err, VBP_E_TRUNCATED, "%s: file truncated while in use (%lld bytes, was %zu)",
+                        p->path, (long long)st.st_size, p->size);
+    if ((uint64_t)st.st_size != p->size || st.st_mtim.tv_sec != p->mtime.tv_sec ||
+        st.st_mtim.tv_nsec != p->mtime.tv_nsec)
+        return vbp_fail(err, VBP_E_IO, "%s: file rewritten while in use", p->path);
+    return VBP_OK;
+}
+
 int vbp_pack_verify(const vbp_pack *p, vbp_progress_fn progress, void *ctx, vbp_error *err)
 {
     static const char *const kind[2] = {"frame", "heatmap"};
     uint64_t n = p->hdr.frame_count;
     for (uint64_t f = 0; f < n; f++) {
+        int rc = f % 64 ? VBP_OK : vbp_pack_check_unchanged(p, err);
+        if (rc)
+            return rc;
         for (int k = 0; k < 2; k++) {
             vbp_record r;
             vbp_pack_record(p, f, (vbp_record_kind)k, &r);
