@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vbp_pack.h"
+#include "vbp_guard.h"
 #include "pack_dump.h"
 #include "png_io.h"
 
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
 
     vbp_error err;
     vbp_pack *p;
+    /* a pack truncated while we read it: an error line naming it, not a crash */
+    if (vbp_guard_enable("vbdump", &err))
+        return fail(pos[0], vbp_error_message(&err));
     if (vbp_pack_open(pos[0], &p, &err))
         return fail(pos[0], vbp_error_message(&err));
     int rc = 0;
