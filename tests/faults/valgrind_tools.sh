@@ -1,7 +1,8 @@
 #!/bin/sh
 # valgrind memcheck on the tools, on tiny inputs: success paths (both
 # layouts, raw and lz4, gray and RGB, every vbdump command) and failure
-# paths (existing target, corrupt and truncated packs, a missing pack).
+# paths (existing target, corrupt and truncated packs, a missing pack), and
+# when given, vbtrain train / --resume / eval / predict on a 96x64 pack.
 # Any memcheck error or definite/indirect leak fails the test.
 # usage: valgrind_tools.sh VALGRIND VBSAMPLE VBPACK VBDUMP [VBTRAIN]
 set -eu
@@ -50,5 +51,13 @@ vg 1 "$vbdump" verify "$tmp/flip.vbp"
 vg 1 "$vbdump" info "$tmp/none.vbp"
 if [ -n "$vbtrain" ]; then
   vg 0 "$vbtrain" --help
+  "$vbpack" --quiet --size 96x64 --grayscale --val clip2 "$tmp/src/tracknetv4" -o "$tmp/g.vbp"
+  vg 0 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/run" --epochs 1 --batch 2 --threads 1 --quiet
+  vg 0 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/run" --epochs 2 --batch 2 --threads 1 --quiet --resume
+  vg 0 "$vbtrain" eval "$tmp/g.vbp" --weights "$tmp/run/last.safetensors" --threads 1 --json
+  vg 0 "$vbtrain" predict "$tmp/g.vbp" --weights "$tmp/run/last.safetensors" --out "$tmp/pred" \
+    --threads 1
+  vg 1 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/run" --epochs 1 --threads 1 --quiet  # exists
+  vg 1 "$vbtrain" eval "$tmp/short.vbp" --weights "$tmp/run/last.safetensors"
 fi
 echo "valgrind_tools: $runs tool runs under memcheck, no errors, no leaks"
