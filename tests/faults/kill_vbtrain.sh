@@ -45,5 +45,7 @@ done
 for f in last.safetensors best.safetensors; do
   cmp -s "$tmp/ref/$f" "$tmp/run/$f" || fail "$f differs from the uninterrupted run's"
 done
+left=$(ls "$tmp/run" | grep -c '\.tmp\.' || true)
 echo "kill_vbtrain: $kills SIGKILLs mid-run (uninterrupted run ${secs} s), $resumes --resume," \
-  "final last.safetensors and best.safetensors byte-identical to the uninterrupted run"
+  "final last.safetensors and best.safetensors byte-identical to the uninterrupted run;" \
+  "$left temporary checkpoint files of killed runs left in the run directory"
