@@ -29,7 +29,7 @@ while [ "$status" -ne 0 ]; do
   pid=$!
   if [ "$attempt" -le 6 ]; then
     # kill moments cycle through fractions of the uninterrupted run's time
-    sleep "$(awk -v s="$secs" -v i="$attempt" 'BEGIN { printf "%.3f", s * (0.12 + 0.06 * (i % 4)) }')"
+    sleep "$(awk -v s="$secs" -v i="$attempt" 'BEGIN { printf "%.3f", s * (0.08 + 0.04 * (i % 4)) }')"
     kill -KILL "$pid" 2>/dev/null || true
   fi
   status=0
