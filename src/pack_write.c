@@ -2,7 +2,7 @@
  * pack_write.c - streaming pack writer.
  *
  * Records are appended to "path.tmp.<pid>" as they arrive (raw ones on a
- * 4096-byte boundary, lz4 ones on 8), writeback starting every 8 MiB; the
+ * 4096-byte boundary, lz4 ones on 8), writeback starting every 2 MiB; the
  * encoding of a record (lz4 or raw, and its XXH3) is vbp_record_encode, which
  * callers may run on their own threads.  The clip table and frame index are kept
  * in memory (96 bytes per frame) and written after the data at finish, then
@@ -43,8 +43,12 @@ struct vbp_writer {
 
 static const uint8_t zeros[VBP_ALIGN];
 
-/* Span of written data handed to the kernel's writeback at a time. */
-#define WRITEBACK_SPAN (8ull << 20)
+/*
+ * Span of written data handed to the kernel's writeback at a time.  Measured
+ * on the 66 MB real-data pack: 8 MiB left 5-12 ms of final fsync, 2 MiB ~1 ms,
+ * for about the same total time spent in sync_file_range.
+ */
+#define WRITEBACK_SPAN (2ull << 20)
 
 /*
  * Start writeback of every completed WRITEBACK_SPAN since the last call, so
