@@ -8,11 +8,14 @@
  *             removed (untimed) before each round so no round pays for
  *             deleting the previous round's pack.
  * R rounds of each, alternating; prints the best and the median of both rates
- * and packer / (decode x min(T, cores)) for each; target >= 0.8.
+ * and packer / (decode x min(T, cores)) for each; target >= 0.8.  Also the
+ * CPU time (user + system, all threads) of each, whose ratio is the work the
+ * packer adds to the decode: it does not depend on what else the machine runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
@@ -25,6 +28,14 @@ static double seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -125,6 +136,7 @@ int vbbench_pack(int argc, char **argv)
         frames += ds.clips[c].frame_count;
     uint8_t *dst = malloc(3 * 512 * 288);
     double *dec_t = calloc(rounds, sizeof *dec_t), *pack_t = calloc(rounds, sizeof *pack_t);
+    double *dec_cpu = calloc(rounds, sizeof *dec_cpu), *pack_cpu = calloc(rounds, sizeof *pack_cpu);
     const char *t = getenv("TMPDIR");
     char out[4096];
     snprintf(out, sizeof out, "%s/vbbench-pack-%ld.vbp", t && *t ? t : "/tmp", (long)getpid());
@@ -134,18 +146,21 @@ int vbbench_pack(int argc, char **argv)
     o.threads = threads;
     o.overwrite = 1;
     int rc = 0;
-    if (!dst || !dec_t || !pack_t) {
+    if (!dst || !dec_t || !pack_t || !dec_cpu || !pack_cpu) {
         fprintf(stderr, "vbbench pack: out of memory\n");
         rc = 1;
     }
     for (unsigned r = 0; r < rounds && rc == 0; r++) {
+        double c0 = cpu_seconds();
         double d = decode_pass(&ds, o.frame_channels, dst, &pixel_bytes);
         if (d < 0) {
             rc = 1;
             break;
         }
         dec_t[r] = d;
+        dec_cpu[r] = cpu_seconds() - c0;
         unlink(out);
+        c0 = cpu_seconds();
         vbp_build_stats st;
         if (vbp_build_pack(out, &o, &st, &e) != VBP_OK) {
             fprintf(stderr, "vbbench pack: %s\n", vbp_error_message(&e));
@@ -153,9 +168,13 @@ int vbbench_pack(int argc, char **argv)
             break;
         }
         pack_t[r] = st.seconds;
+        pack_cpu[r] = cpu_seconds() - c0;
     }
     unlink(out);
     vbp_dataset_free(&ds);
+    double cpu_ratio = rc ? 0 : median(pack_cpu, rounds) / median(dec_cpu, rounds);
+    free(dec_cpu);
+    free(pack_cpu);
     if (rc) {
         free(dst);
         free(dec_t);
@@ -173,19 +192,20 @@ int vbbench_pack(int argc, char **argv)
         printf("{\"frames\": %llu, \"rounds\": %u, \"threads\": %u, \"cores\": %u, "
                "\"decode_fps\": %.1f, \"decode_mb_s\": %.1f, \"pack_fps\": %.1f, "
                "\"pack_mb_s\": %.1f, \"ratio\": %.3f, \"decode_fps_median\": %.1f, "
-               "\"pack_fps_median\": %.1f, \"ratio_median\": %.3f}\n",
+               "\"pack_fps_median\": %.1f, \"ratio_median\": %.3f, \"cpu_ratio_median\": %.3f}\n",
                (unsigned long long)frames, rounds, threads, cores, dec_fps, mb / best_decode,
-               pack_fps, mb / best_pack, ratio, dec_med_fps, pack_med_fps, ratio_med);
+               pack_fps, mb / best_pack, ratio, dec_med_fps, pack_med_fps, ratio_med, cpu_ratio);
     else
         printf("vbbench pack %s: %llu frames (%s, %s), %u rounds\n"
                "                            best                        median\n"
                "  libpng decode, 1 thread : %7.1f frames/s %6.1f MB/s  %7.1f frames/s %6.1f MB/s\n"
                "  vbpack, %u threads       : %7.1f frames/s %6.1f MB/s  %7.1f frames/s %6.1f MB/s\n"
-               "  packer / (decode x %u cores) = %.2f best, %.2f median (target >= 0.80)\n",
+               "  packer / (decode x %u cores) = %.2f best, %.2f median (target >= 0.80)\n"
+               "  CPU time, packer / decode = %.2f median (work added to the decode)\n",
                root, (unsigned long long)frames, o.frame_channels == 1 ? "gray" : "rgb",
                vbp_codec_name(o.codec), rounds, dec_fps, mb / best_decode, dec_med_fps,
                mb / med_decode, threads, pack_fps, mb / best_pack, pack_med_fps, mb / med_pack,
-               used, ratio, ratio_med);
+               used, ratio, ratio_med, cpu_ratio);
     free(dst);
     free(dec_t);
     free(pack_t);
