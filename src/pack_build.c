@@ -6,9 +6,8 @@
  * slot (job % nslots) of a bounded ring and encode it there (lz4 or raw, and
  * its checksum: vbp_record_encode); the calling thread waits for the slots in
  * job order and hands the encoded records to the vbp_writer, so it only
- * writes.  The ring bounds
- * memory to nslots decoded images and makes the output independent of the
- * thread count and of scheduling.
+ * writes.  The ring bounds memory to nslots decoded images and makes the
+ * output independent of the thread count and of scheduling.
  */
 #include <errno.h>
 #include <pthread.h>
