@@ -12,32 +12,16 @@
 #include <xxhash.h>
 #include "pack_fixture.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = fix_tmpdir();
-    return dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fix_rmdir(dir);
-    return 0;
-}
-
 static const char *in_dir(const char *name)
 {
     static char p[4096];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", fx_dir, name);
     return p;
 }
 
 static int dir_entries(void)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(fx_dir);
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
@@ -162,7 +146,7 @@ static void deterministic(void **s)
         assert_int_equal(fix_write(in_dir("a.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
         assert_int_equal(fix_write(in_dir("b.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
         size_t na, nb;
-        uint8_t *a = fix_slurp(in_dir("a.vbp"), &na), *b = fix_slurp(in_dir("b.vbp"), &nb);
+        uint8_t *a = fx_read_all(in_dir("a.vbp"), &na), *b = fx_read_all(in_dir("b.vbp"), &nb);
         assert_non_null(a);
         assert_non_null(b);
         assert_int_equal(na, nb);
@@ -179,11 +163,11 @@ static void refuses_existing_target(void **s)
     (void)s;
     vbp_error err;
     const char *path = in_dir("x.vbp");
-    assert_int_equal(fix_spit(path, (const uint8_t *)"keep", 4), 0);
+    assert_int_equal(fx_write_file(path, "keep", 4), 0);
     assert_int_equal(fix_write(path, VBP_CODEC_RAW, 1, 0, &err), VBP_E_EXISTS);
     assert_non_null(strstr(err.detail, "x.vbp"));
     size_t n;
-    uint8_t *b = fix_slurp(path, &n);
+    uint8_t *b = fx_read_all(path, &n);
     assert_int_equal(n, 4);
     free(b);
     assert_int_equal(dir_entries(), 1);
@@ -197,10 +181,10 @@ static void refuses_existing_target(void **s)
     assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
     assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
     assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
-    assert_int_equal(fix_spit(path, (const uint8_t *)"late", 4), 0);
+    assert_int_equal(fx_write_file(path, "late", 4), 0);
     assert_int_equal(vbp_writer_finish(w, &err), VBP_E_EXISTS);
     assert_int_equal(dir_entries(), 1); /* temp file gone, "late" untouched */
-    b = fix_slurp(path, &n);
+    b = fx_read_all(path, &n);
     assert_memory_equal(b, "late", 4);
     free(b);
     /* overwrite replaces it */
@@ -353,7 +337,7 @@ static void encoded_records_give_same_bytes(void **s)
         }
         assert_int_equal(vbp_writer_finish(w, &err), VBP_OK);
         size_t na, nb;
-        uint8_t *a = fix_slurp(in_dir("a.vbp"), &na), *b = fix_slurp(in_dir("b.vbp"), &nb);
+        uint8_t *a = fx_read_all(in_dir("a.vbp"), &na), *b = fx_read_all(in_dir("b.vbp"), &nb);
         assert_non_null(a);
         assert_non_null(b);
         assert_int_equal(na, nb);
@@ -444,5 +428,5 @@ int main(void)
         cmocka_unit_test(writer_rejects_bad_encoded),
         cmocka_unit_test(splits_and_codecs_have_names),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

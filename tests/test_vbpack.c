@@ -25,30 +25,14 @@
 #include "png_io.h"
 #include "vbp_build.h"
 
-static char *tmp;
-
 static const char *real(const char *sub);
-
-static int setup(void **s)
-{
-    (void)s;
-    tmp = fx_tmpdir();
-    return tmp ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_rmtree(tmp);
-    return 0;
-}
 
 static const char *at(const char *rel)
 {
     static char bufs[4][4096];
     static int k;
     k = (k + 1) % 4;
-    snprintf(bufs[k], sizeof bufs[k], "%s/%s", tmp, rel);
+    snprintf(bufs[k], sizeof bufs[k], "%s/%s", fx_dir, rel);
     return bufs[k];
 }
 
@@ -98,8 +82,8 @@ static int vbpack(const char *out, char **errtext, ...)
     argv[n++] = (char *)out;
     argv[n] = NULL;
     char o[4096], e[4096];
-    snprintf(o, sizeof o, "%s/stdout.txt", tmp);
-    snprintf(e, sizeof e, "%s/stderr.txt", tmp);
+    snprintf(o, sizeof o, "%s/stdout.txt", fx_dir);
+    snprintf(e, sizeof e, "%s/stderr.txt", fx_dir);
     int rc = fx_run(argv, o, e);
     *errtext = fx_read_all(e, NULL);
     return rc;
@@ -440,5 +424,5 @@ int main(void)
         cmocka_unit_test(roundtrip_tracknetv4),
         cmocka_unit_test(roundtrip_vballnet),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }
