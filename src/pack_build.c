@@ -71,23 +71,17 @@ void vbp_build_opts_init(vbp_build_opts *o)
     o->sigma = 3.0f;
 }
 
+static const char *const layout_names[] = { "auto", "tracknetv4", "vballnet" };
+
 const char *vbp_layout_name(vbp_layout layout)
 {
-    switch (layout) {
-    case VBP_LAYOUT_TRACKNETV4: return "tracknetv4";
-    case VBP_LAYOUT_VBALLNET: return "vballnet";
-    default: return "auto";
-    }
+    return vbp_name_of(layout_names, 3, (unsigned)layout);
 }
 
 int vbp_layout_parse(const char *s, vbp_layout *out)
 {
-    for (int l = VBP_LAYOUT_AUTO; l <= VBP_LAYOUT_VBALLNET; l++)
-        if (!strcmp(s, vbp_layout_name((vbp_layout)l))) {
-            *out = (vbp_layout)l;
-            return VBP_OK;
-        }
-    return VBP_E_ARG;
+    int i = vbp_name_find(layout_names, 3, s);
+    return i < 0 ? VBP_E_ARG : (*out = (vbp_layout)i, VBP_OK);
 }
 
 static double now_seconds(void)
