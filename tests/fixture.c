@@ -1,5 +1,6 @@
 /* fixture.c - see fixture.h. */
 #include "fixture.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -92,6 +93,19 @@ int fx_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+int fx_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
 }
 
 void *fx_read_all(const char *path, size_t *size)

@@ -25,6 +25,8 @@ int fx_mkdirs(const char *path);
 int fx_write_file(const char *path, const void *buf, size_t size);
 int fx_write_text(const char *path, const char *text);
 int fx_exists(const char *path);
+/* Entries in dir other than . and .., or -1 if dir cannot be opened. */
+int fx_entries(const char *dir);
 
 /* Whole file, malloc'd and NUL-terminated; *size (if not NULL) its length; NULL if unreadable. */
 void *fx_read_all(const char *path, size_t *size);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <xxhash.h>
@@ -19,15 +18,19 @@ static const char *in_dir(const char *name)
     return p;
 }
 
-static int dir_entries(void)
+/* Files fx_dir/x and fx_dir/y hold the same bytes; both are removed. */
+static void same_then_remove(const char *x, const char *y)
 {
-    DIR *d = opendir(fx_dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
+    size_t na, nb;
+    uint8_t *a = fx_read_all(in_dir(x), &na), *b = fx_read_all(in_dir(y), &nb);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    unlink(in_dir(x));
+    unlink(in_dir(y));
 }
 
 static int progress_calls;
@@ -145,16 +148,7 @@ static void deterministic(void **s)
     for (int codec = 0; codec < 2; codec++) {
         assert_int_equal(fix_write(in_dir("a.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
         assert_int_equal(fix_write(in_dir("b.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
-        size_t na, nb;
-        uint8_t *a = fx_read_all(in_dir("a.vbp"), &na), *b = fx_read_all(in_dir("b.vbp"), &nb);
-        assert_non_null(a);
-        assert_non_null(b);
-        assert_int_equal(na, nb);
-        assert_memory_equal(a, b, na);
-        free(a);
-        free(b);
-        unlink(in_dir("a.vbp"));
-        unlink(in_dir("b.vbp"));
+        same_then_remove("a.vbp", "b.vbp");
     }
 }
 
@@ -170,7 +164,7 @@ static void refuses_existing_target(void **s)
     uint8_t *b = fx_read_all(path, &n);
     assert_int_equal(n, 4);
     free(b);
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(fx_entries(fx_dir), 1);
     /* The target appears while the writer runs: finish must still refuse. */
     unlink(path);
     vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_RAW, 0};
@@ -183,7 +177,7 @@ static void refuses_existing_target(void **s)
     assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
     assert_int_equal(fx_write_file(path, "late", 4), 0);
     assert_int_equal(vbp_writer_finish(w, &err), VBP_E_EXISTS);
-    assert_int_equal(dir_entries(), 1); /* temp file gone, "late" untouched */
+    assert_int_equal(fx_entries(fx_dir), 1); /* temp file gone, "late" untouched */
     b = fx_read_all(path, &n);
     assert_memory_equal(b, "late", 4);
     free(b);
@@ -203,11 +197,11 @@ static void abort_leaves_nothing(void **s)
     vbp_writer *w;
     uint8_t px[FIX_W * FIX_H] = {0};
     assert_int_equal(vbp_writer_open(in_dir("y.vbp"), &o, &w, &err), VBP_OK);
-    assert_int_equal(dir_entries(), 1); /* the temporary file */
+    assert_int_equal(fx_entries(fx_dir), 1); /* the temporary file */
     assert_int_equal(vbp_writer_begin_clip(w, "c", "g", VBP_SPLIT_VAL, &err), VBP_OK);
     assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
     vbp_writer_abort(w);
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
     assert_int_not_equal(access(in_dir("y.vbp"), F_OK), 0);
 }
 
@@ -239,7 +233,7 @@ static void writer_rejects_misuse(void **s)
     assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
     assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_E_INPUT);   /* one too many */
     assert_int_equal(vbp_writer_finish(w, &err), VBP_E_ARG);              /* clip not ended */
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 /* vbp_record_encode: lz4 only when smaller, raw without a copy, checksum of the stored bytes. */
@@ -336,16 +330,7 @@ static void encoded_records_give_same_bytes(void **s)
             free(rec);
         }
         assert_int_equal(vbp_writer_finish(w, &err), VBP_OK);
-        size_t na, nb;
-        uint8_t *a = fx_read_all(in_dir("a.vbp"), &na), *b = fx_read_all(in_dir("b.vbp"), &nb);
-        assert_non_null(a);
-        assert_non_null(b);
-        assert_int_equal(na, nb);
-        assert_memory_equal(a, b, na);
-        free(a);
-        free(b);
-        unlink(in_dir("a.vbp"));
-        unlink(in_dir("b.vbp"));
+        same_then_remove("a.vbp", "b.vbp");
     }
 }
 
@@ -397,7 +382,7 @@ static void writer_rejects_bad_encoded(void **s)
     assert_int_equal(vbp_writer_add_frame_encoded(w, &bad, NULL, &err), VBP_E_ARG);
     assert_int_equal(vbp_writer_add_frame_encoded(w, &flat, NULL, &err), VBP_OK);
     vbp_writer_abort(w);
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 static void splits_and_codecs_have_names(void **s)

@@ -1,5 +1,4 @@
 /* test_png_write.c - vbp_png_write_planar: round trip, atomicity, errors. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,18 +13,6 @@
 #include "fixture.h"
 #include "png_io.h"
 #include "png_test_read.h"
-
-static size_t count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    if (d)
-        closedir(d);
-    return n;
-}
 
 static void round_trip(uint32_t channels, uint32_t w, uint32_t h)
 {
@@ -74,7 +61,7 @@ static void overwrite_replaces_and_leaves_no_temp(void **state)
     assert_non_null(back);
     assert_memory_equal(back, b, sizeof b);
     free(back);
-    assert_int_equal(count_entries(fx_dir), 1);
+    assert_int_equal(fx_entries(fx_dir), 1);
 }
 
 static void missing_directory_is_io_error(void **state)
@@ -88,7 +75,7 @@ static void missing_directory_is_io_error(void **state)
     assert_int_equal(err.code, VBP_E_IO);
     assert_non_null(strstr(err.detail, path));
     assert_null(strchr(err.detail, '\n'));
-    assert_int_equal(count_entries(fx_dir), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 /* The rename fails when the target is a directory: the finished temporary file must go. */
@@ -107,7 +94,7 @@ static void failed_rename_leaves_nothing(void **state)
     vbp_error err;
     assert_int_equal(vbp_png_write_planar(path, px, 1, 1, 3, &err), VBP_E_IO);
     assert_non_null(strstr(err.detail, path));
-    assert_int_equal(count_entries(fx_dir), 1); /* only the directory itself */
+    assert_int_equal(fx_entries(fx_dir), 1); /* only the directory itself */
     remove(inner);
     rmdir(path);
 }
@@ -120,7 +107,7 @@ static void bad_arguments_are_rejected(void **state)
     snprintf(path, sizeof path, "%s/bad.png", fx_dir);
     assert_int_equal(vbp_png_write_planar(path, px, 2, 2, 2, NULL), VBP_E_ARG);
     assert_int_equal(vbp_png_write_planar(path, px, 0, 2, 1, NULL), VBP_E_ARG);
-    assert_int_equal(count_entries(fx_dir), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 int main(void)

@@ -3,7 +3,6 @@
  * a non-zero exit and nothing at the target; output is independent of the
  * thread count; SIGTERM aborts cleanly; the real clips round-trip exactly.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -34,20 +33,6 @@ static const char *at(const char *rel)
     k = (k + 1) % 4;
     snprintf(bufs[k], sizeof bufs[k], "%s/%s", fx_dir, rel);
     return bufs[k];
-}
-
-/* Entries in dir other than . and .. */
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 /* A 32x16 TrackNetV4 dataset root/m/{inputs,heatmaps,csv} with one clip of n frames. */
@@ -102,7 +87,7 @@ static void expect_failure(const char *root, const char *file, const char *what,
         fail_msg("%s: exit %d, stderr '%s' (want '%s' and '%s')", root, rc, err, file, what);
     free(err);
     assert_false(fx_exists(out));
-    assert_int_equal(entries(at("out")), 0); /* no temporary file left either */
+    assert_int_equal(fx_entries(at("out")), 0); /* no temporary file left either */
 }
 
 static void bad_inputs(void **s)
@@ -183,24 +168,28 @@ static void bad_outputs(void **s)
     assert_false(fx_exists(at("x.vbp")));
 }
 
-/* The same dataset with 1 and 3 threads gives byte-identical packs. */
-static void threads_do_not_change_bytes(void **s)
+/* Files a and b are identical and over 1 MB. */
+static void same_big_files(const char *a, const char *b)
 {
-    (void)s;
-    const char *real = getenv("VBP_REAL_DATA");
-    assert_non_null(real);
-    char root[4096], *err;
-    snprintf(root, sizeof root, "%s/tracknetv4", real);
-    const char *a = at("t1.vbp"), *b = at("t3.vbp");
-    assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--codec", "lz4", root, NULL), 0);
-    free(err);
-    assert_int_equal(vbpack(b, &err, "--json", "--threads", "3", "--codec", "lz4", root, NULL), 0);
-    free(err);
     size_t na, nb;
     char *x = fx_read_all(a, &na), *y = fx_read_all(b, &nb);
     assert_true(na == nb && na > 1000000 && memcmp(x, y, na) == 0);
     free(x);
     free(y);
+}
+
+/* The same dataset with 1 and 3 threads gives byte-identical packs. */
+static void threads_do_not_change_bytes(void **s)
+{
+    (void)s;
+    const char *root = real("tracknetv4");
+    char *err;
+    const char *a = at("t1.vbp"), *b = at("t3.vbp");
+    assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--codec", "lz4", root, NULL), 0);
+    free(err);
+    assert_int_equal(vbpack(b, &err, "--json", "--threads", "3", "--codec", "lz4", root, NULL), 0);
+    free(err);
+    same_big_files(a, b);
     char *json = fx_read_all(at("stdout.txt"), NULL);
     assert_non_null(strstr(json, "\"clips\": 2, \"frames\": 112,"));
     assert_non_null(strstr(json, "\"codec\": \"lz4\""));
@@ -211,20 +200,14 @@ static void threads_do_not_change_bytes(void **s)
 static void threads_do_not_change_raw_gray(void **s)
 {
     (void)s;
-    const char *real = getenv("VBP_REAL_DATA");
-    assert_non_null(real);
-    char root[4096], *err;
-    snprintf(root, sizeof root, "%s/tracknetv4", real);
+    const char *root = real("tracknetv4");
+    char *err;
     const char *a = at("g1.vbp"), *b = at("g3.vbp");
     assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--grayscale", root, NULL), 0);
     free(err);
     assert_int_equal(vbpack(b, &err, "--quiet", "--threads", "3", "--grayscale", root, NULL), 0);
     free(err);
-    size_t na, nb;
-    char *x = fx_read_all(a, &na), *y = fx_read_all(b, &nb);
-    assert_true(na == nb && na > 1000000 && memcmp(x, y, na) == 0);
-    free(x);
-    free(y);
+    same_big_files(a, b);
     unlink(a);
     unlink(b);
 }
@@ -284,9 +267,9 @@ static void sigterm_aborts(void **s)
         _exit(127);
     }
     /* wait until the temporary pack exists: the writer is open, decoding has begun */
-    for (int i = 0; i < 1000 && entries(at("out3")) == 0; i++)
+    for (int i = 0; i < 1000 && fx_entries(at("out3")) == 0; i++)
         usleep(10000);
-    assert_int_equal(entries(at("out3")), 1);
+    assert_int_equal(fx_entries(at("out3")), 1);
     usleep(100000);
     assert_int_equal(kill(pid, SIGTERM), 0);
     usleep(200000);
@@ -297,7 +280,7 @@ static void sigterm_aborts(void **s)
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 130);
-    assert_int_equal(entries(at("out3")), 0);
+    assert_int_equal(fx_entries(at("out3")), 0);
 }
 
 /* Pack `root` with the library and compare every record with its source. */
