@@ -15,28 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
 #include "dataset_scan.h"
 #include "png_io.h"
 #include "vbp_build.h"
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -66,7 +50,7 @@ static double decode_pass(const vbp_dataset *ds, uint32_t channels, uint8_t *dst
     size_t cap = 0, size;
     vbp_error e;
     const size_t plane = 512u * 288u;
-    double t0 = seconds();
+    double t0 = bench_wall();
     *pixel_bytes = 0;
     for (size_t c = 0; c < ds->count; c++)
         for (size_t i = 0; i < ds->clips[c].frame_count; i++) {
@@ -85,7 +69,7 @@ static double decode_pass(const vbp_dataset *ds, uint32_t channels, uint8_t *dst
             *pixel_bytes += plane;
         }
     free(buf);
-    return seconds() - t0;
+    return bench_wall() - t0;
 fail:
     fprintf(stderr, "vbbench pack: %s\n", vbp_error_message(&e));
     free(buf);
@@ -151,16 +135,16 @@ int vbbench_pack(int argc, char **argv)
         rc = 1;
     }
     for (unsigned r = 0; r < rounds && rc == 0; r++) {
-        double c0 = cpu_seconds();
+        double c0 = bench_cpu();
         double d = decode_pass(&ds, o.frame_channels, dst, &pixel_bytes);
         if (d < 0) {
             rc = 1;
             break;
         }
         dec_t[r] = d;
-        dec_cpu[r] = cpu_seconds() - c0;
+        dec_cpu[r] = bench_cpu() - c0;
         unlink(out);
-        c0 = cpu_seconds();
+        c0 = bench_cpu();
         vbp_build_stats st;
         if (vbp_build_pack(out, &o, &st, &e) != VBP_OK) {
             fprintf(stderr, "vbbench pack: %s\n", vbp_error_message(&e));
@@ -168,7 +152,7 @@ int vbbench_pack(int argc, char **argv)
             break;
         }
         pack_t[r] = st.seconds;
-        pack_cpu[r] = cpu_seconds() - c0;
+        pack_cpu[r] = bench_cpu() - c0;
     }
     unlink(out);
     vbp_dataset_free(&ds);

@@ -6,7 +6,25 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "bench.h"
+
+static double clock_seconds(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double bench_wall(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
+}
+
+double bench_cpu(void)
+{
+    return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 static int usage(FILE *f)
 {
