@@ -84,13 +84,6 @@ int vbp_layout_parse(const char *s, vbp_layout *out)
     return i < 0 ? VBP_E_ARG : (*out = (vbp_layout)i, VBP_OK);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Decode (or draw) job j into dst.  `buf`/`cap` is the worker's reused file buffer. */
 static int run_job(const builder *b, const job *jb, uint8_t *dst, uint8_t **buf, size_t *cap,
                    uint64_t *input_bytes, vbp_error *err)
@@ -317,7 +310,7 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
 {
     vbp_build_stats st;
     memset(&st, 0, sizeof st);
-    double t0 = now_seconds();
+    double t0 = vbp_now();
     vbp_dataset ds = {0};
     job *jobs = NULL;
     builder b;
@@ -420,7 +413,7 @@ out:
     free(threads);
     free(jobs);
     vbp_dataset_free(&ds);
-    st.seconds = now_seconds() - t0;
+    st.seconds = vbp_now() - t0;
     if (stats)
         *stats = st;
     return rc;

@@ -4,7 +4,6 @@
 int vbbench_pack(int argc, char **argv);
 int vbbench_loader(int argc, char **argv);
 int vbbench_train(int argc, char **argv);
-/* Seconds on the monotonic clock, and CPU seconds of the whole process (all threads). */
-double bench_wall(void);
+/* CPU seconds of the whole process (all threads); wall time is vbp_now() (internal.h). */
 double bench_cpu(void);
 #endif

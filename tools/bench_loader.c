@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "internal.h"
 #include "heatmap.h"
 #include "png_io.h"
 #include "vbp_loader.h"
@@ -60,7 +61,7 @@ typedef struct runner_arg { runner *r; unsigned thread; } runner_arg;
 static void *runner_main(void *p)
 {
     runner_arg *a = p;
-    while (bench_wall() < a->r->deadline && !atomic_load(&a->r->failed)) {
+    while (vbp_now() < a->r->deadline && !atomic_load(&a->r->failed)) {
         uint64_t u = a->r->work(a->r->ctx, a->thread);
         if (!u) {
             atomic_store(&a->r->failed, 1);
@@ -73,19 +74,19 @@ static void *runner_main(void *p)
 
 static uint64_t run_timed(work_fn work, void *ctx, unsigned threads, double seconds, double *took)
 {
-    runner r = { .work = work, .ctx = ctx, .deadline = bench_wall() + seconds };
+    runner r = { .work = work, .ctx = ctx, .deadline = vbp_now() + seconds };
     atomic_init(&r.units, 0);
     atomic_init(&r.failed, 0);
     pthread_t tid[64];
     runner_arg args[64];
-    double t0 = bench_wall();
+    double t0 = vbp_now();
     for (unsigned i = 0; i < threads; i++) {
         args[i] = (runner_arg){ &r, i };
         pthread_create(&tid[i], NULL, runner_main, &args[i]);
     }
     for (unsigned i = 0; i < threads; i++)
         pthread_join(tid[i], NULL);
-    *took = bench_wall() - t0;
+    *took = vbp_now() - t0;
     return atomic_load(&r.failed) ? 0 : atomic_load(&r.units);
 }
 
@@ -195,7 +196,7 @@ typedef struct serve_state { uint64_t epoch, samples; double secs; } serve_state
 
 static int serve(vbp_loader *ld, serve_state *st, double seconds, int one_epoch, vbp_error *err)
 {
-    double t0 = bench_wall();
+    double t0 = vbp_now();
     int rc = VBP_OK;
     while (!rc) {
         vbp_batch b;
@@ -211,10 +212,10 @@ static int serve(vbp_loader *ld, serve_state *st, double seconds, int one_epoch,
             continue;
         }
         st->samples += (uint64_t)n;
-        if (!one_epoch && bench_wall() - t0 >= seconds)
+        if (!one_epoch && vbp_now() - t0 >= seconds)
             break;
     }
-    st->secs += bench_wall() - t0;
+    st->secs += vbp_now() - t0;
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "internal.h"
 #include "dataset_scan.h"
 #include "png_io.h"
 #include "vbp_build.h"
@@ -50,7 +51,7 @@ static double decode_pass(const vbp_dataset *ds, uint32_t channels, uint8_t *dst
     size_t cap = 0, size;
     vbp_error e;
     const size_t plane = 512u * 288u;
-    double t0 = bench_wall();
+    double t0 = vbp_now();
     *pixel_bytes = 0;
     for (size_t c = 0; c < ds->count; c++)
         for (size_t i = 0; i < ds->clips[c].frame_count; i++) {
@@ -69,7 +70,7 @@ static double decode_pass(const vbp_dataset *ds, uint32_t channels, uint8_t *dst
             *pixel_bytes += plane;
         }
     free(buf);
-    return bench_wall() - t0;
+    return vbp_now() - t0;
 fail:
     fprintf(stderr, "vbbench pack: %s\n", vbp_error_message(&e));
     free(buf);
