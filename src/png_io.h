@@ -38,4 +38,15 @@ int vbp_png_decode_planar(const uint8_t *png, size_t png_size, const char *name,
 int vbp_png_write_planar(const char *path, const uint8_t *planar, uint32_t width, uint32_t height,
                          uint32_t channels, vbp_error *err);
 
+/* Like vbp_png_probe, from a PNG held in memory; `name` is used in messages. */
+int vbp_png_probe_mem(const uint8_t *png, size_t png_size, const char *name, uint32_t *width,
+                      uint32_t *height, uint32_t *channels, vbp_error *err);
+
+/*
+ * Read the whole file at `path` into *buf (grown with realloc when *cap is
+ * too small, so a caller can reuse one buffer for many files); *size gets the
+ * byte count.  Fails with VBP_E_IO naming the file, or VBP_E_NOMEM.
+ */
+int vbp_file_read(const char *path, uint8_t **buf, size_t *cap, size_t *size, vbp_error *err);
+
 #endif

@@ -5,7 +5,7 @@
 set -eu
 pkgs="meson ninja-build pkg-config gcc clang libpng-dev libxxhash-dev liblz4-dev libcmocka-dev libclang-rt-14-dev valgrind"
 if [ "${VBP_SKIP_REFERENCE:-0}" != 1 ]; then
-  pkgs="$pkgs python3-numpy python3-torch"
+  pkgs="$pkgs python3-numpy python3-torch python3-opencv"
 fi
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,224 @@
+/*
+ * vbp_loader.h - training samples from a pack: windows, epoch orders,
+ * float32 batches, prefetch and a measured memory report.
+ *
+ * A sample is a window of `seq` consecutive frames of one clip (never across
+ * clips); window starts advance by `stride` within the clip.  Its input is
+ * the seq frames, its target the seq heatmaps of the same frames.
+ *
+ * Batches are float32, channels first, values v / 255.0f of the stored uint8:
+ *   x: N, seq*C, H, W   frame 0's C planes, then frame 1's, ... (RGB planar)
+ *   y: N, seq,   H, W   heatmap of frame 0, 1, ...
+ * A horizontally flipped sample has every frame plane and every heatmap
+ * mirrored (column w takes column W-1-w); the flip is applied while
+ * converting, with no intermediate copy.
+ *
+ * The pack is read through its read-only mapping, so "preload" and "disk"
+ * share every line of batch code and differ only in hints to the kernel;
+ * several processes on one pack share one copy in the page cache.
+ *
+ * Determinism: the order of an epoch and the flip of each sample depend only
+ * on (seed, epoch, position); batches are bit-identical whatever the number
+ * of worker threads, the mode, the codec (raw or lz4) or where a run resumed.
+ */
+#ifndef VBP_LOADER_H
+#define VBP_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vbp_error.h"
+#include "vbp_pack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vbp_load_mode {
+    VBP_LOAD_DISK = 0,    /* default: pages fault in lazily; readahead + WILLNEED ahead of use */
+    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted */
+} vbp_load_mode;
+
+typedef enum vbp_order {
+    VBP_ORDER_AUTO = 0,       /* SHUFFLE if the selected data fits in memory, else LOCALITY */
+    VBP_ORDER_SHUFFLE = 1,    /* uniform permutation from (seed, epoch) */
+    VBP_ORDER_SEQUENTIAL = 2, /* sample 0, 1, 2, ... (evaluation) */
+    VBP_ORDER_LOCALITY = 3    /* shuffled blocks of neighbouring windows, shuffled within a
+                                 group of open blocks (quasi-random, for packs larger than RAM) */
+} vbp_order;
+
+/* Bit of vbp_loader_opts.splits for split s. */
+#define VBP_SPLIT_BIT(s) (1u << (unsigned)(s))
+
+typedef struct vbp_loader_opts {
+    uint32_t seq;          /* frames per window, >= 1 (default 3) */
+    uint32_t stride;       /* step between window starts in a clip, >= 1 (default 1) */
+    uint32_t channels;     /* frame channels the caller expects, 1 or 3; 0 = the pack's */
+    uint32_t height, width;/* expected geometry; 0 = the pack's */
+    uint32_t splits;       /* VBP_SPLIT_BIT mask; default train only */
+    vbp_load_mode mode;    /* default VBP_LOAD_DISK */
+    vbp_order order;       /* default VBP_ORDER_AUTO */
+    uint64_t seed;         /* default 0 */
+    float flip_prob;       /* probability of a horizontal flip per sample; 0 for evaluation */
+    uint32_t batch;        /* samples per batch, >= 1 (default 4) */
+    int drop_last;         /* 1: an epoch has only full batches (default 0: last may be short) */
+    uint32_t threads;      /* worker threads assembling ahead; 0 = assemble inside next() */
+    uint32_t prefetch;     /* batches assembled ahead with threads > 0; 0 = 2 */
+    uint64_t memory_limit; /* bytes of memory the pack may use; 0 = MemAvailable (/proc/meminfo) */
+    uint32_t block_samples;/* LOCALITY block size in windows; 0 = about 16 MiB of records */
+    uint32_t open_blocks;  /* LOCALITY blocks shuffled together; 0 = from memory_limit (2..64) */
+} vbp_loader_opts;
+
+/* Fill o with the defaults above. */
+void vbp_loader_opts_default(vbp_loader_opts *o);
+
+typedef struct vbp_loader vbp_loader;
+
+/*
+ * Open a loader over `pack` (borrowed: it must outlive the loader).
+ * Checks the geometry against opts (VBP_E_GEOMETRY, e.g. "PACK: pack frames
+ * are gray (1 channel), the loader asks for 3 (RGB)"), builds the sample
+ * index of the selected splits (VBP_E_GEOMETRY when no clip of them has seq
+ * frames), chooses the order (AUTO), applies the mode (PRELOAD populates the
+ * mapping now; a refused mlock is not an error, see vbp_loader_note) and
+ * starts the worker threads.  VBP_E_ARG for invalid options.  The first epoch
+ * is 0, from batch 0 (as if vbp_loader_begin_epoch(ld, 0, 0) was called).
+ */
+int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
+                    vbp_error *err);
+/* Same, opening the pack at `path` first; the loader then owns and closes it. */
+int vbp_loader_open_path(const char *path, const vbp_loader_opts *opts, vbp_loader **out,
+                         vbp_error *err);
+/* Stop the workers, free everything (and close the pack if the loader opened it). NULL ok. */
+void vbp_loader_close(vbp_loader *ld);
+
+/* Shape and size facts, fixed at open. */
+typedef struct vbp_loader_shape {
+    uint32_t seq, channels, height, width;
+    uint32_t batch;            /* samples per full batch */
+    uint64_t samples;          /* windows in the selected splits */
+    uint64_t batches;          /* batches per epoch (drop_last respected) */
+    size_t x_floats;           /* floats of x per sample: seq*channels*height*width */
+    size_t y_floats;           /* floats of y per sample: seq*height*width */
+    vbp_order order;           /* the order in effect (never AUTO) */
+    vbp_load_mode mode;
+    uint64_t data_bytes;       /* stored bytes of the selected splits' records */
+    uint64_t memory_limit;     /* the limit the AUTO choice compared data_bytes with */
+} vbp_loader_shape;
+const vbp_loader_shape *vbp_loader_get_shape(const vbp_loader *ld);
+const vbp_pack *vbp_loader_pack(const vbp_loader *ld);
+
+/* Number of samples (windows) in the selected splits; same as shape->samples. */
+uint64_t vbp_loader_num_samples(const vbp_loader *ld);
+
+/* Where one sample comes from. */
+typedef struct vbp_sample {
+    uint64_t sample;      /* loader sample id, < num_samples */
+    uint64_t clip;        /* clip index in the pack */
+    uint64_t first_frame; /* global frame index of the window's first frame */
+    uint64_t clip_frame;  /* the same frame's number within its clip */
+    int flip;             /* 1 when mirrored in this batch */
+} vbp_sample;
+
+/*
+ * Map sample id -> (clip, first frame) in O(1) (a 4-byte clip id per sample).
+ * Returns VBP_E_ARG when sample >= num_samples.  out->flip is 0.
+ */
+int vbp_loader_sample(const vbp_loader *ld, uint64_t sample, vbp_sample *out);
+
+/*
+ * Sample ids of epoch `epoch` in the order they will be served, into
+ * out[0 .. num_samples-1].  Reproducible from (seed, epoch); a permutation of
+ * 0..num_samples-1 for every order.
+ */
+int vbp_loader_epoch_order(const vbp_loader *ld, uint64_t epoch, uint64_t *out, vbp_error *err);
+
+/*
+ * Flip decision of the sample served at `position` of epoch `epoch`
+ * (0 or 1); depends only on (seed, epoch, position) and flip_prob.
+ */
+int vbp_loader_flip(const vbp_loader *ld, uint64_t epoch, uint64_t position);
+
+/*
+ * Start (or resume) epoch `epoch` at batch `start_batch` (0 = beginning).
+ * Batches served afterwards are exactly those an uninterrupted run would
+ * serve at (epoch, start_batch), (epoch, start_batch+1), ...  Discards any
+ * batch prefetched for the previous position.  VBP_E_ARG if start_batch >
+ * batches.
+ */
+int vbp_loader_begin_epoch(vbp_loader *ld, uint64_t epoch, uint64_t start_batch, vbp_error *err);
+
+/* One batch as served by vbp_loader_next. */
+typedef struct vbp_batch {
+    uint64_t epoch, index;     /* batch `index` of epoch `epoch` */
+    size_t n;                  /* samples in this batch (< batch only for a short last one) */
+    float *x;                  /* n * x_floats, layout above; the caller may modify it */
+    float *y;                  /* n * y_floats */
+    const vbp_sample *samples; /* n entries: sample id, clip, first frame, flip */
+} vbp_batch;
+
+/*
+ * Next batch of the current epoch.  Returns n > 0 and fills *out; returns 0
+ * at the end of the epoch (call vbp_loader_begin_epoch for the next one); a
+ * negative vbp_errcode when a record cannot be read or decoded (VBP_E_CODEC,
+ * VBP_E_FORMAT).  out->x, out->y and out->samples are owned by the loader and
+ * stay valid until the next call of next, begin_epoch or close.  With threads
+ * > 0 the batch was assembled ahead by a worker; the time this call blocks is
+ * added to vbp_loader_wait_seconds (with threads = 0 the assembly time is).
+ */
+int vbp_loader_next(vbp_loader *ld, vbp_batch *out, vbp_error *err);
+
+/* Total seconds vbp_loader_next has blocked the caller since open. */
+double vbp_loader_wait_seconds(const vbp_loader *ld);
+
+/*
+ * The one batch code path: assemble samples[0..n-1] into caller-owned x
+ * (n * x_floats) and y (n * y_floats), mirroring sample i when flips[i] != 0
+ * (flips may be NULL: none).  LZ4 records are decoded into a scratch row and
+ * converted from there.  Workers and vbp_loader_next use this function.
+ * Thread-safe.  VBP_E_ARG for an out-of-range sample id.
+ */
+int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
+                        size_t n, float *x, float *y, vbp_error *err);
+
+/*
+ * One line about the mode, e.g. "preload: 120.0 MiB populated and locked" or
+ * "preload: mlock refused (RLIMIT_MEMLOCK 8.0 MiB < 120.0 MiB): pages are
+ * populated but may be evicted"; "" when there is nothing to say.
+ */
+const char *vbp_loader_note(const vbp_loader *ld);
+
+/* Memory facts, measured when asked (mincore, /proc), not estimated. */
+typedef struct vbp_memreport {
+    uint64_t pack_bytes;            /* size of the pack file (the mapping) */
+    uint64_t data_bytes;            /* stored bytes of the selected splits' records */
+    uint64_t resident_bytes;        /* pages of the mapping resident in the page cache (mincore) */
+    uint64_t mapped_rss_bytes;      /* of those, mapped into this process (smaps Rss) */
+    uint64_t mapped_pss_bytes;      /* this process's proportional share (smaps Pss): about
+                                       mapped_rss / k when k processes map the same pages */
+    uint64_t locked_bytes;          /* mlocked by the loader (preload), 0 otherwise */
+    uint64_t rss_bytes;             /* process resident set (VmRSS) */
+    uint64_t peak_rss_bytes;        /* process peak resident set (VmHWM) */
+    uint64_t float32_bytes;         /* the selected frames and heatmaps as float32, each once */
+    uint64_t float32_window_bytes;  /* as float32 per window (a window-wise preload: seq x) */
+    uint64_t saving_bytes;          /* float32_bytes - data_bytes (0 if negative) */
+    uint64_t mem_available_bytes;   /* MemAvailable from /proc/meminfo */
+} vbp_memreport;
+
+/* Measure now.  VBP_E_IO when /proc cannot be read. */
+int vbp_loader_memory(const vbp_loader *ld, vbp_memreport *out, vbp_error *err);
+
+/*
+ * Human-readable multi-line report into buf (always NUL-terminated when
+ * size > 0).  Returns the length it needed, like snprintf.
+ */
+size_t vbp_memreport_format(const vbp_memreport *m, char *buf, size_t size);
+
+const char *vbp_order_name(vbp_order o);   /* "auto", "shuffle", "sequential", "locality" */
+int vbp_order_parse(const char *s, vbp_order *out);        /* VBP_OK or VBP_E_ARG */
+const char *vbp_load_mode_name(vbp_load_mode m);           /* "disk", "preload" */
+int vbp_load_mode_parse(const char *s, vbp_load_mode *out); /* VBP_OK or VBP_E_ARG */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

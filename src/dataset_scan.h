@@ -1,0 +1,42 @@
+/*
+ * dataset_scan.h - finding clips, frames, heatmaps and labels under a
+ * dataset root in either public layout (internal).
+ */
+#ifndef VBP_DATASET_SCAN_H
+#define VBP_DATASET_SCAN_H
+
+#include <stddef.h>
+#include "vbp_build.h"
+#include "vbp_pack.h"
+
+typedef struct vbp_source_clip {
+    char name[VBP_NAME_MAX];
+    char group[VBP_NAME_MAX]; /* match; "" in the vballnet layout */
+    vbp_split split;
+    size_t frame_count;
+    char **frames;            /* frame_count paths, frame order */
+    char **heatmaps;          /* frame_count paths, or NULL: drawn from labels */
+    vbp_label *labels;        /* frame_count labels, or NULL: no CSV */
+} vbp_source_clip;
+
+typedef struct vbp_dataset {
+    vbp_source_clip *clips;
+    size_t count, cap;
+} vbp_dataset;
+
+/*
+ * Append the clips under `root` to ds, all in `split`, matches and clips
+ * sorted by name (strcmp).  `layout` AUTO detects it; *used (may be NULL)
+ * gets the layout read.  Frame files are <N>.png sorted numerically and must
+ * be 0..N-1; heatmaps must match the frames one to one; a labels CSV must
+ * have one row per frame.  Fails with VBP_E_INPUT naming the directory or
+ * file (gap, count mismatch, bad CSV row, no clips, name longer than 63
+ * bytes), VBP_E_IO.  On failure ds keeps the clips appended before.
+ */
+int vbp_dataset_scan(vbp_dataset *ds, const char *root, vbp_layout layout, vbp_split split,
+                     vbp_layout *used, vbp_error *err);
+
+/* Free everything ds holds; ds is left empty. */
+void vbp_dataset_free(vbp_dataset *ds);
+
+#endif

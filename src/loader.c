@@ -1,0 +1,298 @@
+/*
+ * loader.c - opening a loader: options, geometry check, the AUTO order,
+ * the two modes (hints to the kernel over one mapping), the memory report.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "internal.h"
+#include "loader_internal.h"
+
+void vbp_loader_opts_default(vbp_loader_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seq = 3;
+    o->stride = 1;
+    o->splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN);
+    o->mode = VBP_LOAD_DISK;
+    o->order = VBP_ORDER_AUTO;
+    o->batch = 4;
+}
+
+static const char *const order_names[] = { "auto", "shuffle", "sequential", "locality" };
+static const char *const mode_names[] = { "disk", "preload" };
+
+const char *vbp_order_name(vbp_order o)
+{
+    return (unsigned)o < 4 ? order_names[o] : "?";
+}
+
+int vbp_order_parse(const char *s, vbp_order *out)
+{
+    for (unsigned i = 0; i < 4; i++)
+        if (s && !strcmp(s, order_names[i])) {
+            *out = (vbp_order)i;
+            return VBP_OK;
+        }
+    return VBP_E_ARG;
+}
+
+const char *vbp_load_mode_name(vbp_load_mode m)
+{
+    return (unsigned)m < 2 ? mode_names[m] : "?";
+}
+
+int vbp_load_mode_parse(const char *s, vbp_load_mode *out)
+{
+    for (unsigned i = 0; i < 2; i++)
+        if (s && !strcmp(s, mode_names[i])) {
+            *out = (vbp_load_mode)i;
+            return VBP_OK;
+        }
+    return VBP_E_ARG;
+}
+
+static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err)
+{
+    if (!o->seq || !o->stride || !o->batch)
+        return vbp_fail(err, VBP_E_ARG, "%s: seq, stride and batch must be >= 1", path);
+    if (o->channels != 0 && o->channels != 1 && o->channels != 3)
+        return vbp_fail(err, VBP_E_ARG, "%s: channels must be 1 or 3, not %u", path, o->channels);
+    if (!o->splits || o->splits >> VBP_SPLIT_COUNT)
+        return vbp_fail(err, VBP_E_ARG, "%s: splits mask 0x%x selects no valid split", path,
+                        o->splits);
+    if ((unsigned)o->mode > VBP_LOAD_PRELOAD || (unsigned)o->order > VBP_ORDER_LOCALITY)
+        return vbp_fail(err, VBP_E_ARG, "%s: unknown mode or order", path);
+    if (!(o->flip_prob >= 0.0f && o->flip_prob <= 1.0f))
+        return vbp_fail(err, VBP_E_ARG, "%s: flip probability must be in [0, 1]", path);
+    if (o->threads > 64 || o->prefetch > 64)
+        return vbp_fail(err, VBP_E_ARG, "%s: at most 64 threads and 64 prefetched batches", path);
+    return VBP_OK;
+}
+
+static const char *channel_word(uint32_t c)
+{
+    return c == 1 ? "gray (1 channel)" : "RGB (3 channels)";
+}
+
+static int check_geometry(const vbp_loader_opts *o, const vbp_geometry *g, const char *path,
+                          vbp_error *err)
+{
+    if (o->channels && o->channels != g->frame_channels)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: pack frames are %s, the loader asks for %u (%s)",
+                        path, channel_word(g->frame_channels), o->channels,
+                        o->channels == 3 ? "RGB" : "gray");
+    if ((o->height && o->height != g->height) || (o->width && o->width != g->width))
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: pack frames are %ux%u, the loader asks for %ux%u",
+                        path, g->width, g->height, o->width ? o->width : g->width,
+                        o->height ? o->height : g->height);
+    if (g->heatmap_channels != 1)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: heatmaps have %u channels, the loader reads 1",
+                        path, g->heatmap_channels);
+    return VBP_OK;
+}
+
+static double mib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
+
+/*
+ * PRELOAD: fault every page of the mapping in now (MADV_POPULATE_READ, or a
+ * read per page on kernels without it), then try mlock.  DISK: a readahead
+ * hint for the order.  Never fails: what happened is written to ld->note.
+ */
+static void apply_mode(vbp_loader *ld)
+{
+    size_t len;
+    const uint8_t *map = vbp_pack_map(ld->pack, &len);
+    if (!len)
+        return;
+    if (ld->shape.mode == VBP_LOAD_DISK) {
+        int seq = ld->shape.order == VBP_ORDER_SEQUENTIAL;
+        madvise((void *)map, len, seq ? MADV_SEQUENTIAL : MADV_NORMAL);
+        snprintf(ld->note, sizeof ld->note,
+                 "disk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
+                 seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
+        return;
+    }
+    double t0 = vbp_now();
+    madvise((void *)map, len, MADV_WILLNEED);
+#ifdef MADV_POPULATE_READ
+    int populated = madvise((void *)map, len, MADV_POPULATE_READ) == 0;
+#else
+    int populated = 0;
+#endif
+    if (!populated) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        volatile uint8_t sink = 0;
+        for (size_t off = 0; off < len; off += page)
+            sink ^= map[off];
+        (void)sink;
+    }
+    double secs = vbp_now() - t0;
+    if (!mlock(map, len)) {
+        ld->locked_bytes = len;
+        snprintf(ld->note, sizeof ld->note, "preload: %.1f MiB populated in %.2f s and locked",
+                 mib(len), secs);
+        return;
+    }
+    int e = errno;
+    struct rlimit rl;
+    char lim[64] = "unknown";
+    if (!getrlimit(RLIMIT_MEMLOCK, &rl))
+        snprintf(lim, sizeof lim, rl.rlim_cur == RLIM_INFINITY ? "unlimited" : "%.1f MiB",
+                 mib(rl.rlim_cur));
+    snprintf(ld->note, sizeof ld->note,
+             "preload: %.1f MiB populated in %.2f s; mlock refused (%s, RLIMIT_MEMLOCK %s): "
+             "pages stay in the page cache but the kernel may evict them under pressure",
+             mib(len), secs, strerror(e), lim);
+}
+
+int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
+                    vbp_error *err)
+{
+    *out = NULL;
+    vbp_loader_opts dflt;
+    if (!opts) {
+        vbp_loader_opts_default(&dflt);
+        opts = &dflt;
+    }
+    const char *path = vbp_pack_path(pack);
+    const vbp_pack_info *info = vbp_pack_get_info(pack);
+    int rc = check_opts(opts, path, err);
+    if (!rc)
+        rc = check_geometry(opts, &info->geometry, path, err);
+    if (rc)
+        return rc;
+
+    vbp_loader *ld = calloc(1, sizeof *ld);
+    if (!ld)
+        return vbp_fail(err, VBP_E_NOMEM, "no memory for a loader");
+    pthread_mutex_init(&ld->mu, NULL);
+    pthread_cond_init(&ld->work_cv, NULL);
+    pthread_cond_init(&ld->done_cv, NULL);
+    ld->paused = 1; /* workers wait for the first begin_epoch */
+    ld->pack = pack;
+    ld->opts = *opts;
+    ld->geo = info->geometry;
+    ld->codec = info->default_codec;
+
+    vbp_loader_shape *sh = &ld->shape;
+    sh->seq = opts->seq;
+    sh->channels = ld->geo.frame_channels;
+    sh->height = ld->geo.height;
+    sh->width = ld->geo.width;
+    sh->batch = opts->batch;
+    sh->mode = opts->mode;
+    sh->x_floats = (size_t)opts->seq * sh->channels * sh->height * sh->width;
+    sh->y_floats = (size_t)opts->seq * sh->height * sh->width;
+    sh->memory_limit = opts->memory_limit ? opts->memory_limit : vbp_mem_available();
+    if (!sh->memory_limit)
+        sh->memory_limit = UINT64_MAX; /* no /proc/meminfo: assume it fits */
+
+    rc = vbp_index_build(ld, err);
+    if (!rc) {
+        sh->batches = opts->drop_last ? sh->samples / sh->batch
+                                      : (sh->samples + sh->batch - 1) / sh->batch;
+        if (!sh->batches)
+            rc = vbp_fail(err, VBP_E_GEOMETRY, "%s: %llu samples, fewer than one batch of %u",
+                          path, (unsigned long long)sh->samples, sh->batch);
+    }
+    if (!rc) {
+        sh->order = opts->order;
+        if (sh->order == VBP_ORDER_AUTO)
+            sh->order = sh->data_bytes > sh->memory_limit ? VBP_ORDER_LOCALITY : VBP_ORDER_SHUFFLE;
+        rc = vbp_prefetch_start(ld, err);
+    }
+    if (!rc) {
+        apply_mode(ld);
+        rc = vbp_loader_begin_epoch(ld, 0, 0, err);
+    }
+    if (rc) {
+        vbp_loader_close(ld);
+        return rc;
+    }
+    *out = ld;
+    return VBP_OK;
+}
+
+int vbp_loader_open_path(const char *path, const vbp_loader_opts *opts, vbp_loader **out,
+                         vbp_error *err)
+{
+    vbp_pack *pack;
+    *out = NULL;
+    int rc = vbp_pack_open(path, &pack, err);
+    if (rc)
+        return rc;
+    rc = vbp_loader_open(pack, opts, out, err);
+    if (rc) {
+        vbp_pack_close(pack);
+        return rc;
+    }
+    (*out)->owns_pack = 1;
+    return VBP_OK;
+}
+
+void vbp_loader_close(vbp_loader *ld)
+{
+    if (!ld)
+        return;
+    vbp_prefetch_stop(ld);
+    if (ld->locked_bytes) {
+        size_t len;
+        const uint8_t *map = vbp_pack_map(ld->pack, &len);
+        munlock(map, len);
+    }
+    vbp_index_free(ld);
+    free(ld->scratch);
+    pthread_cond_destroy(&ld->work_cv);
+    pthread_cond_destroy(&ld->done_cv);
+    pthread_mutex_destroy(&ld->mu);
+    if (ld->owns_pack)
+        vbp_pack_close(ld->pack);
+    free(ld);
+}
+
+const vbp_loader_shape *vbp_loader_get_shape(const vbp_loader *ld)
+{
+    return &ld->shape;
+}
+
+const vbp_pack *vbp_loader_pack(const vbp_loader *ld)
+{
+    return ld->pack;
+}
+
+uint64_t vbp_loader_num_samples(const vbp_loader *ld)
+{
+    return ld->shape.samples;
+}
+
+const char *vbp_loader_note(const vbp_loader *ld)
+{
+    return ld->note;
+}
+
+int vbp_loader_memory(const vbp_loader *ld, vbp_memreport *out, vbp_error *err)
+{
+    size_t len;
+    const uint8_t *map = vbp_pack_map(ld->pack, &len);
+    int rc = vbp_memreport_measure(map, len, out, err);
+    if (rc)
+        return rc;
+    uint64_t hw = (uint64_t)ld->geo.height * ld->geo.width;
+    out->data_bytes = ld->shape.data_bytes;
+    out->locked_bytes = ld->locked_bytes;
+    out->float32_bytes = ld->sel_frames * (ld->geo.frame_channels + 1) * hw * sizeof(float);
+    out->float32_window_bytes =
+        ld->shape.samples * (ld->shape.x_floats + ld->shape.y_floats) * sizeof(float);
+    out->saving_bytes =
+        out->float32_bytes > out->data_bytes ? out->float32_bytes - out->data_bytes : 0;
+    return VBP_OK;
+}

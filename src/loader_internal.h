@@ -1,0 +1,95 @@
+/*
+ * loader_internal.h - the vbp_loader struct and the functions its files
+ * share (loader.c open/close, loader_index.c windows and orders,
+ * loader_batch.c assembly, loader_prefetch.c workers, memreport.c).
+ */
+#ifndef VBP_LOADER_INTERNAL_H
+#define VBP_LOADER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "vbp_loader.h"
+
+/* One prefetch slot: a batch's float buffers and where it came from. */
+typedef struct vbp_slot {
+    float *x, *y;
+    vbp_sample *samples;
+    int64_t batch;        /* batch index held, -1 when empty */
+    int ready;            /* assembly finished (result in rc/err) */
+    int rc;
+    size_t n;
+    vbp_error err;
+} vbp_slot;
+
+struct vbp_loader {
+    vbp_pack *pack;
+    int owns_pack;
+    vbp_loader_opts opts;
+    vbp_loader_shape shape;
+    vbp_geometry geo;
+    vbp_codec codec;          /* the pack's default codec: lz4 needs scratch rows */
+    char note[256];
+
+    /* Sample index: sample s lies in clip clip_of[s]; its window starts at
+     * frame first_frame[k] + (s - first_sample[k]) * stride, k = sel_of[s]. */
+    uint32_t *sel_of;         /* per sample: index into the selected-clip arrays */
+    uint64_t nsel;            /* selected clips with at least one window */
+    uint64_t *sel_clip;       /* pack clip index */
+    uint64_t *sel_first_sample;
+    uint64_t *sel_first_frame;/* global frame index of the clip's frame 0 */
+    uint64_t sel_frames;      /* frames of the selected clips with a window */
+    uint64_t locked_bytes;    /* mlocked by preload (munlocked at close) */
+    uint8_t *scratch;         /* lz4 row of next() when threads = 0 */
+
+    /* Current epoch. */
+    uint64_t epoch;
+    uint64_t *order;          /* samples served in this epoch, in order */
+    uint64_t cursor;          /* next batch next() returns */
+    double wait_seconds;
+
+    /* Prefetch (threads > 0): slots hold batches cursor .. cursor+depth-1. */
+    uint32_t depth;           /* batches assembled ahead */
+    uint32_t nslots;          /* depth + 1 (the batch the caller holds) */
+    vbp_slot *slots;
+    pthread_t *workers;
+    uint32_t nworkers;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;   /* workers: a batch may be assigned / stop */
+    pthread_cond_t done_cv;   /* caller: a slot became ready / a worker went idle */
+    uint64_t next_assign;     /* next batch a worker takes */
+    uint32_t busy;            /* workers assembling right now */
+    int paused, stopping;
+};
+
+/* loader_index.c */
+int vbp_index_build(vbp_loader *ld, vbp_error *err);
+void vbp_index_free(vbp_loader *ld);
+/* Fill *out for sample s (< samples); flip = 0. */
+void vbp_index_sample(const vbp_loader *ld, uint64_t s, vbp_sample *out);
+/* Compute the order of `epoch` into out (samples entries). */
+int vbp_index_order(const vbp_loader *ld, uint64_t epoch, uint64_t *out, vbp_error *err);
+
+/* loader_batch.c: fill the slot with batch `b` of the current epoch (samples,
+ * flips, x, y); *scratch is the thread's lz4 row, allocated on first need. */
+int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **scratch,
+                   vbp_error *err);
+/* Hint the kernel to read the records of batch b (disk mode); no-op otherwise. */
+void vbp_batch_willneed(const vbp_loader *ld, uint64_t b);
+/* Bytes of scratch one assembling thread needs (0 for raw packs). */
+size_t vbp_batch_scratch_size(const vbp_loader *ld);
+/* Samples in batch b of an epoch (0 past the end). */
+size_t vbp_batch_count(const vbp_loader *ld, uint64_t b);
+
+/* loader_prefetch.c */
+int vbp_prefetch_start(vbp_loader *ld, vbp_error *err);
+void vbp_prefetch_stop(vbp_loader *ld);
+
+/* memreport.c: facts about a mapping and the process. */
+int vbp_memreport_measure(const void *map, size_t len, vbp_memreport *out, vbp_error *err);
+/* MemAvailable in bytes, 0 when /proc/meminfo cannot be read. */
+uint64_t vbp_mem_available(void);
+
+/* Seconds on the monotonic clock. */
+double vbp_now(void);
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * pack_build.c - vbp_build_pack: dataset roots -> one pack.
+ *
+ * The work is a flat list of jobs in pack order (for each clip: its frames,
+ * then its heatmaps).  Worker threads claim jobs in order and decode each
+ * into slot (job % nslots) of a bounded ring; the calling thread waits for
+ * the slots in job order and hands them to the vbp_writer.  The ring bounds
+ * memory to nslots decoded images and makes the output independent of the
+ * thread count and of scheduling.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "dataset_scan.h"
+#include "heatmap.h"
+#include "internal.h"
+#include "png_io.h"
+#include "vbp_build.h"
+
+typedef struct job {
+    uint32_t clip;
+    uint32_t frame;
+    vbp_record_kind kind;
+} job;
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
+
+typedef struct slot {
+    uint64_t job;
+    int state;
+    int rc;
+    vbp_error err;
+    uint64_t input_bytes;
+    uint8_t *pixels;
+} slot;
+
+typedef struct builder {
+    const vbp_build_opts *opts;
+    const vbp_dataset *ds;
+    const job *jobs;
+    uint64_t njobs;
+    size_t frame_bytes, heatmap_bytes;
+    vbp_heatmap_style style;
+    pthread_mutex_t mu;
+    pthread_cond_t slot_freed, slot_ready;
+    uint64_t next_job; /* next job a worker claims */
+    uint64_t consumed; /* jobs written so far */
+    int stop;
+    slot *slots;
+    size_t nslots;
+} builder;
+
+void vbp_build_opts_init(vbp_build_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->layout = VBP_LAYOUT_AUTO;
+    o->width = 512;
+    o->height = 288;
+    o->frame_channels = 3;
+    o->codec = VBP_CODEC_RAW;
+    o->heatmap = VBP_HEATMAP_KIND_DISC;
+    o->radius = 3.0f;
+    o->sigma = 3.0f;
+}
+
+const char *vbp_layout_name(vbp_layout layout)
+{
+    switch (layout) {
+    case VBP_LAYOUT_TRACKNETV4: return "tracknetv4";
+    case VBP_LAYOUT_VBALLNET: return "vballnet";
+    default: return "auto";
+    }
+}
+
+int vbp_layout_parse(const char *s, vbp_layout *out)
+{
+    for (int l = VBP_LAYOUT_AUTO; l <= VBP_LAYOUT_VBALLNET; l++)
+        if (!strcmp(s, vbp_layout_name((vbp_layout)l))) {
+            *out = (vbp_layout)l;
+            return VBP_OK;
+        }
+    return VBP_E_ARG;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Decode (or draw) job j into dst.  `buf`/`cap` is the worker's reused file buffer. */
+static int run_job(const builder *b, const job *jb, uint8_t *dst, uint8_t **buf, size_t *cap,
+                   uint64_t *input_bytes, vbp_error *err)
+{
+    const vbp_source_clip *c = &b->ds->clips[jb->clip];
+    const vbp_build_opts *o = b->opts;
+    size_t size = 0;
+    int rc;
+    if (jb->kind == VBP_REC_HEATMAP && !c->heatmaps) {
+        const vbp_label *l = &c->labels[jb->frame];
+        memset(dst, 0, b->heatmap_bytes);
+        if (l->visibility == 1)
+            vbp_heatmap_draw(dst, o->width, o->height, l->x, l->y, &b->style);
+        *input_bytes = 0;
+        return VBP_OK;
+    }
+    const char *path = jb->kind == VBP_REC_FRAME ? c->frames[jb->frame] : c->heatmaps[jb->frame];
+    if ((rc = vbp_file_read(path, buf, cap, &size, err)) != VBP_OK)
+        return rc;
+    *input_bytes = size;
+    if (jb->kind == VBP_REC_FRAME)
+        return vbp_png_decode_planar(*buf, size, path, o->width, o->height, o->frame_channels,
+                                     dst, b->frame_bytes, err);
+    uint32_t w, h, ch;
+    if ((rc = vbp_png_probe_mem(*buf, size, path, &w, &h, &ch, err)) != VBP_OK)
+        return rc;
+    if (ch != 1)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: heatmap has %u channels, expected 1 (gray)",
+                        path, (unsigned)ch);
+    return vbp_png_decode_planar(*buf, size, path, o->width, o->height, 1, dst, b->heatmap_bytes,
+                                 err);
+}
+
+static void *worker(void *arg)
+{
+    builder *b = arg;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop && b->next_job < b->njobs) {
+        uint64_t j = b->next_job++;
+        slot *s = &b->slots[j % b->nslots];
+        while (!b->stop && j >= b->consumed + b->nslots)
+            pthread_cond_wait(&b->slot_freed, &b->mu);
+        if (b->stop)
+            break;
+        s->job = j;
+        s->state = SLOT_BUSY;
+        pthread_mutex_unlock(&b->mu);
+        vbp_error e;
+        vbp_error_clear(&e);
+        uint64_t in = 0;
+        int rc = run_job(b, &b->jobs[j], s->pixels, &buf, &cap, &in, &e);
+        pthread_mutex_lock(&b->mu);
+        s->rc = rc;
+        s->err = e;
+        s->input_bytes = in;
+        s->state = SLOT_READY;
+        pthread_cond_broadcast(&b->slot_ready);
+    }
+    pthread_mutex_unlock(&b->mu);
+    free(buf);
+    return NULL;
+}
+
+static int cancelled(const vbp_build_opts *o)
+{
+    return o->cancel && *o->cancel;
+}
+
+/* Assign val/test by name ("clip", "match/clip" or "match"); every name must match a clip. */
+static int apply_split_names(vbp_dataset *ds, const char *const *names, size_t n, vbp_split split,
+                             vbp_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t hits = 0;
+        for (size_t k = 0; k < ds->count; k++) {
+            vbp_source_clip *c = &ds->clips[k];
+            size_t gl = strlen(c->group);
+            int match = !strcmp(names[i], c->name) || (gl && !strcmp(names[i], c->group)) ||
+                        (gl && !strncmp(names[i], c->group, gl) && names[i][gl] == '/' &&
+                         !strcmp(names[i] + gl + 1, c->name));
+            if (!match)
+                continue;
+            if (c->split != VBP_SPLIT_TRAIN && c->split != split)
+                return vbp_fail(err, VBP_E_ARG, "%s: clip '%s' is already in the %s split", names[i],
+                                c->name, vbp_split_name(c->split));
+            c->split = split;
+            hits++;
+        }
+        if (!hits)
+            return vbp_fail(err, VBP_E_ARG, "--%s %s: no clip or match of that name",
+                            vbp_split_name(split), names[i]);
+    }
+    return VBP_OK;
+}
+
+static int check_unique(const vbp_dataset *ds, vbp_error *err)
+{
+    for (size_t i = 0; i < ds->count; i++)
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(ds->clips[i].name, ds->clips[k].name) &&
+                !strcmp(ds->clips[i].group, ds->clips[k].group))
+                return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s%s%s' was already read from %s",
+                                ds->clips[i].frames[0], ds->clips[i].group,
+                                ds->clips[i].group[0] ? "/" : "", ds->clips[i].name,
+                                ds->clips[k].frames[0]);
+    return VBP_OK;
+}
+
+static int scan_all(const vbp_build_opts *o, vbp_dataset *ds, vbp_error *err)
+{
+    int rc = VBP_OK;
+    if (o->source_count == 0)
+        return vbp_fail(err, VBP_E_ARG, "no input root given");
+    for (size_t i = 0; i < o->source_count && rc == VBP_OK; i++)
+        rc = vbp_dataset_scan(ds, o->sources[i].root, o->layout, o->sources[i].split, NULL, err);
+    if (rc == VBP_OK)
+        rc = check_unique(ds, err);
+    if (rc == VBP_OK)
+        rc = apply_split_names(ds, o->val_names, o->val_count, VBP_SPLIT_VAL, err);
+    if (rc == VBP_OK)
+        rc = apply_split_names(ds, o->test_names, o->test_count, VBP_SPLIT_TEST, err);
+    return rc;
+}
+
+static job *make_jobs(const vbp_dataset *ds, uint64_t *njobs)
+{
+    uint64_t n = 0;
+    for (size_t c = 0; c < ds->count; c++)
+        n += 2 * (uint64_t)ds->clips[c].frame_count;
+    job *jobs = malloc((size_t)(n ? n : 1) * sizeof *jobs);
+    if (!jobs)
+        return NULL;
+    uint64_t k = 0;
+    for (size_t c = 0; c < ds->count; c++)
+        for (int kind = VBP_REC_FRAME; kind <= VBP_REC_HEATMAP; kind++)
+            for (size_t f = 0; f < ds->clips[c].frame_count; f++)
+                jobs[k++] = (job){(uint32_t)c, (uint32_t)f, (vbp_record_kind)kind};
+    *njobs = n;
+    return jobs;
+}
+
+/* Write every job in order; the workers fill the ring.  Returns the first error in pack order. */
+static int write_all(builder *b, vbp_writer *w, vbp_build_stats *st, vbp_error *err)
+{
+    const vbp_build_opts *o = b->opts;
+    uint64_t frames_done = 0, total_frames = b->njobs / 2;
+    for (uint64_t j = 0; j < b->njobs; j++) {
+        const job *jb = &b->jobs[j];
+        const vbp_source_clip *c = &b->ds->clips[jb->clip];
+        slot *s = &b->slots[j % b->nslots];
+        int rc;
+        if (jb->kind == VBP_REC_FRAME && jb->frame == 0 &&
+            (rc = vbp_writer_begin_clip(w, c->name, c->group, c->split, err)) != VBP_OK)
+            return rc;
+        pthread_mutex_lock(&b->mu);
+        while (!(s->state == SLOT_READY && s->job == j) && !cancelled(o)) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 50 * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&b->slot_ready, &b->mu, &until);
+        }
+        pthread_mutex_unlock(&b->mu);
+        if (cancelled(o))
+            return vbp_fail(err, VBP_E_INTERRUPTED, "interrupted: no pack written");
+        if (s->rc != VBP_OK) {
+            if (err)
+                *err = s->err;
+            return s->rc;
+        }
+        if (jb->kind == VBP_REC_FRAME) {
+            rc = vbp_writer_add_frame(w, s->pixels, c->labels ? &c->labels[jb->frame] : NULL, err);
+            st->pixel_bytes += b->frame_bytes;
+        } else {
+            rc = vbp_writer_add_heatmap(w, s->pixels, err);
+            st->pixel_bytes += b->heatmap_bytes;
+        }
+        st->input_bytes += s->input_bytes;
+        pthread_mutex_lock(&b->mu);
+        s->state = SLOT_FREE;
+        b->consumed = j + 1;
+        pthread_cond_broadcast(&b->slot_freed);
+        pthread_mutex_unlock(&b->mu);
+        if (rc != VBP_OK)
+            return rc;
+        if (jb->kind == VBP_REC_HEATMAP && jb->frame + 1 == c->frame_count &&
+            (rc = vbp_writer_end_clip(w, err)) != VBP_OK)
+            return rc;
+        if (jb->kind == VBP_REC_HEATMAP) {
+            frames_done++;
+            if (o->progress)
+                o->progress(o->progress_ctx, frames_done, total_frames);
+        }
+    }
+    return VBP_OK;
+}
+
+static int check_opts(const vbp_build_opts *o, vbp_error *err)
+{
+    if (o->frame_channels != 1 && o->frame_channels != 3)
+        return vbp_fail(err, VBP_E_ARG, "frame channels must be 1 or 3, not %u",
+                        (unsigned)o->frame_channels);
+    if (o->width == 0 || o->height == 0 || o->width > 16384 || o->height > 16384)
+        return vbp_fail(err, VBP_E_ARG, "frame size %ux%u out of range (1..16384)",
+                        (unsigned)o->width, (unsigned)o->height);
+    if (!(o->radius > 0.0f && o->radius < 1000.0f) || !(o->sigma > 0.0f && o->sigma < 1000.0f))
+        return vbp_fail(err, VBP_E_ARG, "heatmap radius and sigma must be in (0, 1000)");
+    return VBP_OK;
+}
+
+int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_stats *stats,
+                   vbp_error *err)
+{
+    vbp_build_stats st;
+    memset(&st, 0, sizeof st);
+    double t0 = now_seconds();
+    vbp_dataset ds = {0};
+    job *jobs = NULL;
+    builder b;
+    memset(&b, 0, sizeof b);
+    pthread_t *threads = NULL;
+    size_t started = 0;
+    vbp_writer *w = NULL;
+    int rc = check_opts(opts, err);
+    if (rc == VBP_OK)
+        rc = scan_all(opts, &ds, err);
+    if (rc != VBP_OK)
+        goto out;
+    if (!(jobs = make_jobs(&ds, &b.njobs))) {
+        rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the job list");
+        goto out;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned nthreads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
+    if (nthreads > 256)
+        nthreads = 256;
+    b.opts = opts;
+    b.ds = &ds;
+    b.jobs = jobs;
+    b.frame_bytes = (size_t)opts->frame_channels * opts->width * opts->height;
+    b.heatmap_bytes = (size_t)opts->width * opts->height;
+    b.style.shape = opts->heatmap == VBP_HEATMAP_KIND_GAUSSIAN ? VBP_HEATMAP_GAUSSIAN
+                                                                : VBP_HEATMAP_DISC;
+    b.style.radius = opts->radius;
+    b.style.sigma = opts->sigma;
+    b.nslots = 4 * (size_t)nthreads;
+    b.slots = calloc(b.nslots, sizeof *b.slots);
+    threads = calloc(nthreads, sizeof *threads);
+    if (!b.slots || !threads) {
+        rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the decode ring");
+        goto out;
+    }
+    for (size_t i = 0; i < b.nslots; i++)
+        if (!(b.slots[i].pixels = malloc(b.frame_bytes))) {
+            rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the decode ring");
+            goto out;
+        }
+    vbp_writer_opts wo = {
+        .geometry = {opts->height, opts->width, opts->frame_channels, 1},
+        .codec = opts->codec,
+        .overwrite = opts->overwrite,
+    };
+    if ((rc = vbp_writer_open(out_path, &wo, &w, err)) != VBP_OK) {
+        w = NULL;
+        goto out;
+    }
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.slot_freed, NULL);
+    pthread_cond_init(&b.slot_ready, NULL);
+    for (; started < nthreads; started++)
+        if (pthread_create(&threads[started], NULL, worker, &b) != 0)
+            break;
+    if (started == 0)
+        rc = vbp_fail(err, VBP_E_NOMEM, "cannot start a decoding thread");
+    else
+        rc = write_all(&b, w, &st, err);
+    pthread_mutex_lock(&b.mu);
+    b.stop = 1;
+    pthread_cond_broadcast(&b.slot_freed);
+    pthread_mutex_unlock(&b.mu);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_cond_destroy(&b.slot_ready);
+    pthread_cond_destroy(&b.slot_freed);
+    pthread_mutex_destroy(&b.mu);
+    if (rc == VBP_OK && cancelled(opts))
+        rc = vbp_fail(err, VBP_E_INTERRUPTED, "interrupted: no pack written");
+    if (rc == VBP_OK) {
+        rc = vbp_writer_finish(w, err);
+        w = NULL;
+    }
+    if (rc == VBP_OK) {
+        struct stat sb;
+        st.pack_bytes = stat(out_path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+        st.threads = started;
+        st.clips = ds.count;
+        for (size_t i = 0; i < ds.count; i++) {
+            st.frames += ds.clips[i].frame_count;
+            st.clips_per_split[ds.clips[i].split]++;
+            st.frames_per_split[ds.clips[i].split] += ds.clips[i].frame_count;
+            st.labelled_clips += ds.clips[i].labels != NULL;
+        }
+    }
+out:
+    if (w)
+        vbp_writer_abort(w);
+    if (b.slots)
+        for (size_t i = 0; i < b.nslots; i++)
+            free(b.slots[i].pixels);
+    free(b.slots);
+    free(threads);
+    free(jobs);
+    vbp_dataset_free(&ds);
+    st.seconds = now_seconds() - t0;
+    if (stats)
+        *stats = st;
+    return rc;
+}

@@ -1,0 +1,416 @@
+/*
+ * pack_write.c - streaming pack writer.
+ *
+ * Records are appended to "path.tmp.<pid>" as they arrive (raw ones on a
+ * 4096-byte boundary, lz4 ones on 8); the clip table and frame index are kept
+ * in memory (96 bytes per frame) and written after the data at finish, then
+ * the header at offset 0, fsync, rename into place, fsync of the directory.
+ * Nothing depends on time or on uninitialised memory: the same calls give
+ * the same bytes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <lz4.h>
+#include <xxhash.h>
+#include "internal.h"
+#include "pack_format.h"
+
+struct vbp_writer {
+    char *path, *tmp;
+    int fd;
+    int broken;          /* an I/O error happened: only abort is possible */
+    vbp_writer_opts opts;
+    uint64_t pos;        /* end of what has been written */
+    uint64_t frame_bytes, heatmap_bytes;
+    uint8_t *scratch;    /* lz4 output, LZ4_compressBound(frame_bytes) */
+    vbp_clip *clips;
+    uint64_t clip_count, clip_cap;
+    vbp_frame_entry *frames;
+    uint64_t frame_count, frame_cap;
+    int in_clip;
+    uint64_t clip_heatmaps; /* heatmaps added to the open clip */
+};
+
+static const uint8_t zeros[VBP_ALIGN];
+
+/* Write all n bytes at the current position; VBP_E_IO naming the target on failure. */
+static int write_all(vbp_writer *w, const void *buf, size_t n, vbp_error *err)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->broken = 1;
+            return vbp_fail(err, VBP_E_IO, "%s: write failed: %s", w->path,
+                            k < 0 ? strerror(errno) : "no progress");
+        }
+        p += k;
+        n -= (size_t)k;
+        w->pos += (uint64_t)k;
+    }
+    return VBP_OK;
+}
+
+/* Zero-pad up to the next multiple of `align`. */
+static int pad_to(vbp_writer *w, uint64_t align, vbp_error *err)
+{
+    uint64_t n = (align - w->pos % align) % align;
+    return write_all(w, zeros, (size_t)n, err);
+}
+
+static int grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint64_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, (size_t)(n * elem));
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static void writer_free(vbp_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->path);
+    free(w->tmp);
+    free(w->scratch);
+    free(w->clips);
+    free(w->frames);
+    free(w);
+}
+
+static int geometry_ok(const vbp_geometry *g)
+{
+    return g->height >= 1 && g->height <= VBP_MAX_DIM && g->width >= 1 && g->width <= VBP_MAX_DIM &&
+           (g->frame_channels == 1 || g->frame_channels == 3) && g->heatmap_channels == 1;
+}
+
+int vbp_writer_open(const char *path, const vbp_writer_opts *opts, vbp_writer **out, vbp_error *err)
+{
+    *out = NULL;
+    if (!path || !*path || !opts)
+        return vbp_fail(err, VBP_E_ARG, "writer: no path or options");
+    const vbp_geometry *g = &opts->geometry;
+    if (!geometry_ok(g))
+        return vbp_fail(err, VBP_E_ARG,
+                        "%s: geometry %ux%u, %u frame / %u heatmap channels is outside the limits "
+                        "(1..%u pixels a side, 1 or 3 frame channels, 1 heatmap channel)",
+                        path, g->width, g->height, g->frame_channels, g->heatmap_channels, VBP_MAX_DIM);
+    if (opts->codec != VBP_CODEC_RAW && opts->codec != VBP_CODEC_LZ4)
+        return vbp_fail(err, VBP_E_ARG, "%s: unknown codec %d", path, (int)opts->codec);
+    struct stat st;
+    if (!opts->overwrite && lstat(path, &st) == 0)
+        return vbp_fail(err, VBP_E_EXISTS, "%s: already exists (use --force to replace it)", path);
+
+    vbp_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
+    w->fd = -1;
+    w->opts = *opts;
+    w->frame_bytes = vbp_plane_bytes(g, g->frame_channels);
+    w->heatmap_bytes = vbp_plane_bytes(g, g->heatmap_channels);
+    size_t tlen = strlen(path) + 32;
+    w->path = strdup(path);
+    w->tmp = malloc(tlen);
+    if (opts->codec == VBP_CODEC_LZ4)
+        w->scratch = malloc((size_t)LZ4_compressBound((int)w->frame_bytes));
+    if (!w->path || !w->tmp || (opts->codec == VBP_CODEC_LZ4 && !w->scratch)) {
+        writer_free(w);
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
+    }
+    snprintf(w->tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        int rc = vbp_fail(err, VBP_E_IO, "%s: cannot create %s: %s", path, w->tmp, strerror(errno));
+        writer_free(w);
+        return rc;
+    }
+    /* The header is written last; reserve its page now so the first record lands at 4096. */
+    int rc = write_all(w, zeros, VBP_ALIGN, err);
+    if (rc) {
+        vbp_writer_abort(w);
+        return rc;
+    }
+    *out = w;
+    return VBP_OK;
+}
+
+static int usable(vbp_writer *w, vbp_error *err)
+{
+    if (w->broken)
+        return vbp_fail(err, VBP_E_ARG, "%s: writer failed earlier; abort it", w->path);
+    return VBP_OK;
+}
+
+int vbp_writer_begin_clip(vbp_writer *w, const char *name, const char *group, vbp_split split,
+                          vbp_error *err)
+{
+    int rc = usable(w, err);
+    if (rc)
+        return rc;
+    if (w->in_clip)
+        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s' begun before '%s' ended", w->path,
+                        name ? name : "", w->clips[w->clip_count - 1].name);
+    if (!name || !*name || strlen(name) >= VBP_NAME_MAX || (group && strlen(group) >= VBP_NAME_MAX))
+        return vbp_fail(err, VBP_E_ARG, "%s: clip and group names must be 1..%d bytes",
+                        w->path, VBP_NAME_MAX - 1);
+    if ((unsigned)split >= VBP_SPLIT_COUNT)
+        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': invalid split %d", w->path, name, (int)split);
+    if (grow((void **)&w->clips, &w->clip_cap, w->clip_count + 1, sizeof *w->clips))
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", w->path);
+    vbp_clip *c = &w->clips[w->clip_count++];
+    memset(c, 0, sizeof *c);
+    strcpy(c->name, name);
+    if (group)
+        strcpy(c->group, group);
+    c->split = split;
+    c->first_frame = w->frame_count;
+    w->in_clip = 1;
+    w->clip_heatmaps = 0;
+    return VBP_OK;
+}
+
+/* Append one record (lz4-compressed when that shrinks it) and describe it in *d. */
+static int append_record(vbp_writer *w, const uint8_t *src, uint64_t raw, vbp_record_desc *d,
+                         vbp_error *err)
+{
+    const uint8_t *stored = src;
+    uint64_t n = raw;
+    d->codec = VBP_CODEC_RAW;
+    if (w->opts.codec == VBP_CODEC_LZ4) {
+        int k = LZ4_compress_default((const char *)src, (char *)w->scratch, (int)raw,
+                                     LZ4_compressBound((int)raw));
+        if (k > 0 && (uint64_t)k < raw) {
+            stored = w->scratch;
+            n = (uint64_t)k;
+            d->codec = VBP_CODEC_LZ4;
+        }
+    }
+    int rc = pad_to(w, d->codec == VBP_CODEC_RAW ? VBP_ALIGN : VBP_LZ4_ALIGN, err);
+    if (rc)
+        return rc;
+    d->offset = w->pos;
+    d->stored_size = n;
+    d->raw_size = raw;
+    d->checksum = XXH3_64bits(stored, (size_t)n);
+    return write_all(w, stored, (size_t)n, err);
+}
+
+int vbp_writer_add_frame(vbp_writer *w, const uint8_t *planar, const vbp_label *label, vbp_error *err)
+{
+    int rc = usable(w, err);
+    if (rc)
+        return rc;
+    if (!w->in_clip || w->clip_heatmaps)
+        return vbp_fail(err, VBP_E_ARG, "%s: frame added %s", w->path,
+                        w->in_clip ? "after the clip's heatmaps" : "outside a clip");
+    if (!planar)
+        return vbp_fail(err, VBP_E_ARG, "%s: frame without pixels", w->path);
+    if (w->frame_count >= VBP_MAX_FRAMES)
+        return vbp_fail(err, VBP_E_ARG, "%s: more than %llu frames", w->path,
+                        (unsigned long long)VBP_MAX_FRAMES);
+    if (grow((void **)&w->frames, &w->frame_cap, w->frame_count + 1, sizeof *w->frames))
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", w->path);
+    vbp_frame_entry *e = &w->frames[w->frame_count];
+    memset(e, 0, sizeof *e);
+    e->label = label ? *label : (vbp_label){VBP_NO_LABEL, -1.0f, -1.0f};
+    rc = append_record(w, planar, w->frame_bytes, &e->rec[VBP_REC_FRAME], err);
+    if (rc)
+        return rc;
+    w->frame_count++;
+    w->clips[w->clip_count - 1].frame_count++;
+    return VBP_OK;
+}
+
+int vbp_writer_add_heatmap(vbp_writer *w, const uint8_t *heatmap, vbp_error *err)
+{
+    int rc = usable(w, err);
+    if (rc)
+        return rc;
+    if (!w->in_clip)
+        return vbp_fail(err, VBP_E_ARG, "%s: heatmap added outside a clip", w->path);
+    vbp_clip *c = &w->clips[w->clip_count - 1];
+    if (!heatmap)
+        return vbp_fail(err, VBP_E_ARG, "%s: heatmap without pixels", w->path);
+    if (w->clip_heatmaps >= c->frame_count)
+        return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s': more heatmaps than its %llu frames",
+                        w->path, c->name, (unsigned long long)c->frame_count);
+    vbp_frame_entry *e = &w->frames[c->first_frame + w->clip_heatmaps];
+    rc = append_record(w, heatmap, w->heatmap_bytes, &e->rec[VBP_REC_HEATMAP], err);
+    if (rc)
+        return rc;
+    w->clip_heatmaps++;
+    return VBP_OK;
+}
+
+int vbp_writer_end_clip(vbp_writer *w, vbp_error *err)
+{
+    int rc = usable(w, err);
+    if (rc)
+        return rc;
+    if (!w->in_clip)
+        return vbp_fail(err, VBP_E_ARG, "%s: end_clip without begin_clip", w->path);
+    const vbp_clip *c = &w->clips[w->clip_count - 1];
+    if (c->frame_count == 0)
+        return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' has no frames", w->path, c->name);
+    if (w->clip_heatmaps != c->frame_count)
+        return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' has %llu frames but %llu heatmaps", w->path,
+                        c->name, (unsigned long long)c->frame_count,
+                        (unsigned long long)w->clip_heatmaps);
+    w->in_clip = 0;
+    return VBP_OK;
+}
+
+/* Append the clip table or the frame index (8-aligned) and fill its section entry. */
+static int write_table(vbp_writer *w, int which, vbp_section *s, vbp_error *err)
+{
+    int rc = pad_to(w, VBP_LZ4_ALIGN, err);
+    if (rc)
+        return rc;
+    uint64_t count = which == VBP_SEC_CLIPS ? w->clip_count : w->frame_count;
+    size_t esize = which == VBP_SEC_CLIPS ? VBP_CLIP_ENTRY_SIZE : VBP_FRAME_ENTRY_SIZE;
+    uint8_t buf[64 * VBP_CLIP_ENTRY_SIZE];
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", w->path);
+    XXH3_64bits_reset(st);
+    s->offset = w->pos;
+    s->length = count * esize;
+    for (uint64_t i = 0; i < count && !rc;) {
+        size_t n = 0;
+        for (; i < count && n + esize <= sizeof buf; i++, n += esize) {
+            if (which == VBP_SEC_CLIPS)
+                vbp_clip_encode(&w->clips[i], buf + n);
+            else
+                vbp_frame_entry_encode(&w->frames[i], buf + n);
+        }
+        XXH3_64bits_update(st, buf, n);
+        rc = write_all(w, buf, n, err);
+    }
+    s->checksum = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return rc;
+}
+
+static int sync_dir(const char *path, vbp_error *err)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = VBP_OK;
+    if (fd < 0 || fsync(fd) != 0)
+        rc = vbp_fail(err, VBP_E_IO, "%s: cannot sync directory %s: %s", path, dir, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+/* Move tmp to path; without overwrite never replace a file that appeared meanwhile. */
+static int publish(vbp_writer *w, vbp_error *err)
+{
+    if (w->opts.overwrite) {
+        if (rename(w->tmp, w->path) != 0)
+            return vbp_fail(err, VBP_E_IO, "%s: rename failed: %s", w->path, strerror(errno));
+        return VBP_OK;
+    }
+    if (renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->path, RENAME_NOREPLACE) == 0)
+        return VBP_OK;
+    if (errno != EINVAL && errno != ENOSYS) {
+        if (errno == EEXIST)
+            return vbp_fail(err, VBP_E_EXISTS, "%s: already exists (use --force to replace it)", w->path);
+        return vbp_fail(err, VBP_E_IO, "%s: rename failed: %s", w->path, strerror(errno));
+    }
+    /* Filesystem without RENAME_NOREPLACE: link fails if path exists. */
+    if (link(w->tmp, w->path) != 0) {
+        if (errno == EEXIST)
+            return vbp_fail(err, VBP_E_EXISTS, "%s: already exists (use --force to replace it)", w->path);
+        return vbp_fail(err, VBP_E_IO, "%s: link failed: %s", w->path, strerror(errno));
+    }
+    unlink(w->tmp);
+    return VBP_OK;
+}
+
+int vbp_writer_finish(vbp_writer *w, vbp_error *err)
+{
+    int rc = usable(w, err);
+    if (!rc && w->in_clip)
+        rc = vbp_fail(err, VBP_E_ARG, "%s: clip '%s' was not ended", w->path,
+                      w->clips[w->clip_count - 1].name);
+    if (!rc && w->clip_count == 0)
+        rc = vbp_fail(err, VBP_E_INPUT, "%s: a pack needs at least one clip", w->path);
+    if (rc) {
+        vbp_writer_abort(w);
+        return rc;
+    }
+    vbp_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, VBP_MAGIC, VBP_MAGIC_SIZE);
+    h.major = VBP_VERSION_MAJOR;
+    h.minor = VBP_VERSION_MINOR;
+    h.header_size = VBP_HEADER_SIZE;
+    h.geometry = w->opts.geometry;
+    h.codec = (uint32_t)w->opts.codec;
+    h.clip_count = w->clip_count;
+    h.frame_count = w->frame_count;
+    h.clip_entry_size = VBP_CLIP_ENTRY_SIZE;
+    h.frame_entry_size = VBP_FRAME_ENTRY_SIZE;
+    h.raw_align = VBP_ALIGN;
+    h.lz4_align = VBP_LZ4_ALIGN;
+    h.sec[VBP_SEC_DATA].offset = VBP_ALIGN;
+    h.sec[VBP_SEC_DATA].length = w->pos - VBP_ALIGN;
+    rc = write_table(w, VBP_SEC_CLIPS, &h.sec[VBP_SEC_CLIPS], err);
+    if (!rc)
+        rc = write_table(w, VBP_SEC_FRAMES, &h.sec[VBP_SEC_FRAMES], err);
+    if (!rc) {
+        uint8_t buf[VBP_HEADER_SIZE];
+        h.file_size = w->pos;
+        vbp_header_encode(&h, buf);
+        if (pwrite(w->fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf)
+            rc = vbp_fail(err, VBP_E_IO, "%s: cannot write header: %s", w->path, strerror(errno));
+    }
+    if (!rc && fsync(w->fd) != 0)
+        rc = vbp_fail(err, VBP_E_IO, "%s: fsync failed: %s", w->path, strerror(errno));
+    if (!rc && close(w->fd) != 0)
+        rc = vbp_fail(err, VBP_E_IO, "%s: close failed: %s", w->path, strerror(errno));
+    w->fd = -1;
+    if (!rc)
+        rc = publish(w, err);
+    if (rc) {
+        vbp_writer_abort(w);
+        return rc;
+    }
+    rc = sync_dir(w->path, err);
+    writer_free(w);
+    return rc;
+}
+
+void vbp_writer_abort(vbp_writer *w)
+{
+    if (!w)
+        return;
+    unlink(w->tmp);
+    writer_free(w);
+}

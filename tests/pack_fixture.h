@@ -1,0 +1,40 @@
+/*
+ * pack_fixture.h - a small deterministic pack for tests: three clips in three
+ * splits, pseudo-random frames (some compressible, some not), sparse
+ * heatmaps, labels of every kind.  Content is a pure function of
+ * (clip, frame), so tests regenerate what they expect to read back.
+ */
+#ifndef VBP_PACK_FIXTURE_H
+#define VBP_PACK_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vbp_pack.h"
+
+#define FIX_W 64u
+#define FIX_H 48u
+#define FIX_CLIPS 3
+
+typedef struct fix_clip {
+    const char *name, *group;
+    vbp_split split;
+    uint32_t frames;
+} fix_clip;
+
+extern const fix_clip fix_clips[FIX_CLIPS];
+
+void fix_frame(uint32_t clip, uint32_t i, uint32_t channels, uint8_t *dst);
+void fix_heatmap(uint32_t clip, uint32_t i, uint8_t *dst);
+vbp_label fix_label(uint32_t clip, uint32_t i);
+
+/* Write the fixture pack at path; returns a vbp_errcode. */
+int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrite, vbp_error *err);
+
+/* mkdtemp under $TMPDIR (or /tmp); fix_rmdir removes it and the files in it. */
+char *fix_tmpdir(void);
+void fix_rmdir(char *dir);
+/* Whole file into a malloc'd buffer (*size bytes); NULL on failure. */
+uint8_t *fix_slurp(const char *path, size_t *size);
+int fix_spit(const char *path, const uint8_t *buf, size_t size);
+
+#endif

@@ -1,0 +1,275 @@
+/* test_pack.c - pack writer/reader round trips, determinism, refusal to clobber. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "pack_fixture.h"
+
+static char *dir;
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = fix_tmpdir();
+    return dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fix_rmdir(dir);
+    return 0;
+}
+
+static const char *in_dir(const char *name)
+{
+    static char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return p;
+}
+
+static int dir_entries(void)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* Read every record and label back and compare with the fixture's content. */
+static void check_roundtrip(vbp_codec codec, uint32_t channels)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", in_dir("rt.vbp"));
+    vbp_error err;
+    assert_int_equal(fix_write(path, codec, channels, 1, &err), VBP_OK);
+    vbp_pack *p;
+    assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
+    const vbp_pack_info *info = vbp_pack_get_info(p);
+    assert_int_equal(info->version_major, 1);
+    assert_int_equal(info->geometry.width, FIX_W);
+    assert_int_equal(info->geometry.height, FIX_H);
+    assert_int_equal(info->geometry.frame_channels, channels);
+    assert_int_equal(info->default_codec, codec);
+    assert_int_equal(info->clip_count, FIX_CLIPS);
+    assert_int_equal(info->frame_count, 12);
+    assert_int_equal(info->frames_per_split[VBP_SPLIT_TRAIN], 5);
+    assert_int_equal(info->frames_per_split[VBP_SPLIT_VAL], 3);
+    assert_int_equal(info->clips_per_split[VBP_SPLIT_TEST], 1);
+    size_t fsz = (size_t)channels * FIX_W * FIX_H, hsz = FIX_W * FIX_H;
+    uint8_t *want = malloc(fsz), *got = malloc(fsz);
+    uint64_t f = 0, lz4_records = 0;
+    for (uint32_t c = 0; c < FIX_CLIPS; c++) {
+        const vbp_clip *clip = vbp_pack_clip(p, c);
+        assert_string_equal(clip->name, fix_clips[c].name);
+        assert_string_equal(clip->group, fix_clips[c].group);
+        assert_int_equal(clip->split, fix_clips[c].split);
+        assert_int_equal(clip->first_frame, f);
+        assert_int_equal(clip->frame_count, fix_clips[c].frames);
+        for (uint32_t i = 0; i < fix_clips[c].frames; i++, f++) {
+            vbp_record r;
+            assert_int_equal(vbp_pack_clip_of_frame(p, f), c);
+            assert_int_equal(vbp_pack_record(p, f, VBP_REC_FRAME, &r), VBP_OK);
+            assert_int_equal(r.raw_size, fsz);
+            if (r.codec == VBP_CODEC_RAW) {
+                assert_int_equal(r.stored_size, fsz);
+                assert_int_equal((uintptr_t)r.stored % 4096, 0); /* page-aligned in the map */
+            } else {
+                assert_true(r.stored_size < fsz);
+                lz4_records++;
+            }
+            fix_frame(c, i, channels, want);
+            assert_int_equal(vbp_record_decode(&r, got, fsz, &err), VBP_OK);
+            assert_memory_equal(got, want, fsz);
+            assert_int_equal(vbp_pack_record(p, f, VBP_REC_HEATMAP, &r), VBP_OK);
+            fix_heatmap(c, i, want);
+            assert_int_equal(vbp_record_decode(&r, got, hsz, &err), VBP_OK);
+            assert_memory_equal(got, want, hsz);
+            lz4_records += r.codec == VBP_CODEC_LZ4;
+            vbp_label a = vbp_pack_label(p, f), b = fix_label(c, i);
+            assert_int_equal(a.visibility, b.visibility);
+            assert_true(a.x == b.x && a.y == b.y);
+        }
+    }
+    vbp_record r;
+    assert_int_equal(vbp_pack_record(p, f, VBP_REC_FRAME, &r), VBP_E_ARG);
+    if (codec == VBP_CODEC_RAW)
+        assert_int_equal(lz4_records, 0);
+    else /* frame 0 of each clip is noise and stays raw; the rest compress */
+        assert_int_equal(lz4_records, 2 * 12 - FIX_CLIPS);
+    assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_OK);
+    vbp_pack_close(p);
+    free(want);
+    free(got);
+    unlink(path);
+}
+
+static void roundtrip_raw_gray(void **s) { (void)s; check_roundtrip(VBP_CODEC_RAW, 1); }
+static void roundtrip_raw_rgb(void **s) { (void)s; check_roundtrip(VBP_CODEC_RAW, 3); }
+static void roundtrip_lz4_gray(void **s) { (void)s; check_roundtrip(VBP_CODEC_LZ4, 1); }
+static void roundtrip_lz4_rgb(void **s) { (void)s; check_roundtrip(VBP_CODEC_LZ4, 3); }
+
+static void lookups(void **s)
+{
+    (void)s;
+    vbp_error err;
+    vbp_pack *p;
+    assert_int_equal(fix_write(in_dir("l.vbp"), VBP_CODEC_RAW, 1, 0, &err), VBP_OK);
+    assert_int_equal(vbp_pack_open(in_dir("l.vbp"), &p, &err), VBP_OK);
+    assert_int_equal(vbp_pack_find_clip(p, "rally2"), 1);
+    assert_int_equal(vbp_pack_find_clip(p, "matchA/rally2"), 1);
+    assert_int_equal(vbp_pack_find_clip(p, "matchB/rally2"), -1);
+    assert_int_equal(vbp_pack_find_clip(p, "serve"), 2);
+    assert_int_equal(vbp_pack_find_clip(p, "nope"), -1);
+    assert_null(vbp_pack_clip(p, 3));
+    assert_string_equal(vbp_pack_path(p), in_dir("l.vbp"));
+    size_t n;
+    const uint8_t *m = vbp_pack_map(p, &n);
+    assert_int_equal(n, vbp_pack_get_info(p)->file_size);
+    assert_memory_equal(m, "\x89VBPACK\n", 8);
+    vbp_label l = vbp_pack_label(p, 1); /* clip 0 frame 1: hidden */
+    assert_int_equal(l.visibility, 0);
+    vbp_pack_close(p);
+    unlink(in_dir("l.vbp"));
+}
+
+static void deterministic(void **s)
+{
+    (void)s;
+    vbp_error err;
+    for (int codec = 0; codec < 2; codec++) {
+        assert_int_equal(fix_write(in_dir("a.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
+        assert_int_equal(fix_write(in_dir("b.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
+        size_t na, nb;
+        uint8_t *a = fix_slurp(in_dir("a.vbp"), &na), *b = fix_slurp(in_dir("b.vbp"), &nb);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        free(a);
+        free(b);
+        unlink(in_dir("a.vbp"));
+        unlink(in_dir("b.vbp"));
+    }
+}
+
+static void refuses_existing_target(void **s)
+{
+    (void)s;
+    vbp_error err;
+    const char *path = in_dir("x.vbp");
+    assert_int_equal(fix_spit(path, (const uint8_t *)"keep", 4), 0);
+    assert_int_equal(fix_write(path, VBP_CODEC_RAW, 1, 0, &err), VBP_E_EXISTS);
+    assert_non_null(strstr(err.detail, "x.vbp"));
+    size_t n;
+    uint8_t *b = fix_slurp(path, &n);
+    assert_int_equal(n, 4);
+    free(b);
+    assert_int_equal(dir_entries(), 1);
+    /* The target appears while the writer runs: finish must still refuse. */
+    unlink(path);
+    vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_RAW, 0};
+    vbp_writer *w;
+    uint8_t px[FIX_W * FIX_H] = {0};
+    assert_int_equal(vbp_writer_open(path, &o, &w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
+    assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
+    assert_int_equal(fix_spit(path, (const uint8_t *)"late", 4), 0);
+    assert_int_equal(vbp_writer_finish(w, &err), VBP_E_EXISTS);
+    assert_int_equal(dir_entries(), 1); /* temp file gone, "late" untouched */
+    b = fix_slurp(path, &n);
+    assert_memory_equal(b, "late", 4);
+    free(b);
+    /* overwrite replaces it */
+    assert_int_equal(fix_write(path, VBP_CODEC_RAW, 1, 1, &err), VBP_OK);
+    vbp_pack *p;
+    assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
+    vbp_pack_close(p);
+    unlink(path);
+}
+
+static void abort_leaves_nothing(void **s)
+{
+    (void)s;
+    vbp_error err;
+    vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_LZ4, 0};
+    vbp_writer *w;
+    uint8_t px[FIX_W * FIX_H] = {0};
+    assert_int_equal(vbp_writer_open(in_dir("y.vbp"), &o, &w, &err), VBP_OK);
+    assert_int_equal(dir_entries(), 1); /* the temporary file */
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "g", VBP_SPLIT_VAL, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
+    vbp_writer_abort(w);
+    assert_int_equal(dir_entries(), 0);
+    assert_int_not_equal(access(in_dir("y.vbp"), F_OK), 0);
+}
+
+static void writer_rejects_misuse(void **s)
+{
+    (void)s;
+    vbp_error err;
+    vbp_writer *w;
+    uint8_t px[FIX_W * FIX_H] = {0};
+    vbp_writer_opts bad = {{0, FIX_W, 1, 1}, VBP_CODEC_RAW, 0};
+    assert_int_equal(vbp_writer_open(in_dir("z.vbp"), &bad, &w, &err), VBP_E_ARG);
+    bad.geometry = (vbp_geometry){FIX_H, FIX_W, 2, 1};
+    assert_int_equal(vbp_writer_open(in_dir("z.vbp"), &bad, &w, &err), VBP_E_ARG);
+    vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_RAW, 0};
+    assert_int_equal(vbp_writer_open(in_dir("z.vbp"), &o, &w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_E_ARG); /* outside a clip */
+    char longname[80];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[79] = 0;
+    assert_int_equal(vbp_writer_begin_clip(w, longname, "", VBP_SPLIT_TRAIN, &err), VBP_E_ARG);
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
+    assert_int_equal(vbp_writer_end_clip(w, &err), VBP_E_INPUT); /* no frames */
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_E_ARG); /* after heatmaps */
+    assert_int_equal(vbp_writer_end_clip(w, &err), VBP_E_INPUT);          /* 2 frames, 1 heatmap */
+    assert_non_null(strstr(err.detail, "2 frames but 1 heatmaps"));
+    assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_E_INPUT);   /* one too many */
+    assert_int_equal(vbp_writer_finish(w, &err), VBP_E_ARG);              /* clip not ended */
+    assert_int_equal(dir_entries(), 0);
+}
+
+static void splits_and_codecs_have_names(void **s)
+{
+    (void)s;
+    vbp_split sp;
+    assert_int_equal(vbp_split_parse("val", &sp), VBP_OK);
+    assert_int_equal(sp, VBP_SPLIT_VAL);
+    assert_int_equal(vbp_split_parse("dev", &sp), VBP_E_ARG);
+    assert_string_equal(vbp_split_name(VBP_SPLIT_TEST), "test");
+    assert_string_equal(vbp_codec_name(VBP_CODEC_LZ4), "lz4");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(roundtrip_raw_gray),
+        cmocka_unit_test(roundtrip_raw_rgb),
+        cmocka_unit_test(roundtrip_lz4_gray),
+        cmocka_unit_test(roundtrip_lz4_rgb),
+        cmocka_unit_test(lookups),
+        cmocka_unit_test(deterministic),
+        cmocka_unit_test(refuses_existing_target),
+        cmocka_unit_test(abort_leaves_nothing),
+        cmocka_unit_test(writer_rejects_misuse),
+        cmocka_unit_test(splits_and_codecs_have_names),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
