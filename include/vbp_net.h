@@ -100,7 +100,7 @@ void vbp_net_set_adam_steps(vbp_net *net, uint64_t t);
 uint64_t vbp_net_batches_tracked(const vbp_net *net);
 void vbp_net_set_batches_tracked(vbp_net *net, uint64_t count);
 
-/* One named tensor of the state dict, in vbp_net_tensor(net, i) order. */
+/* One named tensor of the state dict, in vbp_net_tensor_info(net, i, ...) order. */
 typedef enum vbp_tensor_kind {
     VBP_TENSOR_PARAM = 0,  /* offset into params/grads/adam_m/adam_v */
     VBP_TENSOR_BUFFER = 1, /* offset into buffers (running_mean, running_var) */
@@ -117,7 +117,7 @@ typedef struct vbp_net_tensor {
 
 size_t vbp_net_tensor_count(const vbp_net *net);
 /* Fill *t with tensor i < vbp_net_tensor_count(); VBP_E_ARG otherwise. */
-int vbp_net_tensor(const vbp_net *net, size_t i, vbp_net_tensor *t);
+int vbp_net_tensor_info(const vbp_net *net, size_t i, vbp_net_tensor *t);
 
 /* --------------------------------------------------------------- optimizer */
 

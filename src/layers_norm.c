@@ -1,0 +1,132 @@
+/*
+ * layers_norm.c - BatchNorm2d followed by ReLU, PyTorch semantics (docs/network.md).
+ * Per-channel sums are taken per (sample, channel) plane in double and added
+ * over samples in order, so statistics do not depend on the thread count.
+ * Compiled for float and double (layers_tmpl.h).
+ */
+#ifndef VBP_TMPL_PASS
+#include <math.h>
+#include "layers.h"
+#define VBP_TMPL_FILE "layers_norm.c"
+#include "layers_tmpl.h"
+#else
+
+/* Sum of x[0:len] (mode 0), of (x-m)^2 (mode 1), in blocks of 1024 added in double. */
+static double FN(plane_sum)(const real *restrict x, size_t len, real m, int mode)
+{
+    double total = 0;
+    for (size_t b = 0; b < len; b += 1024) {
+        const size_t e = b + 1024 < len ? b + 1024 : len;
+        real s = 0;
+        if (mode == 0) {
+#pragma omp simd reduction(+ : s)
+            for (size_t i = b; i < e; i++)
+                s += x[i];
+        } else {
+#pragma omp simd reduction(+ : s)
+            for (size_t i = b; i < e; i++)
+                s += (x[i] - m) * (x[i] - m);
+        }
+        total += s;
+    }
+    return total;
+}
+
+void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,
+                            real *run_mean, real *run_var, real *mean, real *invstd, size_t n,
+                            size_t c, size_t P, int training, double momentum, double eps,
+                            double *part, int nt)
+{
+    const double M = (double)n * (double)P;
+    if (training) {
+        for (int pass = 0; pass < 2; pass++) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+            for (size_t pl = 0; pl < n * c; pl++)
+                part[pl] = FN(plane_sum)(z + pl * P, P, pass ? mean[pl % c] : 0, pass);
+            for (size_t ci = 0; ci < c; ci++) {
+                double s = 0;
+                for (size_t ni = 0; ni < n; ni++)
+                    s += part[ni * c + ci];
+                if (pass == 0) {
+                    mean[ci] = (real)(s / M);
+                    continue;
+                }
+                const double var = s / M;
+                invstd[ci] = (real)(1.0 / sqrt(var + eps));
+                run_mean[ci] = (real)((1 - momentum) * run_mean[ci] + momentum * mean[ci]);
+                const double unbiased = M > 1 ? var * M / (M - 1) : var;
+                run_var[ci] = (real)((1 - momentum) * run_var[ci] + momentum * unbiased);
+            }
+        }
+    } else {
+        for (size_t ci = 0; ci < c; ci++) {
+            mean[ci] = run_mean[ci];
+            invstd[ci] = (real)(1.0 / sqrt((double)run_var[ci] + eps));
+        }
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t pl = 0; pl < n * c; pl++) {
+        const size_t ci = pl % c;
+        const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
+        const real *restrict zp = z + pl * P;
+        real *restrict yp = y + pl * P;
+        for (size_t i = 0; i < P; i++) {
+            const real v = zp[i] * scale + shift;
+            yp[i] = v > 0 ? v : 0;
+        }
+    }
+}
+
+void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy, const real *y,
+                             const real *z, const real *gamma, const real *mean,
+                             const real *invstd, size_t n, size_t c, size_t P, double *part,
+                             int nt)
+{
+    const double M = (double)n * (double)P;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t pl = 0; pl < n * c; pl++) {
+        const size_t ci = pl % c;
+        const real m = mean[ci], is = invstd[ci];
+        const real *restrict g = dy + pl * P, *restrict yp = y + pl * P, *restrict zp = z + pl * P;
+        double sg = 0, sgx = 0;
+        for (size_t b = 0; b < P; b += 1024) {
+            const size_t e = b + 1024 < P ? b + 1024 : P;
+            real a = 0, ax = 0;
+#pragma omp simd reduction(+ : a, ax)
+            for (size_t i = b; i < e; i++) {
+                const real gi = yp[i] > 0 ? g[i] : 0;
+                a += gi;
+                ax += gi * (zp[i] - m) * is;
+            }
+            sg += a;
+            sgx += ax;
+        }
+        part[2 * pl] = sg;
+        part[2 * pl + 1] = sgx;
+    }
+    for (size_t ci = 0; ci < c; ci++) {
+        double sg = 0, sgx = 0;
+        for (size_t ni = 0; ni < n; ni++) {
+            sg += part[2 * (ni * c + ci)];
+            sgx += part[2 * (ni * c + ci) + 1];
+        }
+        dbeta[ci] += (real)sg;
+        dgamma[ci] += (real)sgx;
+        /* Keep the channel means where the second pass finds them. */
+        part[2 * ci] = sg / M;
+        part[2 * ci + 1] = sgx / M;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t pl = 0; pl < n * c; pl++) {
+        const size_t ci = pl % c;
+        const real m = mean[ci], is = invstd[ci], k = gamma[ci] * is;
+        const real mg = (real)part[2 * ci], mgx = (real)part[2 * ci + 1];
+        const real *g = dy + pl * P, *yp = y + pl * P, *zp = z + pl * P;
+        real *d = dz + pl * P;
+        for (size_t i = 0; i < P; i++) {
+            const real gi = yp[i] > 0 ? g[i] : 0;
+            d[i] = k * (gi - mg - (zp[i] - m) * is * mgx);
+        }
+    }
+}
+#endif

@@ -1,0 +1,413 @@
+/*
+ * net.c - VballNetFastV1: state dict layout, arena, forward, loss, backward, Adam step.
+ * The architecture and the names are documented in docs/network.md.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "internal.h"
+#include "layers.h"
+#include "vbp_net.h"
+
+#define NBLOCKS 7
+#define NTENSORS (NBLOCKS * 7 + 2)
+#define BN_MOMENTUM 0.1
+#define BN_EPS 1e-5
+#define LOSS_EPS 1e-7
+
+enum { ENC1, ENC2, ENC3, BOTT, DEC1, DEC2, DEC3 };
+
+/* One sep block: depthwise 3x3 -> pointwise 1x1 -> BatchNorm -> ReLU. */
+typedef struct sep_block {
+    size_t cin, cout, level;      /* level l works at (H >> l, W >> l) */
+    size_t dw, pw, gamma, beta;   /* offsets in params/grads */
+    size_t rmean, rvar;           /* offsets in buffers */
+    float *dwo, *z, *y;           /* [N,cin,P] depthwise out, [N,cout,P] pre-BN, post-ReLU */
+    float *mean, *invstd;         /* [cout] statistics used by the last forward */
+} sep_block;
+
+struct vbp_net {
+    vbp_net_config cfg;
+    int nt;
+    size_t nparams, nbuffers, mem_bytes;
+    float *params, *grads, *adam_m, *adam_v, *buffers; /* all in `state` */
+    uint64_t adam_t, batches;
+    sep_block blk[NBLOCKS];
+    size_t head_w, head_b;
+    /* arena */
+    float *x;          /* [N,Cin,P0] copy of the input */
+    float *pool[3];    /* p1 [N,8,P1], p2 [N,16,P2], p3 [N,32,P3] */
+    float *cat[3];     /* inputs of DEC1, DEC2, DEC3: [N, up + skip, P] */
+    float *probs;      /* [N,S,P0] */
+    float *dlogits;    /* [N,S,P0] */
+    float *gA, *gB;    /* gradient ping-pong buffers */
+    float *dskip[3];   /* gradients of the ENC1..ENC3 outputs */
+    float *fpart;
+    double *dpart;
+    size_t n;          /* batch of the last forward */
+    int state;         /* 0 nothing, 1 eval forward, 2 training forward, 3 + loss */
+    vbp_net_tensor tensors[NTENSORS];
+    char names[NTENSORS][40];
+    void *state_mem, *arena_mem;
+};
+
+static const char *const block_names[NBLOCKS] = {"enc1", "enc2", "enc3", "bottleneck",
+                                                 "dec1", "dec2", "dec3"};
+
+static size_t plane(const vbp_net *net, size_t level)
+{
+    return (size_t)(net->cfg.height >> level) * (net->cfg.width >> level);
+}
+
+static void add_tensor(vbp_net *net, size_t *k, const char *prefix, const char *suffix,
+                       vbp_tensor_kind kind, uint32_t ndim, const uint32_t *shape, size_t *cursor)
+{
+    vbp_net_tensor *t = &net->tensors[*k];
+    snprintf(net->names[*k], sizeof net->names[*k], "%s.%s", prefix, suffix);
+    t->name = net->names[*k];
+    t->kind = kind;
+    t->ndim = ndim;
+    t->numel = 1;
+    for (uint32_t d = 0; d < 4; d++) {
+        t->shape[d] = d < ndim ? shape[d] : 0;
+        if (d < ndim)
+            t->numel *= shape[d];
+    }
+    if (kind == VBP_TENSOR_COUNTER)
+        t->numel = 1, t->offset = 0;
+    else
+        t->offset = *cursor, *cursor += t->numel;
+    (*k)++;
+}
+
+/* Lay out the state dict: block channels, tensor table, parameter/buffer offsets. */
+static void layout(vbp_net *net)
+{
+    const size_t C = net->cfg.in_channels, S = net->cfg.out_channels;
+    const size_t io[NBLOCKS][3] = {{C, 8, 0},   {8, 16, 1},  {16, 32, 2}, {32, 64, 3},
+                                   {96, 32, 2}, {48, 16, 1}, {24, 8, 0}};
+    size_t k = 0, pc = 0, bc = 0;
+    for (int b = 0; b < NBLOCKS; b++) {
+        sep_block *B = &net->blk[b];
+        B->cin = io[b][0], B->cout = io[b][1], B->level = io[b][2];
+        const uint32_t ci = (uint32_t)B->cin, co = (uint32_t)B->cout;
+        const char *nm = block_names[b];
+        add_tensor(net, &k, nm, "dw.weight", VBP_TENSOR_PARAM, 4, (uint32_t[]){ci, 1, 3, 3}, &pc);
+        B->dw = net->tensors[k - 1].offset;
+        add_tensor(net, &k, nm, "pw.weight", VBP_TENSOR_PARAM, 4, (uint32_t[]){co, ci, 1, 1}, &pc);
+        B->pw = net->tensors[k - 1].offset;
+        add_tensor(net, &k, nm, "bn.weight", VBP_TENSOR_PARAM, 1, &co, &pc);
+        B->gamma = net->tensors[k - 1].offset;
+        add_tensor(net, &k, nm, "bn.bias", VBP_TENSOR_PARAM, 1, &co, &pc);
+        B->beta = net->tensors[k - 1].offset;
+        add_tensor(net, &k, nm, "bn.running_mean", VBP_TENSOR_BUFFER, 1, &co, &bc);
+        B->rmean = net->tensors[k - 1].offset;
+        add_tensor(net, &k, nm, "bn.running_var", VBP_TENSOR_BUFFER, 1, &co, &bc);
+        B->rvar = net->tensors[k - 1].offset;
+        add_tensor(net, &k, nm, "bn.num_batches_tracked", VBP_TENSOR_COUNTER, 0, NULL, &bc);
+    }
+    add_tensor(net, &k, "head", "weight", VBP_TENSOR_PARAM, 4,
+               (uint32_t[]){(uint32_t)S, 8, 1, 1}, &pc);
+    net->head_w = net->tensors[k - 1].offset;
+    add_tensor(net, &k, "head", "bias", VBP_TENSOR_PARAM, 1, (uint32_t[]){(uint32_t)S}, &pc);
+    net->head_b = net->tensors[k - 1].offset;
+    net->nparams = pc;
+    net->nbuffers = bc;
+}
+
+/* splitmix64: the private PRNG of the initialisation. */
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Glorot-uniform conv weights (limit sqrt(6/(fan_in+fan_out)), fans as Keras and PyTorch
+ * compute them), BN gamma 1 beta 0, running mean 0 var 1, biases 0. */
+static void init_state(vbp_net *net, uint64_t seed)
+{
+    uint64_t s = seed;
+    memset(net->params, 0, net->nparams * sizeof(float));
+    for (size_t i = 0; i < NTENSORS; i++) {
+        const vbp_net_tensor *t = &net->tensors[i];
+        if (t->kind == VBP_TENSOR_BUFFER) {
+            const int is_var = strstr(t->name, "running_var") != NULL;
+            for (size_t j = 0; j < t->numel; j++)
+                net->buffers[t->offset + j] = is_var ? 1.0f : 0.0f;
+        } else if (t->kind == VBP_TENSOR_PARAM && t->ndim == 4) {
+            const double rf = (double)t->shape[2] * t->shape[3];
+            const double fan_in = t->shape[1] * rf, fan_out = t->shape[0] * rf;
+            const double limit = sqrt(6.0 / (fan_in + fan_out));
+            for (size_t j = 0; j < t->numel; j++) {
+                const double u = (double)(next_u64(&s) >> 11) * 0x1.0p-53;
+                net->params[t->offset + j] = (float)((2 * u - 1) * limit);
+            }
+        } else if (t->kind == VBP_TENSOR_PARAM && strstr(t->name, "bn.weight")) {
+            for (size_t j = 0; j < t->numel; j++)
+                net->params[t->offset + j] = 1.0f;
+        }
+    }
+}
+
+static void *bump(char **cursor, size_t bytes)
+{
+    void *p = *cursor;
+    *cursor += (bytes + 63) & ~(size_t)63;
+    return p;
+}
+
+/* Carve the arena; with base NULL only measure.  Returns its size in bytes. */
+static size_t carve(vbp_net *net, char *base)
+{
+    char *c = base;
+    const size_t N = net->cfg.max_batch, S = net->cfg.out_channels, P0 = plane(net, 0);
+    size_t gmax = 0, fpart = 0, dpart = 2 * N * 64;
+    net->x = bump(&c, N * net->cfg.in_channels * P0 * sizeof(float));
+    for (int b = 0; b < NBLOCKS; b++) {
+        sep_block *B = &net->blk[b];
+        const size_t P = plane(net, B->level), cmax = B->cin > B->cout ? B->cin : B->cout;
+        B->dwo = bump(&c, N * B->cin * P * sizeof(float));
+        B->z = bump(&c, N * B->cout * P * sizeof(float));
+        B->y = bump(&c, N * B->cout * P * sizeof(float));
+        B->mean = bump(&c, B->cout * sizeof(float));
+        B->invstd = bump(&c, B->cout * sizeof(float));
+        gmax = N * cmax * P > gmax ? N * cmax * P : gmax;
+        const size_t pw = VBP_PW_UNITS(N, P) * (B->cout * B->cin + B->cout);
+        fpart = pw > fpart ? pw : fpart;
+        fpart = N * B->cin * 9 > fpart ? N * B->cin * 9 : fpart;
+    }
+    for (int l = 0; l < 3; l++) {
+        net->pool[l] = bump(&c, N * net->blk[ENC1 + l].cout * plane(net, l + 1) * sizeof(float));
+        net->cat[l] = bump(&c, N * net->blk[DEC1 + l].cin * plane(net, 2 - l) * sizeof(float));
+        net->dskip[l] = bump(&c, N * net->blk[ENC1 + l].cout * plane(net, l) * sizeof(float));
+    }
+    net->probs = bump(&c, N * S * P0 * sizeof(float));
+    net->dlogits = bump(&c, N * S * P0 * sizeof(float));
+    gmax = N * S * P0 > gmax ? N * S * P0 : gmax;
+    net->gA = bump(&c, gmax * sizeof(float));
+    net->gB = bump(&c, gmax * sizeof(float));
+    const size_t head = VBP_PW_UNITS(N, P0) * (S * 8 + S);
+    fpart = head > fpart ? head : fpart;
+    net->fpart = bump(&c, fpart * sizeof(float));
+    const size_t lchunks = (N * S * P0 + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK;
+    dpart = lchunks > dpart ? lchunks : dpart;
+    net->dpart = bump(&c, dpart * sizeof(double));
+    return (size_t)(c - base);
+}
+
+int vbp_net_create(const vbp_net_config *cfg, uint64_t seed, vbp_net **out, vbp_error *err)
+{
+    *out = NULL;
+    if (!cfg || cfg->in_channels == 0 || cfg->out_channels == 0 || cfg->max_batch == 0 ||
+        cfg->height == 0 || cfg->width == 0 || cfg->height % 8 || cfg->width % 8 ||
+        cfg->in_channels > 4096 || cfg->out_channels > 4096 || cfg->threads > 1024)
+        return vbp_fail(err, VBP_E_ARG,
+                        "network config: channels and batch must be positive, height and width "
+                        "positive multiples of 8");
+    vbp_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return vbp_fail(err, VBP_E_NOMEM, "network: out of memory");
+    net->cfg = *cfg;
+#ifdef _OPENMP
+    net->nt = cfg->threads ? (int)cfg->threads : omp_get_max_threads();
+#else
+    net->nt = 1;
+#endif
+    layout(net);
+    const size_t arena = carve(net, NULL);
+    const size_t state = (4 * net->nparams + net->nbuffers) * sizeof(float);
+    net->state_mem = calloc(1, state);
+    net->arena_mem = aligned_alloc(64, (arena + 63) & ~(size_t)63);
+    if (!net->state_mem || !net->arena_mem) {
+        vbp_net_free(net);
+        return vbp_fail(err, VBP_E_NOMEM, "network: cannot allocate %zu MiB of activations",
+                        arena >> 20);
+    }
+    carve(net, net->arena_mem);
+    net->mem_bytes = arena + state;
+    net->params = net->state_mem;
+    net->grads = net->params + net->nparams;
+    net->adam_m = net->grads + net->nparams;
+    net->adam_v = net->adam_m + net->nparams;
+    net->buffers = net->adam_v + net->nparams;
+    init_state(net, seed);
+    *out = net;
+    return VBP_OK;
+}
+
+void vbp_net_free(vbp_net *net)
+{
+    if (!net)
+        return;
+    free(net->state_mem);
+    free(net->arena_mem);
+    free(net);
+}
+
+static void block_forward(vbp_net *net, sep_block *B, const float *in, size_t n, int training)
+{
+    const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
+    float *p = net->params, *buf = net->buffers;
+    vbp_dwconv_forward_f(B->dwo, in, p + B->dw, n, B->cin, h, w, net->nt);
+    vbp_pwconv_forward_f(B->z, B->dwo, p + B->pw, NULL, n, B->cin, B->cout, P, net->nt);
+    vbp_bnrelu_forward_f(B->y, B->z, p + B->gamma, p + B->beta, buf + B->rmean, buf + B->rvar,
+                         B->mean, B->invstd, n, B->cout, P, training, BN_MOMENTUM, BN_EPS,
+                         net->dpart, net->nt);
+}
+
+int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_error *err)
+{
+    if (n == 0 || n > net->cfg.max_batch)
+        return vbp_fail(err, VBP_E_ARG, "network: batch %zu is outside 1..%u", n,
+                        net->cfg.max_batch);
+    const size_t H = net->cfg.height, W = net->cfg.width, S = net->cfg.out_channels;
+    const int nt = net->nt;
+    memcpy(net->x, x, n * net->cfg.in_channels * H * W * sizeof *x);
+    const float *in = net->x;
+    for (int b = ENC1; b <= BOTT; b++) {
+        sep_block *B = &net->blk[b];
+        block_forward(net, B, in, n, training);
+        if (b == BOTT)
+            break;
+        vbp_maxpool_forward_f(net->pool[b], B->y, n, B->cout, H >> B->level, W >> B->level, nt);
+        in = net->pool[b];
+    }
+    for (int l = 0; l < 3; l++) {
+        const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
+        sep_block *B = &net->blk[DEC1 + l];
+        const size_t P = plane(net, B->level), ns = B->cin * P;
+        vbp_up2x_forward_f(net->cat[l], ns, prev->y, n, prev->cout, H >> prev->level,
+                           W >> prev->level, nt);
+        vbp_channels_scatter_f(net->cat[l] + prev->cout * P, ns, skip->y, n, skip->cout * P, nt);
+        block_forward(net, B, net->cat[l], n, training);
+    }
+    const float *p = net->params;
+    vbp_pwconv_forward_f(net->probs, net->blk[DEC3].y, p + net->head_w, p + net->head_b, n, 8, S,
+                         H * W, nt);
+    vbp_sigmoid_forward_f(net->probs, net->probs, n * S * H * W, nt);
+    if (training)
+        net->batches++;
+    net->n = n;
+    net->state = training ? 2 : 1;
+    return VBP_OK;
+}
+
+const float *vbp_net_output(const vbp_net *net)
+{
+    return net->probs;
+}
+
+int vbp_net_loss(vbp_net *net, const float *y, float *loss, vbp_error *err)
+{
+    if (net->state == 0)
+        return vbp_fail(err, VBP_E_ARG, "network: loss asked before any forward pass");
+    const size_t count = net->n * net->cfg.out_channels * plane(net, 0);
+    const double l = vbp_wbce_loss_f(net->dlogits, net->probs, y, count, LOSS_EPS, net->dpart,
+                                     net->nt);
+    if (net->state >= 2)
+        net->state = 3;
+    *loss = (float)l;
+    if (!isfinite(l))
+        return vbp_fail(err, VBP_E_NUMERIC, "network: loss is not finite");
+    return VBP_OK;
+}
+
+/* BN+ReLU backward in place on dy, pointwise into t1, depthwise into t2 (NULL: weights only). */
+static void block_backward(vbp_net *net, sep_block *B, const float *in, float *dy, float *t1,
+                           float *t2)
+{
+    const size_t n = net->n, h = net->cfg.height >> B->level, w = net->cfg.width >> B->level;
+    const size_t P = h * w;
+    float *p = net->params, *g = net->grads;
+    vbp_bnrelu_backward_f(dy, g + B->gamma, g + B->beta, dy, B->y, B->z, p + B->gamma, B->mean,
+                          B->invstd, n, B->cout, P, net->dpart, net->nt);
+    vbp_pwconv_backward_f(t1, g + B->pw, NULL, dy, B->dwo, p + B->pw, n, B->cin, B->cout, P,
+                          net->fpart, net->nt);
+    vbp_dwconv_backward_f(t2, g + B->dw, t1, in, p + B->dw, n, B->cin, h, w, net->fpart, net->nt);
+}
+
+int vbp_net_backward(vbp_net *net, vbp_error *err)
+{
+    if (net->state != 3)
+        return vbp_fail(err, VBP_E_ARG,
+                        "network: backward needs a training forward followed by the loss");
+    const size_t n = net->n, H = net->cfg.height, W = net->cfg.width, S = net->cfg.out_channels;
+    const int nt = net->nt;
+    float *cur = net->gA, *oth = net->gB, *p = net->params, *g = net->grads;
+    vbp_pwconv_backward_f(cur, g + net->head_w, g + net->head_b, net->dlogits, net->blk[DEC3].y,
+                          p + net->head_w, n, 8, S, H * W, net->fpart, nt);
+    for (int l = 2; l >= 0; l--) {
+        sep_block *B = &net->blk[DEC1 + l];
+        const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
+        const size_t P = plane(net, B->level), ns = B->cin * P;
+        block_backward(net, B, net->cat[l], cur, oth, cur);
+        vbp_channels_gather_f(net->dskip[2 - l], cur + prev->cout * P, ns, n, skip->cout * P, 0,
+                              nt);
+        vbp_up2x_backward_f(oth, cur, ns, n, prev->cout, H >> prev->level, W >> prev->level, nt);
+        float *t = cur;
+        cur = oth, oth = t;
+    }
+    for (int b = BOTT; b >= ENC1; b--) {
+        sep_block *B = &net->blk[b];
+        float *dy = b == BOTT ? cur : net->dskip[b];
+        float *din = b == ENC1 ? NULL : (b == BOTT ? cur : oth);
+        float *t1 = b == BOTT ? oth : cur;
+        block_backward(net, B, b == ENC1 ? net->x : net->pool[b - 1], dy, t1, din);
+        if (b == ENC1)
+            break;
+        const sep_block *E = &net->blk[b - 1];
+        vbp_maxpool_backward_f(net->dskip[b - 1], din, E->y, net->pool[b - 1], n, E->cout,
+                               H >> E->level, W >> E->level, nt);
+    }
+    net->state = 2; /* a second backward needs a new loss */
+    return VBP_OK;
+}
+
+void vbp_net_zero_grad(vbp_net *net)
+{
+    memset(net->grads, 0, net->nparams * sizeof(float));
+}
+
+int vbp_net_adam_step(vbp_net *net, const vbp_adam_config *cfg, float lr, vbp_error *err)
+{
+    if (!(lr >= 0) || !isfinite(lr))
+        return vbp_fail(err, VBP_E_ARG, "adam: learning rate %g is not a finite value >= 0",
+                        (double)lr);
+    for (size_t i = 0; i < net->nparams; i++)
+        if (!isfinite(net->grads[i]))
+            return vbp_fail(err, VBP_E_NUMERIC, "adam: gradient of parameter %zu is not finite",
+                            i);
+    net->adam_t++;
+    vbp_adam_update(cfg, lr, net->adam_t, net->nparams, net->params, net->grads, net->adam_m,
+                    net->adam_v);
+    return VBP_OK;
+}
+
+const vbp_net_config *vbp_net_get_config(const vbp_net *net) { return &net->cfg; }
+size_t vbp_net_memory_bytes(const vbp_net *net) { return net->mem_bytes; }
+size_t vbp_net_param_count(const vbp_net *net) { return net->nparams; }
+float *vbp_net_params(vbp_net *net) { return net->params; }
+float *vbp_net_grads(vbp_net *net) { return net->grads; }
+float *vbp_net_adam_m(vbp_net *net) { return net->adam_m; }
+float *vbp_net_adam_v(vbp_net *net) { return net->adam_v; }
+size_t vbp_net_buffer_count(const vbp_net *net) { return net->nbuffers; }
+float *vbp_net_buffers(vbp_net *net) { return net->buffers; }
+uint64_t vbp_net_adam_steps(const vbp_net *net) { return net->adam_t; }
+void vbp_net_set_adam_steps(vbp_net *net, uint64_t t) { net->adam_t = t; }
+uint64_t vbp_net_batches_tracked(const vbp_net *net) { return net->batches; }
+void vbp_net_set_batches_tracked(vbp_net *net, uint64_t count) { net->batches = count; }
+size_t vbp_net_tensor_count(const vbp_net *net) { (void)net; return NTENSORS; }
+
+int vbp_net_tensor_info(const vbp_net *net, size_t i, vbp_net_tensor *t)
+{
+    if (i >= NTENSORS)
+        return VBP_E_ARG;
+    *t = net->tensors[i];
+    return VBP_OK;
+}

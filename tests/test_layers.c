@@ -1,0 +1,479 @@
+/*
+ * test_layers.c - every layer's backward against central finite differences.
+ *
+ * How the check stays honest: each layer body is written once over a type
+ * `real` and compiled for float and double (src/layers_tmpl.h).  The gradient
+ * checks run the DOUBLE instantiation: J = sum(out * R) for a fixed random R,
+ * the analytic gradient is backward(dout = R), and the finite difference
+ * (J(v+h) - J(v-h)) / 2h with h = 1e-6 is accurate to ~1e-9, so a relative
+ * error above 1e-6 is a real bug, not rounding.  A second check runs the
+ * FLOAT instantiation on the same data and requires it to agree with double
+ * to float precision, which ties the checked math to the code the net runs.
+ * Shapes are odd on purpose: odd sizes, one channel, batch 1.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "layers.h"
+
+static uint64_t rng = 12345;
+static double urand(void) /* uniform in [-1, 1) */
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng >> 11) * 0x1.0p-52 - 1.0;
+}
+static double *rand_vec(size_t n)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = urand();
+    return v;
+}
+static float *to_float(const double *v, size_t n)
+{
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)v[i];
+    return f;
+}
+
+static float *rand_fvec(size_t n)
+{
+    double *d = rand_vec(n);
+    float *f = to_float(d, n);
+    free(d);
+    return f;
+}
+
+/* A layer under test: objective(ctx) = sum(out * R) in double. */
+typedef double (*objective_fn)(void *ctx);
+
+/*
+ * Compare analytic gradient g[0:n] of variable v[0:n] with central differences
+ * of f.  With max_checks < n only an evenly spread subset of indices is probed.
+ */
+static void check_grad(const char *what, objective_fn f, void *ctx, double *v, const double *g,
+                       size_t n, size_t max_checks)
+{
+    const double h = 1e-6;
+    double worst = 0, scale = 1e-3;
+    const size_t step = max_checks && n > max_checks ? n / max_checks : 1;
+    for (size_t i = 0; i < n; i++)
+        scale = fabs(g[i]) > scale ? fabs(g[i]) : scale;
+    for (size_t i = 0; i < n; i += step) {
+        const double keep = v[i];
+        v[i] = keep + h;
+        const double jp = f(ctx);
+        v[i] = keep - h;
+        const double jm = f(ctx);
+        v[i] = keep;
+        const double fd = (jp - jm) / (2 * h), e = fabs(fd - g[i]) / scale;
+        worst = e > worst ? e : worst;
+    }
+    if (worst > 1e-6)
+        fail_msg("%s: finite-difference relative error %.3g", what, worst);
+}
+
+static double rel_err_fd(const float *a, const double *b, size_t n)
+{
+    double m = 0, s = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        m = fmax(m, fabs((double)a[i] - b[i]));
+        s = fmax(s, fabs(b[i]));
+    }
+    return m / s;
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* ---------------------------------------------------------------- dwconv */
+
+typedef struct dw_ctx {
+    size_t n, c, h, w;
+    double *in, *wt, *out, *R;
+} dw_ctx;
+
+static double dw_obj(void *p)
+{
+    dw_ctx *k = p;
+    vbp_dwconv_forward_d(k->out, k->in, k->wt, k->n, k->c, k->h, k->w, 2);
+    return dot(k->out, k->R, k->n * k->c * k->h * k->w);
+}
+
+static void dwconv_case(size_t n, size_t c, size_t h, size_t w)
+{
+    const size_t N = n * c * h * w;
+    dw_ctx k = {n, c, h, w, rand_vec(N), rand_vec(c * 9), rand_vec(N), rand_vec(N)};
+    double *din = rand_vec(N), *dwt = calloc(c * 9, sizeof(double));
+    double *part = malloc(n * c * 9 * sizeof(double));
+    for (size_t i = 0; i < c * 9; i++)
+        dwt[i] = 0.5; /* backward must ADD to parameter gradients */
+    vbp_dwconv_backward_d(din, dwt, k.R, k.in, k.wt, n, c, h, w, part, 2);
+    for (size_t i = 0; i < c * 9; i++)
+        dwt[i] -= 0.5;
+    check_grad("dwconv din", dw_obj, &k, k.in, din, N, 200);
+    check_grad("dwconv dw", dw_obj, &k, k.wt, dwt, c * 9, 0);
+    /* float instantiation agrees with double */
+    float *fin = to_float(k.in, N), *fw = to_float(k.wt, c * 9), *fR = to_float(k.R, N);
+    float *fout = malloc(N * sizeof(float)), *fdin = malloc(N * sizeof(float));
+    float *fdw = calloc(c * 9, sizeof(float)), *fpart = malloc(n * c * 9 * sizeof(float));
+    vbp_dwconv_forward_f(fout, fin, fw, n, c, h, w, 2);
+    dw_obj(&k);
+    assert_true(rel_err_fd(fout, k.out, N) < 1e-5);
+    vbp_dwconv_backward_f(fdin, fdw, fR, fin, fw, n, c, h, w, fpart, 2);
+    assert_true(rel_err_fd(fdin, din, N) < 1e-5);
+    assert_true(rel_err_fd(fdw, dwt, c * 9) < 1e-5);
+    free(k.in), free(k.wt), free(k.out), free(k.R), free(din), free(dwt), free(part);
+    free(fin), free(fw), free(fR), free(fout), free(fdin), free(fdw), free(fpart);
+}
+
+static void dwconv_grad(void **state)
+{
+    (void)state;
+    dwconv_case(2, 3, 5, 7);
+    dwconv_case(1, 1, 1, 1);
+    dwconv_case(1, 2, 1, 6);
+    dwconv_case(3, 1, 4, 1);
+    dwconv_case(1, 1, 9, 11);
+}
+
+/* ---------------------------------------------------------------- pwconv */
+
+typedef struct pw_ctx {
+    size_t n, ci, co, P;
+    double *in, *wt, *bias, *out, *R;
+} pw_ctx;
+
+static double pw_obj(void *p)
+{
+    pw_ctx *k = p;
+    vbp_pwconv_forward_d(k->out, k->in, k->wt, k->bias, k->n, k->ci, k->co, k->P, 2);
+    return dot(k->out, k->R, k->n * k->co * k->P);
+}
+
+static void pwconv_case(size_t n, size_t ci, size_t co, size_t P, int with_bias)
+{
+    const size_t Ni = n * ci * P, No = n * co * P;
+    pw_ctx k = {n, ci, co, P, rand_vec(Ni), rand_vec(co * ci), with_bias ? rand_vec(co) : NULL,
+                rand_vec(No), rand_vec(No)};
+    double *din = rand_vec(Ni), *dwt = calloc(co * ci, sizeof(double));
+    double *db = calloc(co, sizeof(double));
+    double *part = malloc(VBP_PW_UNITS(n, P) * (co * ci + co) * sizeof(double));
+    vbp_pwconv_backward_d(din, dwt, with_bias ? db : NULL, k.R, k.in, k.wt, n, ci, co, P, part, 2);
+    check_grad("pwconv din", pw_obj, &k, k.in, din, Ni, 300);
+    check_grad("pwconv dw", pw_obj, &k, k.wt, dwt, co * ci, 0);
+    if (with_bias)
+        check_grad("pwconv dbias", pw_obj, &k, k.bias, db, co, 0);
+    float *fin = to_float(k.in, Ni), *fw = to_float(k.wt, co * ci), *fR = to_float(k.R, No);
+    float *fb = with_bias ? to_float(k.bias, co) : NULL, *fout = malloc(No * sizeof(float));
+    float *fdin = malloc(Ni * sizeof(float)), *fdw = calloc(co * ci, sizeof(float));
+    float *fdb = calloc(co, sizeof(float));
+    float *fpart = malloc(VBP_PW_UNITS(n, P) * (co * ci + co) * sizeof(float));
+    vbp_pwconv_forward_f(fout, fin, fw, fb, n, ci, co, P, 2);
+    pw_obj(&k);
+    assert_true(rel_err_fd(fout, k.out, No) < 1e-5);
+    vbp_pwconv_backward_f(fdin, fdw, with_bias ? fdb : NULL, fR, fin, fw, n, ci, co, P, fpart, 2);
+    assert_true(rel_err_fd(fdin, din, Ni) < 1e-5);
+    assert_true(rel_err_fd(fdw, dwt, co * ci) < 1e-5);
+    if (with_bias)
+        assert_true(rel_err_fd(fdb, db, co) < 1e-5);
+    free(k.in), free(k.wt), free(k.bias), free(k.out), free(k.R), free(din), free(dwt), free(db);
+    free(part), free(fin), free(fw), free(fR), free(fb), free(fout), free(fdin), free(fdw);
+    free(fdb), free(fpart);
+}
+
+static void pwconv_grad(void **state)
+{
+    (void)state;
+    pwconv_case(2, 3, 5, 35, 0);
+    pwconv_case(1, 1, 1, 1, 1);
+    pwconv_case(3, 4, 2, 9, 1);
+    pwconv_case(2, 2, 3, VBP_PW_CHUNK + 37, 1); /* several reduction chunks per sample */
+}
+
+/* ------------------------------------------------------------- BatchNorm */
+
+typedef struct bn_ctx {
+    size_t n, c, P;
+    double *z, *gamma, *beta, *rm, *rv, *mean, *invstd, *y, *R, *part;
+} bn_ctx;
+
+static double bn_obj(void *p)
+{
+    bn_ctx *k = p;
+    vbp_bnrelu_forward_d(k->y, k->z, k->gamma, k->beta, k->rm, k->rv, k->mean, k->invstd, k->n,
+                         k->c, k->P, 1, 0.1, 1e-5, k->part, 2);
+    return dot(k->y, k->R, k->n * k->c * k->P);
+}
+
+static void bn_case(size_t n, size_t c, size_t P)
+{
+    const size_t N = n * c * P;
+    bn_ctx k = {n, c, P, rand_vec(N), rand_vec(c), rand_vec(c), calloc(c, 8), calloc(c, 8),
+                calloc(c, 8), calloc(c, 8), rand_vec(N), rand_vec(N), malloc(2 * n * c * 8)};
+    for (size_t i = 0; i < N; i++)
+        k.z[i] = 3 * k.z[i] + 1; /* non-zero mean, non-unit variance */
+    for (size_t i = 0; i < c; i++)
+        k.rv[i] = 1;
+    bn_obj(&k);
+    /* running statistics: momentum 0.1, unbiased variance */
+    for (size_t ci = 0; ci < c; ci++) {
+        double s = 0, ss = 0, M = (double)(n * P);
+        for (size_t ni = 0; ni < n; ni++)
+            for (size_t i = 0; i < P; i++)
+                s += k.z[(ni * c + ci) * P + i];
+        const double mean = s / M;
+        for (size_t ni = 0; ni < n; ni++)
+            for (size_t i = 0; i < P; i++)
+                ss += pow(k.z[(ni * c + ci) * P + i] - mean, 2);
+        assert_true(fabs(k.rm[ci] - 0.1 * mean) < 1e-12);
+        const double unb = M > 1 ? ss / (M - 1) : ss / M;
+        assert_true(fabs(k.rv[ci] - (0.9 + 0.1 * unb)) < 1e-12);
+        assert_true(fabs(k.invstd[ci] - 1 / sqrt(ss / M + 1e-5)) < 1e-9);
+    }
+    double *dz = malloc(N * 8), *dg = calloc(c, 8), *dbeta = calloc(c, 8);
+    vbp_bnrelu_backward_d(dz, dg, dbeta, k.R, k.y, k.z, k.gamma, k.mean, k.invstd, n, c, P,
+                          k.part, 2);
+    check_grad("bn dz", bn_obj, &k, k.z, dz, N, 200);
+    check_grad("bn dgamma", bn_obj, &k, k.gamma, dg, c, 0);
+    check_grad("bn dbeta", bn_obj, &k, k.beta, dbeta, c, 0);
+    /* in place (dz == dy) gives the same result */
+    double *dy = malloc(N * 8), *dg2 = calloc(c, 8), *db2 = calloc(c, 8);
+    memcpy(dy, k.R, N * 8);
+    bn_obj(&k);
+    vbp_bnrelu_backward_d(dy, dg2, db2, dy, k.y, k.z, k.gamma, k.mean, k.invstd, n, c, P, k.part,
+                          2);
+    assert_memory_equal(dy, dz, N * 8);
+    /* float instantiation */
+    float *fz = to_float(k.z, N), *fg = to_float(k.gamma, c), *fb = to_float(k.beta, c);
+    float *frm = calloc(c, 4), *frv = calloc(c, 4), *fm = calloc(c, 4), *fis = calloc(c, 4);
+    float *fy = malloc(N * 4), *fR = to_float(k.R, N), *fdz = malloc(N * 4);
+    float *fdg = calloc(c, 4), *fdb = calloc(c, 4);
+    vbp_bnrelu_forward_f(fy, fz, fg, fb, frm, frv, fm, fis, n, c, P, 1, 0.1, 1e-5, k.part, 2);
+    assert_true(rel_err_fd(fy, k.y, N) < 1e-5);
+    vbp_bnrelu_backward_f(fdz, fdg, fdb, fR, fy, fz, fg, fm, fis, n, c, P, k.part, 2);
+    assert_true(rel_err_fd(fdz, dz, N) < 1e-4);
+    assert_true(rel_err_fd(fdg, dg, c) < 1e-4);
+    /* eval mode normalises with the running statistics */
+    vbp_bnrelu_forward_d(k.y, k.z, k.gamma, k.beta, k.rm, k.rv, k.mean, k.invstd, n, c, P, 0, 0.1,
+                         1e-5, k.part, 2);
+    for (size_t i = 0; i < N; i++) {
+        const size_t ci = (i / P) % c;
+        const double v = k.gamma[ci] * (k.z[i] - k.rm[ci]) / sqrt(k.rv[ci] + 1e-5) + k.beta[ci];
+        assert_true(fabs(k.y[i] - (v > 0 ? v : 0)) < 1e-12);
+    }
+    free(k.z), free(k.gamma), free(k.beta), free(k.rm), free(k.rv), free(k.mean), free(k.invstd);
+    free(k.y), free(k.R), free(k.part), free(dz), free(dg), free(dbeta), free(dy), free(dg2);
+    free(db2), free(fz), free(fg), free(fb), free(frm), free(frv), free(fm), free(fis), free(fy);
+    free(fR), free(fdz), free(fdg), free(fdb);
+}
+
+static void bnrelu_grad(void **state)
+{
+    (void)state;
+    bn_case(2, 3, 10);
+    bn_case(1, 1, 7);
+    bn_case(3, 2, 1);
+    bn_case(1, 4, 2500); /* several summation blocks per plane */
+}
+
+/* --------------------------------------------------------------- maxpool */
+
+typedef struct mp_ctx {
+    size_t n, c, h, w;
+    double *in, *out, *R;
+} mp_ctx;
+
+static double mp_obj(void *p)
+{
+    mp_ctx *k = p;
+    vbp_maxpool_forward_d(k->out, k->in, k->n, k->c, k->h, k->w, 2);
+    return dot(k->out, k->R, k->n * k->c * k->h * k->w / 4);
+}
+
+static void maxpool_case(size_t n, size_t c, size_t h, size_t w)
+{
+    const size_t N = n * c * h * w;
+    mp_ctx k = {n, c, h, w, rand_vec(N), rand_vec(N / 4), rand_vec(N / 4)};
+    double *din = calloc(N, 8);
+    mp_obj(&k);
+    vbp_maxpool_backward_d(din, k.R, k.in, k.out, n, c, h, w, 2);
+    check_grad("maxpool din", mp_obj, &k, k.in, din, N, 0);
+    /* backward adds to din */
+    vbp_maxpool_backward_d(din, k.R, k.in, k.out, n, c, h, w, 2);
+    double s = 0, r = 0;
+    for (size_t i = 0; i < N; i++)
+        s += din[i];
+    for (size_t i = 0; i < N / 4; i++)
+        r += k.R[i];
+    assert_true(fabs(s - 2 * r) < 1e-9);
+    free(k.in), free(k.out), free(k.R), free(din);
+}
+
+static void maxpool_grad(void **state)
+{
+    (void)state;
+    maxpool_case(2, 3, 6, 8);
+    maxpool_case(1, 1, 2, 2);
+    maxpool_case(1, 2, 4, 10);
+    /* ties: the gradient goes to the first maximum in row-major order */
+    const double in[4] = {1, 3, 3, 3};
+    double out[1], din[4] = {0}, g[1] = {1};
+    vbp_maxpool_forward_d(out, in, 1, 1, 2, 2, 1);
+    vbp_maxpool_backward_d(din, g, in, out, 1, 1, 2, 2, 1);
+    assert_true(out[0] == 3 && din[0] == 0 && din[1] == 1 && din[2] == 0 && din[3] == 0);
+}
+
+/* ------------------------------------------------------------- upsample */
+
+typedef struct up_ctx {
+    size_t n, c, h, w, ns;
+    double *in, *out, *R;
+} up_ctx;
+
+static double up_obj(void *p)
+{
+    up_ctx *k = p;
+    vbp_up2x_forward_d(k->out, k->ns, k->in, k->n, k->c, k->h, k->w, 2);
+    return dot(k->out, k->R, k->n * k->ns);
+}
+
+static void up_case(size_t n, size_t c, size_t h, size_t w)
+{
+    const size_t N = n * c * h * w, ns = c * 4 * h * w + 5; /* a gap after each sample */
+    up_ctx k = {n, c, h, w, ns, rand_vec(N), calloc(n * ns, 8), rand_vec(n * ns)};
+    for (size_t s = 0; s < n; s++)
+        for (size_t i = c * 4 * h * w; i < ns; i++)
+            k.R[s * ns + i] = 0, k.out[s * ns + i] = 7;
+    double *din = malloc(N * 8);
+    up_obj(&k);
+    for (size_t s = 0; s < n; s++) /* the gap is not written */
+        assert_true(k.out[s * ns + ns - 1] == 7);
+    vbp_up2x_backward_d(din, k.R, ns, n, c, h, w, 2);
+    check_grad("up2x din", up_obj, &k, k.in, din, N, 0);
+    free(k.in), free(k.out), free(k.R), free(din);
+}
+
+static void up2x(void **state)
+{
+    (void)state;
+    /* known values: [1, 2] -> [1, 1.25, 1.75, 2] (PyTorch, align_corners=False) */
+    const double in[2] = {1, 2};
+    double out[8];
+    vbp_up2x_forward_d(out, 8, in, 1, 1, 1, 2, 1);
+    const double want[4] = {1, 1.25, 1.75, 2};
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < 4; i++)
+            assert_true(out[r * 4 + i] == want[i]);
+    up_case(2, 3, 3, 5);
+    up_case(1, 1, 1, 1);
+    up_case(1, 2, 4, 1);
+    up_case(2, 1, 2, 7);
+}
+
+static void concat_copies(void **state)
+{
+    (void)state;
+    /* dst holds 2 samples of 5 floats; the source (2 samples x 3) goes at offset 2 */
+    const double src[6] = {1, 2, 3, 4, 5, 6};
+    double dst[10] = {0}, back[6] = {0};
+    vbp_channels_scatter_d(dst + 2, 5, src, 2, 3, 2);
+    const double want[10] = {0, 0, 1, 2, 3, 0, 0, 4, 5, 6};
+    assert_memory_equal(dst, want, sizeof want);
+    vbp_channels_gather_d(back, dst + 2, 5, 2, 3, 0, 2);
+    assert_memory_equal(back, src, sizeof src);
+    vbp_channels_gather_d(back, dst + 2, 5, 2, 3, 1, 2);
+    for (int i = 0; i < 6; i++)
+        assert_true(back[i] == 2 * src[i]);
+}
+
+/* ------------------------------------------------------------------ loss */
+
+typedef struct loss_ctx {
+    size_t n;
+    double *z, *p, *y, *part;
+} loss_ctx;
+
+static double loss_obj(void *q)
+{
+    loss_ctx *k = q;
+    vbp_sigmoid_forward_d(k->p, k->z, k->n, 2);
+    return vbp_wbce_loss_d(NULL, k->p, k->y, k->n, 1e-7, k->part, 2);
+}
+
+static void loss_grad(void **state)
+{
+    (void)state;
+    const size_t n = 2 * VBP_LOSS_CHUNK + 11;
+    loss_ctx k = {n, rand_vec(n), malloc(n * 8), rand_vec(n), malloc(4 * 8)};
+    for (size_t i = 0; i < n; i++) {
+        k.z[i] *= 6;
+        k.y[i] = i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : fabs(k.y[i]); /* hard and soft targets */
+    }
+    double *dz = malloc(n * 8);
+    const double L = loss_obj(&k);
+    /* the value is the mean of the formula */
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double p = k.p[i], y = k.y[i];
+        s += -((1 - p) * (1 - p) * y * log(p) + p * p * (1 - y) * log(1 - p));
+    }
+    assert_true(fabs(L - s / (double)n) < 1e-12);
+    vbp_wbce_loss_d(dz, k.p, k.y, n, 1e-7, k.part, 2);
+    check_grad("loss dz", loss_obj, &k, k.z, dz, n, 300);
+    /* outside the clip interval the gradient is zero and the loss uses the clipped value */
+    double z[2] = {40, -40}, p[2], y[2] = {0, 1}, g[2];
+    vbp_sigmoid_forward_d(p, z, 2, 1);
+    const double Lc = vbp_wbce_loss_d(g, p, y, 2, 1e-7, k.part, 1);
+    const double hi = 1 - 1e-7, lo = 1e-7;
+    const double want = (-(hi * hi * log(1 - hi)) - ((1 - lo) * (1 - lo) * log(lo))) / 2;
+    assert_true(g[0] == 0 && g[1] == 0);
+    assert_true(fabs(Lc - want) < 1e-9 * want);
+    /* float instantiation */
+    float *fz = to_float(k.z, n), *fy = to_float(k.y, n), *fp = malloc(n * 4), *fdz = malloc(n * 4);
+    vbp_sigmoid_forward_f(fp, fz, n, 2);
+    const double Lf = vbp_wbce_loss_f(fdz, fp, fy, n, 1e-7, k.part, 2);
+    assert_true(fabs(Lf - L) < 1e-5 * L);
+    assert_true(rel_err_fd(fdz, dz, n) < 1e-4);
+    free(k.z), free(k.p), free(k.y), free(k.part), free(dz), free(fz), free(fy), free(fp);
+    free(fdz);
+}
+
+/* Results do not depend on the thread count (fixed reduction chunks). */
+static void thread_count_invariant(void **state)
+{
+    (void)state;
+    const size_t n = 3, ci = 5, co = 7, P = 2 * VBP_PW_CHUNK + 100;
+    float *in = rand_fvec(n * ci * P), *w = rand_fvec(co * ci), *g = rand_fvec(n * co * P);
+    float *part = malloc(VBP_PW_UNITS(n, P) * (co * ci + co) * 4);
+    float *dw1 = calloc(co * ci, 4), *dw3 = calloc(co * ci, 4), *db1 = calloc(co, 4);
+    float *db3 = calloc(co, 4);
+    vbp_pwconv_backward_f(NULL, dw1, db1, g, in, w, n, ci, co, P, part, 1);
+    vbp_pwconv_backward_f(NULL, dw3, db3, g, in, w, n, ci, co, P, part, 3);
+    assert_memory_equal(dw1, dw3, co * ci * 4);
+    assert_memory_equal(db1, db3, co * 4);
+    free(in), free(w), free(g), free(part), free(dw1), free(dw3), free(db1), free(db3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dwconv_grad),   cmocka_unit_test(pwconv_grad),
+        cmocka_unit_test(bnrelu_grad),   cmocka_unit_test(maxpool_grad),
+        cmocka_unit_test(up2x),          cmocka_unit_test(concat_copies),
+        cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
