@@ -91,6 +91,9 @@ void vbp_pack_close(vbp_pack *pack);
 
 const vbp_pack_info *vbp_pack_get_info(const vbp_pack *pack);
 const char *vbp_pack_path(const vbp_pack *pack);
+/* The open file descriptor (read-only) the mapping was made from: for
+ * posix_fadvise, pread or O_DIRECT re-opening; owned by the pack. */
+int vbp_pack_fd(const vbp_pack *pack);
 /* Base and length of the read-only mapping of the whole file. */
 const uint8_t *vbp_pack_map(const vbp_pack *pack, size_t *size);
 
@@ -114,9 +117,11 @@ vbp_label vbp_pack_label(const vbp_pack *pack, uint64_t f);
 int vbp_record_decode(const vbp_record *rec, uint8_t *dst, size_t dst_size, vbp_error *err);
 
 /*
- * Recompute the checksum of every record.  Returns VBP_OK or VBP_E_CHECKSUM
- * naming the first bad record (clip, frame number within the clip, kind).
- * `progress` (may be NULL) is called with (done, total) frames.
+ * Recompute the checksum of every record, in frame order (frame, then its
+ * heatmap).  Returns VBP_OK or VBP_E_CHECKSUM naming the first bad record:
+ * "PATH: clip 'NAME' frame N heatmap: checksum mismatch", N within the clip.
+ * `progress` (may be NULL) is called with (done, total) frames every 64
+ * frames and at the end.
  */
 typedef void (*vbp_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int vbp_pack_verify(const vbp_pack *pack, vbp_progress_fn progress, void *ctx, vbp_error *err);

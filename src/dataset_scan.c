@@ -66,6 +66,13 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Anything but a directory, including what cannot be stat'ed (reading it reports why). */
+static int is_not_dir(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && !(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -77,7 +84,7 @@ static int ends_with(const char *s, const char *suffix)
     return ls >= lx && !strcmp(s + ls - lx, suffix);
 }
 
-/* Entry names of `dir` (not starting with '.'), sorted; want_dirs selects directories or files. */
+/* Entry names of `dir` (not starting with '.'), sorted; want_dirs selects directories or the rest. */
 static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
 {
     DIR *d = opendir(dir);
@@ -93,7 +100,7 @@ static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
             rc = VBP_E_NOMEM;
             break;
         }
-        int keep = want_dirs ? is_dir(full) : is_file(full);
+        int keep = want_dirs ? is_dir(full) : is_not_dir(full);
         free(full);
         if (keep && (rc = names_push(out, strdup(e->d_name))) != VBP_OK)
             break;
@@ -101,7 +108,8 @@ static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
     closedir(d);
     if (rc != VBP_OK)
         return vbp_fail(err, rc, "%s: out of memory", dir);
-    qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return VBP_OK;
 }
 

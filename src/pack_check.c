@@ -39,7 +39,7 @@ static int check_header(const char *path, const uint8_t *map, uint64_t size, vbp
                         h->lz4_align, VBP_HEADER_SIZE, VBP_CLIP_ENTRY_SIZE, VBP_FRAME_ENTRY_SIZE,
                         VBP_ALIGN, VBP_LZ4_ALIGN);
     if (size < h->file_size)
-        return vbp_fail(err, VBP_E_TRUNCATED, "%s: file is %llu bytes, header says %llu", path,
+        return vbp_fail(err, VBP_E_TRUNCATED, "%s: truncated: file is %llu bytes, header says %llu", path,
                         (unsigned long long)size, (unsigned long long)h->file_size);
     if (size > h->file_size)
         return vbp_fail(err, VBP_E_FORMAT, "%s: file is %llu bytes, header says %llu (trailing data)",

@@ -101,6 +101,7 @@ int vbp_pack_open(const char *path, vbp_pack **out, vbp_error *err)
 
 const vbp_pack_info *vbp_pack_get_info(const vbp_pack *p) { return &p->info; }
 const char *vbp_pack_path(const vbp_pack *p) { return p->path; }
+int vbp_pack_fd(const vbp_pack *p) { return p->fd; }
 
 const uint8_t *vbp_pack_map(const vbp_pack *p, size_t *size)
 {
@@ -193,18 +194,18 @@ int vbp_pack_verify(const vbp_pack *p, vbp_progress_fn progress, void *ctx, vbp_
 {
     static const char *const kind[2] = {"frame", "heatmap"};
     uint64_t n = p->hdr.frame_count;
-    for (uint64_t c = 0; c < p->hdr.clip_count; c++) {
-        const vbp_clip *clip = &p->clips[c];
-        for (int k = 0; k < 2; k++)
-            for (uint64_t i = 0; i < clip->frame_count; i++) {
-                vbp_record r;
-                vbp_pack_record(p, clip->first_frame + i, (vbp_record_kind)k, &r);
-                if (XXH3_64bits(r.stored, (size_t)r.stored_size) != r.checksum)
-                    return vbp_fail(err, VBP_E_CHECKSUM, "%s: clip '%s' frame %llu %s: checksum mismatch",
-                                    p->path, clip->name, (unsigned long long)i, kind[k]);
-                if (progress && k == 1 && (i % 64 == 63 || i + 1 == clip->frame_count))
-                    progress(ctx, clip->first_frame + i + 1, n);
+    for (uint64_t f = 0; f < n; f++) {
+        for (int k = 0; k < 2; k++) {
+            vbp_record r;
+            vbp_pack_record(p, f, (vbp_record_kind)k, &r);
+            if (XXH3_64bits(r.stored, (size_t)r.stored_size) != r.checksum) {
+                const vbp_clip *c = &p->clips[vbp_pack_clip_of_frame(p, f)];
+                return vbp_fail(err, VBP_E_CHECKSUM, "%s: clip '%s' frame %llu %s: checksum mismatch",
+                                p->path, c->name, (unsigned long long)(f - c->first_frame), kind[k]);
             }
+        }
+        if (progress && (f % 64 == 63 || f + 1 == n))
+            progress(ctx, f + 1, n);
     }
     return VBP_OK;
 }

@@ -197,10 +197,15 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
     return remove(p);
 }
 
+int fx_rmtree_keep(const char *path)
+{
+    return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void fx_rmtree(char *dir)
 {
     if (dir)
-        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        fx_rmtree_keep(dir);
     free(dir);
 }
 

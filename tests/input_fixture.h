@@ -40,6 +40,8 @@ uint8_t fx_gray(uint8_t r, uint8_t g, uint8_t b);
 /* mkdtemp directory; fx_rmtree removes it and everything below, then frees dir. */
 char *fx_tmpdir(void);
 void fx_rmtree(char *dir);
+/* Remove path and everything below it; 0 on success. */
+int fx_rmtree_keep(const char *path);
 /* mkdir -p; write a text file; path exists?  Return 0 / -1, or 1/0 for fx_exists. */
 int fx_mkdirs(const char *path);
 int fx_write_text(const char *path, const char *text);

@@ -45,6 +45,14 @@ static int dir_entries(void)
     return n;
 }
 
+static int progress_calls;
+static void count_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    assert_ptr_equal(ctx, &progress_calls);
+    assert_int_equal(done, total);
+    progress_calls++;
+}
+
 /* Read every record and label back and compare with the fixture's content. */
 static void check_roundtrip(vbp_codec codec, uint32_t channels)
 {
@@ -106,7 +114,9 @@ static void check_roundtrip(vbp_codec codec, uint32_t channels)
         assert_int_equal(lz4_records, 0);
     else /* frame 0 of each clip is noise and stays raw; the rest compress */
         assert_int_equal(lz4_records, 2 * 12 - FIX_CLIPS);
-    assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_OK);
+    progress_calls = 0;
+    assert_int_equal(vbp_pack_verify(p, count_progress, &progress_calls, &err), VBP_OK);
+    assert_int_equal(progress_calls, 1); /* 12 frames: only the final call */
     vbp_pack_close(p);
     free(want);
     free(got);
@@ -136,6 +146,7 @@ static void lookups(void **s)
     const uint8_t *m = vbp_pack_map(p, &n);
     assert_int_equal(n, vbp_pack_get_info(p)->file_size);
     assert_memory_equal(m, "\x89VBPACK\n", 8);
+    assert_true(vbp_pack_fd(p) >= 0);
     vbp_label l = vbp_pack_label(p, 1); /* clip 0 frame 1: hidden */
     assert_int_equal(l.visibility, 0);
     vbp_pack_close(p);

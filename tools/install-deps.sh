@@ -1,11 +1,11 @@
 #!/bin/sh
 # Install the Debian 12 packages vbpack needs, only those missing.
-# Set VBP_SKIP_REFERENCE=1 to leave out python3-numpy/python3-torch (the
+# Set VBP_SKIP_REFERENCE=1 to leave out python3-numpy/python3-torch/python3-lz4 (the
 # reference tests then report themselves as SKIPPED).
 set -eu
 pkgs="meson ninja-build pkg-config gcc clang libpng-dev libxxhash-dev liblz4-dev libcmocka-dev libclang-rt-14-dev valgrind"
 if [ "${VBP_SKIP_REFERENCE:-0}" != 1 ]; then
-  pkgs="$pkgs python3-numpy python3-torch python3-opencv"
+  pkgs="$pkgs python3-numpy python3-torch python3-lz4 python3-opencv"
 fi
 missing=""
 for p in $pkgs; do

@@ -247,6 +247,8 @@ int main(int argc, char **argv)
     vbp_error err;
     int r = vbp_build_pack(out, &o, &st, &err);
     if (r != VBP_OK) {
+        if (o.progress && prog.last > 0)
+            fputc('\n', stderr); /* end the partial progress line */
         fprintf(stderr, "vbpack: %s\n", vbp_error_message(&err));
         rc = r == VBP_E_INTERRUPTED ? 130 : 1;
         goto done;

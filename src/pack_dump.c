@@ -1,0 +1,219 @@
+/* pack_dump.c - the reports of vbdump: pack info with its memory table, clips, frame rows. */
+#include <inttypes.h>
+#include <string.h>
+#include "pack_dump.h"
+
+void vbp_pack_memory(const vbp_pack *p, uint32_t seq, vbp_memory *m)
+{
+    const vbp_pack_info *in = vbp_pack_get_info(p);
+    const vbp_geometry *g = &in->geometry;
+    memset(m, 0, sizeof *m);
+    m->seq = seq;
+    m->frame = (uint64_t)g->frame_channels * g->height * g->width;
+    m->heatmap = (uint64_t)g->heatmap_channels * g->height * g->width;
+    m->sequence = seq * (m->frame + m->heatmap);
+    for (uint64_t c = 0; c < in->clip_count; c++) {
+        uint64_t n = vbp_pack_clip(p, c)->frame_count;
+        m->windows += n >= seq ? n - seq + 1 : 0;
+    }
+    m->preload_frames = in->frame_count * (m->frame + m->heatmap);
+    m->preload_windows = m->windows * m->sequence;
+    m->mapped = in->file_size;
+}
+
+void vbp_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* Decimal units, as memory-note.md uses them ("0.44 MB"). */
+static const char *human(uint64_t b, char buf[32])
+{
+    static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1000 && u < 5)
+        v /= 1000, u++;
+    snprintf(buf, 32, u ? "%.2f %s" : "%.0f %s", v, unit[u]);
+    return buf;
+}
+
+typedef struct stored_stats {
+    uint64_t bytes[2], lz4[2];
+} stored_stats;
+
+static void stored(const vbp_pack *p, stored_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    for (uint64_t f = 0; f < vbp_pack_get_info(p)->frame_count; f++)
+        for (int k = 0; k < 2; k++) {
+            vbp_record r;
+            vbp_pack_record(p, f, (vbp_record_kind)k, &r);
+            s->bytes[k] += r.stored_size;
+            s->lz4[k] += r.codec == VBP_CODEC_LZ4;
+        }
+}
+
+static void memory_row(FILE *out, const char *what, uint64_t u8)
+{
+    char a[32], b[32];
+    fprintf(out, "  %-34s %12s %12s\n", what, human(u8, a), human(4 * u8, b));
+}
+
+int vbp_dump_info(FILE *out, const vbp_pack *p, uint32_t seq, int json)
+{
+    const vbp_pack_info *in = vbp_pack_get_info(p);
+    const vbp_geometry *g = &in->geometry;
+    vbp_memory m;
+    stored_stats s;
+    vbp_pack_memory(p, seq, &m);
+    stored(p, &s);
+    if (json) {
+        fputs("{\"pack\": ", out);
+        vbp_json_string(out, vbp_pack_path(p));
+        fprintf(out, ", \"version\": \"%u.%u\", \"flags\": %" PRIu32 ", \"fingerprint\": \"%016" PRIx64 "\""
+                ", \"height\": %u, \"width\": %u, \"frame_channels\": %u, \"heatmap_channels\": %u"
+                ", \"codec\": \"%s\", \"clips\": %" PRIu64 ", \"frames\": %" PRIu64,
+                in->version_major, in->version_minor, in->flags, in->fingerprint, g->height, g->width,
+                g->frame_channels, g->heatmap_channels, vbp_codec_name(in->default_codec),
+                in->clip_count, in->frame_count);
+        for (int k = 0; k < 2; k++) {
+            fputs(k ? ", \"frames_per_split\": {" : ", \"clips_per_split\": {", out);
+            for (int i = 0; i < VBP_SPLIT_COUNT; i++)
+                fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", vbp_split_name((vbp_split)i),
+                        k ? in->frames_per_split[i] : in->clips_per_split[i]);
+            fputc('}', out);
+        }
+        fprintf(out, ", \"file_size\": %" PRIu64 ", \"data_offset\": %" PRIu64 ", \"data_size\": %" PRIu64
+                ", \"frame_bytes_stored\": %" PRIu64 ", \"heatmap_bytes_stored\": %" PRIu64
+                ", \"lz4_frames\": %" PRIu64 ", \"lz4_heatmaps\": %" PRIu64,
+                in->file_size, in->data_offset, in->data_size, s.bytes[0], s.bytes[1], s.lz4[0], s.lz4[1]);
+        fprintf(out, ", \"memory\": {\"seq\": %u, \"frame_uint8\": %" PRIu64 ", \"heatmap_uint8\": %" PRIu64
+                ", \"sequence_uint8\": %" PRIu64 ", \"windows\": %" PRIu64
+                ", \"preload_frames_uint8\": %" PRIu64 ", \"preload_windows_uint8\": %" PRIu64
+                ", \"mapped\": %" PRIu64 ", \"float32_factor\": 4}}\n",
+                m.seq, m.frame, m.heatmap, m.sequence, m.windows, m.preload_frames,
+                m.preload_windows, m.mapped);
+        return VBP_OK;
+    }
+    char a[32], b[32];
+    fprintf(out, "pack         %s\n", vbp_pack_path(p));
+    fprintf(out, "format       vbpack %u.%u, flags 0x%x, fingerprint %016" PRIx64 "\n",
+            in->version_major, in->version_minor, in->flags, in->fingerprint);
+    fprintf(out, "geometry     %ux%u, %u frame channel%s (%s), %u heatmap channel\n", g->width, g->height,
+            g->frame_channels, g->frame_channels > 1 ? "s" : "", g->frame_channels == 3 ? "RGB" : "gray",
+            g->heatmap_channels);
+    fprintf(out, "codec        %s (lz4 records: %" PRIu64 " of %" PRIu64 " frames, %" PRIu64 " of %" PRIu64
+            " heatmaps)\n", vbp_codec_name(in->default_codec), s.lz4[0], in->frame_count, s.lz4[1],
+            in->frame_count);
+    fprintf(out, "clips        %" PRIu64 " (train %" PRIu64 ", val %" PRIu64 ", test %" PRIu64 ")\n",
+            in->clip_count, in->clips_per_split[0], in->clips_per_split[1], in->clips_per_split[2]);
+    fprintf(out, "frames       %" PRIu64 " (train %" PRIu64 ", val %" PRIu64 ", test %" PRIu64 ")\n",
+            in->frame_count, in->frames_per_split[0], in->frames_per_split[1], in->frames_per_split[2]);
+    fprintf(out, "file size    %s (%" PRIu64 " bytes); data %s at offset %" PRIu64 "\n",
+            human(in->file_size, a), in->file_size, human(in->data_size, b), in->data_offset);
+    fprintf(out, "stored       frames %s, heatmaps %s\n", human(s.bytes[0], a), human(s.bytes[1], b));
+    fprintf(out, "\nmemory (seq %u)                          uint8      float32\n", seq);
+    memory_row(out, "frame", m.frame);
+    memory_row(out, "heatmap", m.heatmap);
+    char what[64];
+    snprintf(what, sizeof what, "sequence (%u frames + heatmaps)", seq);
+    memory_row(out, what, m.sequence);
+    memory_row(out, "preload every frame + heatmap", m.preload_frames);
+    snprintf(what, sizeof what, "preload every window (%" PRIu64 ")", m.windows);
+    memory_row(out, what, m.preload_windows);
+    fprintf(out, "  %-34s %12s  (page cache, shared by workers, no copy)\n", "mmap this pack",
+            human(m.mapped, a));
+    return VBP_OK;
+}
+
+int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
+{
+    const vbp_pack_info *in = vbp_pack_get_info(p);
+    if (!json)
+        fprintf(out, "%-5s %-24s %-24s %-5s %10s %8s\n", "#", "group", "name", "split", "first", "frames");
+    else
+        fputs("[", out);
+    for (uint64_t i = 0; i < in->clip_count; i++) {
+        const vbp_clip *c = vbp_pack_clip(p, i);
+        if (!json) {
+            fprintf(out, "%-5" PRIu64 " %-24s %-24s %-5s %10" PRIu64 " %8" PRIu64 "\n", i,
+                    c->group[0] ? c->group : "-", c->name, vbp_split_name(c->split), c->first_frame,
+                    c->frame_count);
+            continue;
+        }
+        fprintf(out, "%s\n {\"index\": %" PRIu64 ", \"name\": ", i ? "," : "", i);
+        vbp_json_string(out, c->name);
+        fputs(", \"group\": ", out);
+        vbp_json_string(out, c->group);
+        fprintf(out, ", \"split\": \"%s\", \"first_frame\": %" PRIu64 ", \"frame_count\": %" PRIu64 "}",
+                vbp_split_name(c->split), c->first_frame, c->frame_count);
+    }
+    if (json)
+        fputs("\n]\n", out);
+    return VBP_OK;
+}
+
+int vbp_dump_frames(FILE *out, const vbp_pack *p, uint64_t clip, int json)
+{
+    const vbp_clip *c = vbp_pack_clip(p, clip);
+    if (!c)
+        return VBP_E_ARG;
+    if (!json)
+        fprintf(out, "%-6s %10s %4s %8s %8s  %-4s %12s %8s %16s  %-4s %12s %8s %16s\n", "frame", "global",
+                "vis", "x", "y", "fcod", "foffset", "fsize", "fxxh3", "hcod", "hoffset", "hsize", "hxxh3");
+    else
+        fputs("[", out);
+    for (uint64_t i = 0; i < c->frame_count; i++) {
+        uint64_t f = c->first_frame + i;
+        vbp_record r[2];
+        vbp_pack_record(p, f, VBP_REC_FRAME, &r[0]);
+        vbp_pack_record(p, f, VBP_REC_HEATMAP, &r[1]);
+        vbp_label l = vbp_pack_label(p, f);
+        size_t map_base = (size_t)vbp_pack_map(p, NULL);
+        uint64_t off[2] = {(uint64_t)((size_t)r[0].stored - map_base), (uint64_t)((size_t)r[1].stored - map_base)};
+        if (!json) {
+            fprintf(out, "%-6" PRIu64 " %10" PRIu64 " %4u %8.2f %8.2f", i, f, l.visibility, l.x, l.y);
+            for (int k = 0; k < 2; k++)
+                fprintf(out, "  %-4s %12" PRIu64 " %8" PRIu64 " %016" PRIx64, vbp_codec_name(r[k].codec), off[k],
+                        r[k].stored_size, r[k].checksum);
+            fputc('\n', out);
+            continue;
+        }
+        fprintf(out, "%s\n {\"frame\": %" PRIu64 ", \"global\": %" PRIu64 ", \"visibility\": %u", i ? "," : "",
+                i, f, l.visibility);
+        fprintf(out, ", \"x\": %.9g, \"y\": %.9g", l.x, l.y);
+        for (int k = 0; k < 2; k++)
+            fprintf(out, ", \"%s\": {\"codec\": \"%s\", \"offset\": %" PRIu64 ", \"stored_size\": %" PRIu64
+                    ", \"raw_size\": %" PRIu64 ", \"xxh3\": \"%016" PRIx64 "\"}", k ? "heatmap_record" : "frame_record",
+                    vbp_codec_name(r[k].codec), off[k], r[k].stored_size, r[k].raw_size, r[k].checksum);
+        fputc('}', out);
+    }
+    if (json)
+        fputs("\n]\n", out);
+    return VBP_OK;
+}
+
+void vbp_overlay_heatmap(const uint8_t *frame, uint32_t channels, const uint8_t *heatmap,
+                         uint32_t width, uint32_t height, uint8_t *rgb)
+{
+    size_t n = (size_t)width * height;
+    for (size_t i = 0; i < n; i++) {
+        unsigned a = 153u * heatmap[i] / 255u; /* 0.6 * h, in 1/255 */
+        for (uint32_t c = 0; c < 3; c++) {
+            unsigned v = frame[(channels == 3 ? c : 0) * n + i];
+            unsigned target = c == 0 ? 255u : 0u;
+            rgb[c * n + i] = (uint8_t)((v * (255u - a) + target * a + 127u) / 255u);
+        }
+    }
+}

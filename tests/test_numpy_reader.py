@@ -1,0 +1,88 @@
+"""Reference test: formats/vbpack_reader.py (numpy) reads exactly what the C reader reads.
+
+usage: VBP_PYTHON tests/test_numpy_reader.py PACK_EXPECT_EXE
+For raw and lz4 packs, gray and RGB, compares every decoded frame and heatmap
+byte for byte, every clip and every label; and checks that a truncated and a
+re-versioned pack are refused.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+def skip_or_fail(why):
+    if os.environ.get("VBP_SKIP_REFERENCE") == "1":
+        print(f"SKIPPED: {why}")
+        sys.exit(77)
+    print(f"FAIL: {why} (install it, or set VBP_SKIP_REFERENCE=1 to skip)")
+    sys.exit(1)
+
+
+try:
+    import numpy as np
+except ImportError as e:
+    skip_or_fail(f"numpy not importable in {sys.executable}: {e}")
+try:
+    import lz4.block  # noqa: F401
+except ImportError as e:
+    skip_or_fail(f"lz4 (python3-lz4) not importable in {sys.executable}: {e}")
+
+sys.path.insert(0, os.path.join(os.environ.get("VBP_SOURCE_DIR", "."), "formats"))
+from vbpack_reader import Pack, PackError  # noqa: E402
+
+
+def check(exe, tmp, codec, channels):
+    pack, out = os.path.join(tmp, f"{codec}{channels}.vbp"), os.path.join(tmp, f"{codec}{channels}")
+    subprocess.run([exe, pack, codec, str(channels), out], check=True)
+    expect = open(out + ".bin", "rb").read()
+    lines = [ln.split() for ln in open(out + ".txt")]
+    with Pack(pack) as p:
+        assert (p.height, p.width, p.channels) == (48, 64, channels), (p.height, p.width, p.channels)
+        got = b"".join(p.frame(f).tobytes() + p.heatmap(f).tobytes() for f in range(len(p)))
+        assert got == expect, f"{pack}: decoded records differ from the C reader's"
+        clips = [ln[1:] for ln in lines if ln[0] == "clip"]
+        assert len(clips) == len(p.clips)
+        for c, (name, group, split, first, count) in zip(p.clips, clips):
+            assert (c.name, c.group or "-", c.split, c.first_frame, c.frame_count) == \
+                (name, group, split, int(first), int(count)), (c, name)
+        for ln in (ln for ln in lines if ln[0] == "label"):
+            vis, x, y = p.label(int(ln[1]))
+            assert (vis, np.float32(x), np.float32(y)) == \
+                (int(ln[2]), np.float32(ln[3]), np.float32(ln[4])), (ln, vis, x, y)
+        w = p.window(1, 0, 3)
+        assert w.shape == (3 * channels, 48, 64)
+        assert (w[channels:2 * channels] == p.frame(p.clips[1].first_frame + 1)).all()
+    return pack
+
+
+def refused(path, data, words):
+    open(path, "wb").write(data)
+    try:
+        Pack(path).close()
+    except PackError as e:
+        assert path in str(e) and words in str(e), str(e)
+        return
+    raise AssertionError(f"{path}: damaged pack accepted")
+
+
+def main():
+    exe = sys.argv[1]
+    tmp = tempfile.mkdtemp()
+    try:
+        for codec in ("raw", "lz4"):
+            for channels in (1, 3):
+                pack = check(exe, tmp, codec, channels)
+        data = open(pack, "rb").read()
+        bad = os.path.join(tmp, "bad.vbp")
+        refused(bad, data[:len(data) - 1], "truncated")
+        refused(bad, data[:100], "truncated")
+        refused(bad, data[:8] + b"\x02" + data[9:], "version 2.0")
+        refused(bad, b"hello world", "bad magic")
+    finally:
+        shutil.rmtree(tmp)
+    print("numpy reader matches the C reader on 4 packs")
+
+
+main()

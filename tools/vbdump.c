@@ -1,0 +1,183 @@
+/*
+ * vbdump - inspect a pack: info (with the memory table), clips, frames,
+ * verify, export.  Thin: the reports live in src/pack_dump.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vbp_pack.h"
+#include "pack_dump.h"
+#include "png_io.h"
+
+static const char usage_text[] =
+    "usage: vbdump info PACK [--seq N] [--json]   header, geometry, splits, sizes, memory table\n"
+    "       vbdump clips PACK [--json]             the clip table\n"
+    "       vbdump frames PACK CLIP [--json]       frame index rows of a clip (name or group/name)\n"
+    "       vbdump verify PACK [--json]            recompute every record checksum\n"
+    "       vbdump export PACK CLIP FRAME -o PREFIX\n"
+    "                                              PREFIX_frame.png, PREFIX_heatmap.png, PREFIX_overlay.png\n"
+    "FRAME counts from 0 within the clip.  Exit status: 0 ok, 1 error or bad pack, 2 usage.\n";
+
+static int usage(FILE *f)
+{
+    fputs(usage_text, f);
+    return f == stdout ? 0 : 2;
+}
+
+static int fail(const char *pack, const char *msg)
+{
+    /* Library details already start with the pack's path. */
+    size_t n = strlen(pack);
+    if (!strncmp(msg, pack, n) && msg[n] == ':')
+        fprintf(stderr, "vbdump: %s\n", msg);
+    else
+        fprintf(stderr, "vbdump: %s: %s\n", pack, msg);
+    return 1;
+}
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    int width = 40, fill = total ? (int)(done * (uint64_t)width / total) : width;
+    fprintf(stderr, "\rverify [%.*s%*s] %3d%%", fill, "########################################",
+            width - fill, "", total ? (int)(done * 100 / total) : 100);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || *s == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int export_frame(vbp_pack *p, uint64_t clip, uint64_t i, const char *prefix)
+{
+    const vbp_pack_info *in = vbp_pack_get_info(p);
+    const vbp_geometry *g = &in->geometry;
+    size_t plane = (size_t)g->width * g->height;
+    uint8_t *frame = malloc(plane * g->frame_channels), *heat = malloc(plane), *rgb = malloc(plane * 3);
+    uint64_t f = vbp_pack_clip(p, clip)->first_frame + i;
+    vbp_record r;
+    vbp_error err;
+    int rc = !frame || !heat || !rgb ? VBP_E_NOMEM : VBP_OK;
+    if (!rc) {
+        vbp_pack_record(p, f, VBP_REC_FRAME, &r);
+        rc = vbp_record_decode(&r, frame, plane * g->frame_channels, &err);
+    }
+    if (!rc) {
+        vbp_pack_record(p, f, VBP_REC_HEATMAP, &r);
+        rc = vbp_record_decode(&r, heat, plane, &err);
+    }
+    char path[4096];
+    static const char *const suffix[3] = {"frame", "heatmap", "overlay"};
+    if (!rc)
+        vbp_overlay_heatmap(frame, g->frame_channels, heat, g->width, g->height, rgb);
+    for (int k = 0; k < 3 && !rc; k++) {
+        snprintf(path, sizeof path, "%s_%s.png", prefix, suffix[k]);
+        const uint8_t *img = k == 0 ? frame : k == 1 ? heat : rgb;
+        uint32_t ch = k == 0 ? g->frame_channels : k == 1 ? 1 : 3;
+        rc = vbp_png_write_planar(path, img, g->width, g->height, ch, &err);
+        if (!rc)
+            printf("%s\n", path);
+    }
+    free(frame);
+    free(heat);
+    free(rgb);
+    return rc ? fail(vbp_pack_path(p), rc == VBP_E_NOMEM ? "out of memory" : vbp_error_message(&err)) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1], *pos[3] = {NULL, NULL, NULL}, *prefix = NULL;
+    int json = 0, npos = 0;
+    uint64_t seq = 3;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout);
+        if (i == 1)
+            continue;
+        if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--seq") && i + 1 < argc) {
+            if (parse_u64(argv[++i], &seq) || seq < 1 || seq > 1024) {
+                fprintf(stderr, "vbdump: --seq wants a number 1..1024, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "-o") && i + 1 < argc)
+            prefix = argv[++i];
+        else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "vbdump: unknown option '%s'\n", a);
+            return usage(stderr);
+        } else if (npos < 3)
+            pos[npos++] = a;
+        else
+            return usage(stderr);
+    }
+    int want = !strcmp(cmd, "frames") ? 2 : !strcmp(cmd, "export") ? 3
+             : (!strcmp(cmd, "info") || !strcmp(cmd, "clips") || !strcmp(cmd, "verify")) ? 1 : -1;
+    if (want < 0) {
+        fprintf(stderr, "vbdump: unknown command '%s'\n", cmd);
+        return usage(stderr);
+    }
+    if (npos != want || (want == 3 && !prefix) || (want == 3 && json))
+        return usage(stderr);
+
+    vbp_error err;
+    vbp_pack *p;
+    if (vbp_pack_open(pos[0], &p, &err))
+        return fail(pos[0], vbp_error_message(&err));
+    int rc = 0;
+    int64_t clip = -1;
+    if (want >= 2 && (clip = vbp_pack_find_clip(p, pos[1])) < 0) {
+        char msg[VBP_ERROR_DETAIL_MAX];
+        snprintf(msg, sizeof msg, "no clip named '%s' (see vbdump clips)", pos[1]);
+        rc = fail(pos[0], msg);
+    } else if (!strcmp(cmd, "info"))
+        vbp_dump_info(stdout, p, (uint32_t)seq, json);
+    else if (!strcmp(cmd, "clips"))
+        vbp_dump_clips(stdout, p, json);
+    else if (!strcmp(cmd, "frames"))
+        vbp_dump_frames(stdout, p, (uint64_t)clip, json);
+    else if (!strcmp(cmd, "verify")) {
+        int bad = vbp_pack_verify(p, isatty(2) ? progress : NULL, NULL, &err);
+        if (json) {
+            printf("{\"pack\": ");
+            vbp_json_string(stdout, pos[0]);
+            printf(", \"ok\": %s, \"frames\": %llu", bad ? "false" : "true",
+                   (unsigned long long)vbp_pack_get_info(p)->frame_count);
+            if (bad) {
+                printf(", \"error\": ");
+                vbp_json_string(stdout, vbp_error_message(&err));
+            }
+            printf("}\n");
+        } else if (!bad)
+            printf("%s: ok, %llu frames and heatmaps match their checksums\n", pos[0],
+                   (unsigned long long)vbp_pack_get_info(p)->frame_count);
+        rc = bad ? fail(pos[0], vbp_error_message(&err)) : 0;
+    } else {
+        uint64_t i;
+        const vbp_clip *c = vbp_pack_clip(p, (uint64_t)clip);
+        if (parse_u64(pos[2], &i) || i >= c->frame_count) {
+            char msg[VBP_ERROR_DETAIL_MAX];
+            snprintf(msg, sizeof msg, "clip '%s' has frames 0..%llu, not '%s'", c->name,
+                     (unsigned long long)c->frame_count - 1, pos[2]);
+            rc = fail(pos[0], msg);
+        } else
+            rc = export_frame(p, (uint64_t)clip, i, prefix);
+    }
+    vbp_pack_close(p);
+    if (fflush(stdout) != 0 && !rc)
+        rc = fail(pos[0], "cannot write to standard output");
+    return rc;
+}
