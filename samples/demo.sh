@@ -1,7 +1,7 @@
 #!/bin/sh
 # The main job, end to end on built-in synthetic data: install what is
 # missing, build, generate samples, pack them, inspect the pack, train
-# briefly, predict the val clips and say where the CSVs are.
+# briefly, predict every clip and say where the CSVs are.
 # The samples are small (128x72 gray, 8 clips of 80 frames) so that 20 epochs
 # take about a minute on 2 idle cores and reach a val F1 near 0.9: the same
 # data and settings as the learning test (tests/train_learn_test.sh).
