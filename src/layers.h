@@ -29,24 +29,39 @@
     /* out[n,c,h,w] = sum_{ky,kx} wt[c,ky,kx] * in[n,c,y+ky-1,x+kx-1], zero padding. */           \
     void FN(vbp_dwconv_forward)(real *out, const real *in, const real *wt, size_t n, size_t c,     \
                                 size_t h, size_t w, int nt);                                        \
-    /* din [n,c,h,w] (may be NULL), dwt [c,3,3] +=; part: n*c*9. */                                 \
+    /* din [n,c,h,w] (may be NULL), dwt [c,3,3] +=; part: n*c*9.  = _part then _reduce. */          \
     void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,           \
                                  const real *wt, size_t n, size_t c, size_t h, size_t w,           \
                                  real *part, int nt);                                               \
-    /* out[n,co,p] = sum_ci wt[co,ci] * in[n,ci,p] (+ bias[co] when bias != NULL). */               \
+    /* The two halves of vbp_dwconv_backward: per-plane weight-gradient sums into part[pl*9..]   \
+       (and din), then dwt += their sum over n in order (the caller may split n among threads). */ \
+    void FN(vbp_dwconv_backward_part)(real *din, real *part, const real *dout, const real *in,     \
+                                      const real *wt, size_t n, size_t c, size_t h, size_t w,      \
+                                      int nt);                                                      \
+    void FN(vbp_dwconv_reduce)(real *dwt, const real *part, size_t n, size_t c);                   \
+    /* out[n,co,p] = act(scale[co] * sum_ci wt[co,ci] * in[n,ci,p] + bias[co]); scale, bias may   \
+       be NULL (1, 0); act = ReLU when relu, else identity (eval-mode BatchNorm folds in here). */  \
     void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const real *bias,       \
-                                size_t n, size_t ci, size_t co, size_t P, int nt);                  \
+                                const real *scale, int relu, size_t n, size_t ci, size_t co,       \
+                                size_t P, int nt);                                                  \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                     \
-       part: VBP_PW_UNITS(n,P) * (co*ci + co). */                                                   \
+       part: VBP_PW_UNITS(n,P) * (co*ci + co).  = _part then _reduce. */                           \
     void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout,              \
                                  const real *in, const real *wt, size_t n, size_t ci, size_t co,   \
                                  size_t P, real *part, int nt);                                     \
-    /* BatchNorm + ReLU: y = max(0, gamma*(z-mean)*invstd + beta).  training: batch statistics     \
-       (biased var) saved in mean/invstd [c], running stats updated with momentum and the          \
-       unbiased var; else running stats used (and copied to mean/invstd).  part: 2*n*c doubles. */ \
+    /* Halves of vbp_pwconv_backward: per-unit sums (unit u = sample u/nch, chunk u%nch) of the   \
+       weight and bias gradients at part[u*(co*ci+co)], and din; then the ordered sum of units. */  \
+    void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const real *in,     \
+                                      const real *wt, size_t n, size_t ci, size_t co, size_t P,    \
+                                      int nt);                                                      \
+    void FN(vbp_pwconv_reduce)(real *dwt, real *dbias, const real *part, size_t units, size_t ci,  \
+                               size_t co);                                                          \
+    /* Training-mode BatchNorm + ReLU: y = max(0, gamma*(z-mean)*invstd + beta) with the batch     \
+       statistics (biased var) saved in mean/invstd [c]; running stats updated with momentum and   \
+       the unbiased var.  (Eval mode is folded into vbp_pwconv_forward.)  part: 2*n*c doubles. */  \
     void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,       \
                                 real *run_mean, real *run_var, real *mean, real *invstd,           \
-                                size_t n, size_t c, size_t P, int training, double momentum,       \
+                                size_t n, size_t c, size_t P, double momentum,                     \
                                 double eps, double *part, int nt);                                  \
     /* dz [n,c,P] from dy (dz may equal dy: in place); dgamma, dbeta [c] +=.  Uses the            \
        training-mode batch statistics saved by forward.  part: 2*n*c doubles. */                   \
@@ -54,6 +69,29 @@
                                  const real *y, const real *z, const real *gamma,                  \
                                  const real *mean, const real *invstd, size_t n, size_t c,         \
                                  size_t P, double *part, int nt);                                   \
+    /* Phases of vbp_bnrelu_forward, for callers that split the batch among threads:            \
+       part[pl] = sum over plane pl < n*c of z (mean NULL) or of (z - mean[c])^2; mean/var reduce \
+       the plane sums of all n samples in order (var also updates the running stats when          \
+       run_mean != NULL); apply normalises n samples. */                                          \
+    void FN(vbp_bn_sums)(double *part, const real *z, const real *mean, size_t n, size_t c,        \
+                         size_t P, int nt);                                                         \
+    void FN(vbp_bn_mean)(real *mean, const double *part, size_t n, size_t c, size_t P);            \
+    void FN(vbp_bn_var)(real *invstd, real *run_mean, real *run_var, const real *mean,             \
+                        const double *part, size_t n, size_t c, size_t P, double momentum,          \
+                        double eps);                                                                \
+    void FN(vbp_bnrelu_apply)(real *y, const real *z, const real *gamma, const real *beta,         \
+                              const real *mean, const real *invstd, size_t n, size_t c, size_t P, \
+                              int nt);                                                              \
+    /* Phases of vbp_bnrelu_backward: per-plane sums of g and g*xhat into part[2pl], [2pl+1];      \
+       then dz for n samples from the sums of all N samples in part (dgamma, dbeta += when          \
+       dgamma != NULL: one caller only). */                                                        \
+    void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *y, const real *z,      \
+                                  const real *mean, const real *invstd, size_t n, size_t c,        \
+                                  size_t P, int nt);                                                \
+    void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *dy,            \
+                                   const real *y, const real *z, const real *gamma,                \
+                                   const real *mean, const real *invstd, const double *part,       \
+                                   size_t N, size_t n, size_t c, size_t P, int nt);                 \
     /* out[n,c,h/2,w/2] = max over each 2x2 window (h, w even). */                                  \
     void FN(vbp_maxpool_forward)(real *out, const real *in, size_t n, size_t c, size_t h,          \
                                  size_t w, int nt);                                                 \

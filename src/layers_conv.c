@@ -12,29 +12,35 @@
 
 /* Pixels per tile of the pointwise conv: a tile of every channel stays in L1/L2. */
 #define PW_TILE 128
+/* Pixels per span of the pointwise weight gradient. */
+#define PW_WG_SPAN 1024
 
-/* o[h,w] (+)= 3x3 correlation of x[h,w] with k (zero padding). */
+/*
+ * o[h,w] = 3x3 correlation of x[h,w] with k, zero padding.  A missing row
+ * above or below is replaced by the centre row with zero weights, so that
+ * every output row is one fused pass.
+ */
 static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k, size_t h,
-                         size_t w, int accumulate)
+                         size_t w)
 {
     for (size_t y = 0; y < h; y++) {
+        const int up = y > 0, down = y + 1 < h;
+        const real *restrict r1 = x + y * w;
+        const real *restrict r0 = up ? r1 - w : r1, *restrict r2 = down ? r1 + w : r1;
+        const real a0 = up ? k[0] : 0, a1 = up ? k[1] : 0, a2 = up ? k[2] : 0;
+        const real b0 = k[3], b1 = k[4], b2 = k[5];
+        const real c0 = down ? k[6] : 0, c1 = down ? k[7] : 0, c2 = down ? k[8] : 0;
         real *restrict orow = o + y * w;
-        if (!accumulate)
-            memset(orow, 0, w * sizeof *orow);
-        for (int ky = 0; ky < 3; ky++) {
-            if ((y == 0 && ky == 0) || (y + 1 == h && ky == 2))
-                continue;
-            const real *restrict r = x + (y + (size_t)ky - 1) * w;
-            const real k0 = k[ky * 3], k1 = k[ky * 3 + 1], k2 = k[ky * 3 + 2];
-            if (w == 1) {
-                orow[0] += k1 * r[0];
-                continue;
-            }
-            orow[0] += k1 * r[0] + k2 * r[1];
-            for (size_t i = 1; i + 1 < w; i++)
-                orow[i] += k0 * r[i - 1] + k1 * r[i] + k2 * r[i + 1];
-            orow[w - 1] += k0 * r[w - 2] + k1 * r[w - 1];
+        if (w == 1) {
+            orow[0] = a1 * r0[0] + b1 * r1[0] + c1 * r2[0];
+            continue;
         }
+        orow[0] = a1 * r0[0] + a2 * r0[1] + b1 * r1[0] + b2 * r1[1] + c1 * r2[0] + c2 * r2[1];
+        for (size_t i = 1; i < w - 1; i++)
+            orow[i] = a0 * r0[i - 1] + a1 * r0[i] + a2 * r0[i + 1] + b0 * r1[i - 1] +
+                      b1 * r1[i] + b2 * r1[i + 1] + c0 * r2[i - 1] + c1 * r2[i] + c2 * r2[i + 1];
+        orow[w - 1] = a0 * r0[w - 2] + a1 * r0[w - 1] + b0 * r1[w - 2] + b1 * r1[w - 1] +
+                      c0 * r2[w - 2] + c1 * r2[w - 1];
     }
 }
 
@@ -42,36 +48,53 @@ void FN(vbp_dwconv_forward)(real *out, const real *in, const real *wt, size_t n,
                             size_t h, size_t w, int nt)
 {
     const size_t P = h * w;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++)
-        FN(dw_plane)(out + pl * P, in + pl * P, wt + (pl % c) * 9, h, w, 0);
+        FN(dw_plane)(out + pl * P, in + pl * P, wt + (pl % c) * 9, h, w);
 }
 
-/* acc[9] += correlation of row g with the three shifts of row r (weights gradient). */
-static void FN(dw_row_grad)(double acc[3], const real *restrict g, const real *restrict r,
-                            size_t w)
+/*
+ * acc[3*ky + kx] += sum_i g[i] * r_ky[i + kx - 1] for one output row g and the
+ * input rows above, at and below it (r0/r2 NULL at the border: no term).
+ */
+static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *restrict r0,
+                            const real *restrict r1, const real *restrict r2, size_t w)
 {
-    real s0 = 0, s1 = 0, s2 = 0;
-#pragma omp simd reduction(+ : s1)
-    for (size_t i = 0; i < w; i++)
-        s1 += g[i] * r[i];
-#pragma omp simd reduction(+ : s0)
-    for (size_t i = 1; i < w; i++)
-        s0 += g[i] * r[i - 1];
-#pragma omp simd reduction(+ : s2)
-    for (size_t i = 0; i < w - 1; i++)
-        s2 += g[i] * r[i + 1];
-    acc[0] += s0;
-    acc[1] += s1;
-    acc[2] += s2;
+    const real *rows[3] = {r0 ? r0 : r1, r1, r2 ? r2 : r1};
+    const real *restrict u = rows[0], *restrict m = rows[1], *restrict d = rows[2];
+    real s[9] = {0};
+    if (w > 1) {
+        real s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7, s8)
+        for (size_t i = 1; i < w - 1; i++) {
+            const real gi = g[i];
+            s0 += gi * u[i - 1], s1 += gi * u[i], s2 += gi * u[i + 1];
+            s3 += gi * m[i - 1], s4 += gi * m[i], s5 += gi * m[i + 1];
+            s6 += gi * d[i - 1], s7 += gi * d[i], s8 += gi * d[i + 1];
+        }
+        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5;
+        s[6] = s6, s[7] = s7, s[8] = s8;
+        for (int ky = 0; ky < 3; ky++) { /* the two border pixels */
+            const real *r = rows[ky];
+            s[3 * ky + 1] += g[0] * r[0] + g[w - 1] * r[w - 1];
+            s[3 * ky + 2] += g[0] * r[1];
+            s[3 * ky] += g[w - 1] * r[w - 2];
+        }
+    } else {
+        for (int ky = 0; ky < 3; ky++)
+            s[3 * ky + 1] = g[0] * rows[ky][0];
+    }
+    for (int ky = 0; ky < 3; ky++)
+        if ((ky == 0 && r0) || ky == 1 || (ky == 2 && r2))
+            for (int kx = 0; kx < 3; kx++)
+                acc[3 * ky + kx] += s[3 * ky + kx];
 }
 
-void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,
-                             const real *wt, size_t n, size_t c, size_t h, size_t w, real *part,
-                             int nt)
+void FN(vbp_dwconv_backward_part)(real *din, real *part, const real *dout, const real *in,
+                                  const real *wt, size_t n, size_t c, size_t h, size_t w, int nt)
 {
     const size_t P = h * w;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const real *g = dout + pl * P, *x = in + pl * P, *k = wt + (pl % c) * 9;
         if (din) {
@@ -79,18 +102,19 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
             real flip[9];
             for (int i = 0; i < 9; i++)
                 flip[i] = k[8 - i];
-            FN(dw_plane)(din + pl * P, g, flip, h, w, 0);
+            FN(dw_plane)(din + pl * P, g, flip, h, w);
         }
         double acc[9] = {0};
         for (size_t y = 0; y < h; y++)
-            for (int ky = 0; ky < 3; ky++) {
-                if ((y == 0 && ky == 0) || (y + 1 == h && ky == 2))
-                    continue;
-                FN(dw_row_grad)(acc + ky * 3, g + y * w, x + (y + (size_t)ky - 1) * w, w);
-            }
+            FN(dw_row_grad)(acc, g + y * w, y ? x + (y - 1) * w : NULL, x + y * w,
+                            y + 1 < h ? x + (y + 1) * w : NULL, w);
         for (int i = 0; i < 9; i++)
             part[pl * 9 + i] = (real)acc[i];
     }
+}
+
+void FN(vbp_dwconv_reduce)(real *dwt, const real *part, size_t n, size_t c)
+{
     for (size_t ci = 0; ci < c; ci++)
         for (int i = 0; i < 9; i++) {
             real s = 0;
@@ -100,71 +124,172 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
         }
 }
 
-/*
- * One tile: out[o, 0:len] = bias[o] + sum_i W(o,i) * in[i, 0:len], where
- * W(o,i) = wt[o*wso + i*wsi] (so the same code applies W and its transpose)
- * and channel planes are P floats apart.
- */
-static void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
-                        size_t wsi, const real *bias, size_t no, size_t ni, size_t P, size_t len)
+void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,
+                             const real *wt, size_t n, size_t c, size_t h, size_t w, real *part,
+                             int nt)
 {
-    for (size_t o = 0; o < no; o++) {
-        real acc[PW_TILE];
-        const real b = bias ? bias[o] : 0;
-        for (size_t t = 0; t < len; t++)
-            acc[t] = b;
-        for (size_t i = 0; i < ni; i++) {
-            const real wv = wt[o * wso + i * wsi];
-            const real *restrict x = in + i * P;
-            for (size_t t = 0; t < len; t++)
-                acc[t] += wv * x[t];
-        }
-        memcpy(out + o * P, acc, len * sizeof *acc);
+    FN(vbp_dwconv_backward_part)(din, part, dout, in, wt, n, c, h, w, nt);
+    FN(vbp_dwconv_reduce)(dwt, part, n, c);
+}
+
+/* Explicit vectors (GCC/clang extension): 64 bytes, 16 floats or 8 doubles. */
+typedef real FN(vec) __attribute__((vector_size(64)));
+#define VEC FN(vec)
+#define VL (sizeof(VEC) / sizeof(real))
+#define VLOAD(v, p) memcpy(&(v), (p), sizeof(VEC))
+#define VSTORE(p, v) memcpy((p), &(v), sizeof(VEC))
+#define INLINE static inline __attribute__((always_inline))
+
+/*
+ * Outputs o0..o0+NO-1 of one tile: out[o, 0:len] = act(scale[o] * sum_i W(o,i) * in[i, 0:len]
+ * + bias[o]), where W(o,i) = wt[o*wso + i*wsi] (the same code applies W and its transpose),
+ * scale/bias NULL mean 1/0, act is ReLU when relu != 0, channel planes are P apart.
+ * NO*2 vector accumulators stay in registers.
+ */
+INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict in,
+                        const real *wt, size_t wso, size_t wsi, const real *bias,
+                        const real *scale, int relu, size_t o0, size_t ni, size_t P, size_t len)
+{
+    real sc[8], bs[8];
+    for (int j = 0; j < NO; j++) {
+        sc[j] = scale ? scale[o0 + j] : 1;
+        bs[j] = bias ? bias[o0 + j] : 0;
     }
+    size_t t = 0;
+    for (; t + 2 * VL <= len; t += 2 * VL) {
+        VEC a[8][2];
+        for (int j = 0; j < NO; j++)
+            a[j][0] = a[j][1] = (VEC){0};
+        for (size_t i = 0; i < ni; i++) {
+            VEC x0, x1;
+            VLOAD(x0, in + i * P + t);
+            VLOAD(x1, in + i * P + t + VL);
+            for (int j = 0; j < NO; j++) {
+                const real w = wt[(o0 + j) * wso + i * wsi];
+                a[j][0] += w * x0;
+                a[j][1] += w * x1;
+            }
+        }
+        for (int j = 0; j < NO; j++) {
+            real *restrict o = out + (o0 + j) * P + t;
+            const VEC v0 = a[j][0] * sc[j] + bs[j], v1 = a[j][1] * sc[j] + bs[j];
+            VSTORE(o, v0);
+            VSTORE(o + VL, v1);
+            if (relu)
+                for (size_t l = 0; l < 2 * VL; l++)
+                    o[l] = o[l] > 0 ? o[l] : 0;
+        }
+    }
+    for (; t < len; t++)
+        for (int j = 0; j < NO; j++) {
+            real acc = 0;
+            for (size_t i = 0; i < ni; i++)
+                acc += wt[(o0 + j) * wso + i * wsi] * in[i * P + t];
+            acc = acc * sc[j] + bs[j];
+            out[(o0 + j) * P + t] = relu && !(acc > 0) ? 0 : acc;
+        }
+}
+
+static void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
+                        size_t wsi, const real *bias, const real *scale, int relu, size_t no,
+                        size_t ni, size_t P, size_t len)
+{
+    size_t o = 0;
+    for (; o + 8 <= no; o += 8)
+        FN(pw_rows)(8, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+    for (; o + 4 <= no; o += 4)
+        FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+    for (; o < no; o++)
+        FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+}
+
+/* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes P apart. */
+INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restrict g,
+                         const real *restrict x, size_t o0, size_t i0, size_t ci, size_t P,
+                         size_t len)
+{
+    VEC a[4][4], gv[4], xv[4];
+    for (int j = 0; j < NO; j++)
+        for (int k = 0; k < NI; k++)
+            a[j][k] = (VEC){0};
+    size_t t = 0;
+    for (; t + VL <= len; t += VL) {
+        for (int j = 0; j < NO; j++)
+            VLOAD(gv[j], g + (o0 + j) * P + t);
+        for (int k = 0; k < NI; k++)
+            VLOAD(xv[k], x + (i0 + k) * P + t);
+        for (int j = 0; j < NO; j++)
+            for (int k = 0; k < NI; k++)
+                a[j][k] += gv[j] * xv[k];
+    }
+    for (int j = 0; j < NO; j++)
+        for (int k = 0; k < NI; k++) {
+            real s = 0;
+            for (size_t l = 0; l < VL; l++)
+                s += a[j][k][l];
+            for (size_t q = t; q < len; q++)
+                s += g[(o0 + j) * P + q] * x[(i0 + k) * P + q];
+            pu[(o0 + j) * ci + i0 + k] += s;
+        }
+}
+
+static void FN(pw_wgrad_tile)(real *pu, const real *g, const real *x, size_t co, size_t ci,
+                              size_t P, size_t len)
+{
+    size_t o = 0;
+    for (; o + 4 <= co; o += 4) {
+        size_t i = 0;
+        for (; i + 4 <= ci; i += 4)
+            FN(pw_wgrad)(4, 4, pu, g, x, o, i, ci, P, len);
+        for (; i < ci; i++)
+            FN(pw_wgrad)(4, 1, pu, g, x, o, i, ci, P, len);
+    }
+    for (; o < co; o++)
+        for (size_t i = 0; i < ci; i++)
+            FN(pw_wgrad)(1, 1, pu, g, x, o, i, ci, P, len);
 }
 
 void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const real *bias,
-                            size_t n, size_t ci, size_t co, size_t P, int nt)
+                            const real *scale, int relu, size_t n, size_t ci, size_t co, size_t P,
+                            int nt)
 {
     const size_t nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t u = 0; u < n * nch; u++) {
         const size_t s = u / nch, p0 = (u % nch) * VBP_PW_CHUNK;
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
         for (size_t t = p0; t < p1; t += PW_TILE) {
             const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
-            FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, co, ci, P, len);
+            FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, scale, relu,
+                        co, ci, P, len);
         }
     }
 }
 
-void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout,
-                             const real *in, const real *wt, size_t n, size_t ci, size_t co,
-                             size_t P, real *part, int nt)
+void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const real *in,
+                                  const real *wt, size_t n, size_t ci, size_t co, size_t P, int nt)
 {
     const size_t nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK, units = n * nch;
     const size_t K = co * ci + co;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t u = 0; u < units; u++) {
         const size_t s = u / nch, p0 = (u % nch) * VBP_PW_CHUNK;
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
         real *pu = part + u * K;
         memset(pu, 0, K * sizeof *pu);
-        for (size_t t = p0; t < p1; t += PW_TILE) {
-            const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+        if (din)
+            for (size_t t = p0; t < p1; t += PW_TILE) {
+                const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+                FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
+                            ci, co, P, len);
+            }
+        /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
+        for (size_t t = p0; t < p1; t += PW_WG_SPAN) {
+            const size_t len = t + PW_WG_SPAN < p1 ? PW_WG_SPAN : p1 - t;
             const real *g = dout + s * co * P + t, *x = in + s * ci * P + t;
-            if (din)
-                FN(pw_tile)(din + s * ci * P + t, g, wt, 1, ci, NULL, ci, co, P, len);
+            FN(pw_wgrad_tile)(pu, g, x, co, ci, P, len);
             for (size_t o = 0; o < co; o++) {
                 const real *restrict go = g + o * P;
-                for (size_t i = 0; i < ci; i++) {
-                    const real *restrict xi = x + i * P;
-                    real d = 0;
-#pragma omp simd reduction(+ : d)
-                    for (size_t q = 0; q < len; q++)
-                        d += go[q] * xi[q];
-                    pu[o * ci + i] += d;
-                }
                 real b = 0;
 #pragma omp simd reduction(+ : b)
                 for (size_t q = 0; q < len; q++)
@@ -173,6 +298,12 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
             }
         }
     }
+}
+
+void FN(vbp_pwconv_reduce)(real *dwt, real *dbias, const real *part, size_t units, size_t ci,
+                           size_t co)
+{
+    const size_t K = co * ci + co;
     for (size_t k = 0; k < K; k++) {
         if (k >= co * ci && !dbias)
             break;
@@ -186,5 +317,19 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
     }
 }
 
+void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout,
+                             const real *in, const real *wt, size_t n, size_t ci, size_t co,
+                             size_t P, real *part, int nt)
+{
+    FN(vbp_pwconv_backward_part)(din, part, dout, in, wt, n, ci, co, P, nt);
+    FN(vbp_pwconv_reduce)(dwt, dbias, part, VBP_PW_UNITS(n, P), ci, co);
+}
+
 #undef PW_TILE
+#undef PW_WG_SPAN
+#undef VEC
+#undef VL
+#undef VLOAD
+#undef VSTORE
+#undef INLINE
 #endif

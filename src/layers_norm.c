@@ -32,39 +32,47 @@ static double FN(plane_sum)(const real *restrict x, size_t len, real m, int mode
     return total;
 }
 
-void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,
-                            real *run_mean, real *run_var, real *mean, real *invstd, size_t n,
-                            size_t c, size_t P, int training, double momentum, double eps,
-                            double *part, int nt)
+void FN(vbp_bn_sums)(double *part, const real *z, const real *mean, size_t n, size_t c,
+                     size_t P, int nt)
+{
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
+    for (size_t pl = 0; pl < n * c; pl++)
+        part[pl] = FN(plane_sum)(z + pl * P, P, mean ? mean[pl % c] : 0, mean != NULL);
+}
+
+void FN(vbp_bn_mean)(real *mean, const double *part, size_t n, size_t c, size_t P)
+{
+    for (size_t ci = 0; ci < c; ci++) {
+        double s = 0;
+        for (size_t ni = 0; ni < n; ni++)
+            s += part[ni * c + ci];
+        mean[ci] = (real)(s / ((double)n * (double)P));
+    }
+}
+
+void FN(vbp_bn_var)(real *invstd, real *run_mean, real *run_var, const real *mean,
+                    const double *part, size_t n, size_t c, size_t P, double momentum, double eps)
 {
     const double M = (double)n * (double)P;
-    if (training) {
-        for (int pass = 0; pass < 2; pass++) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-            for (size_t pl = 0; pl < n * c; pl++)
-                part[pl] = FN(plane_sum)(z + pl * P, P, pass ? mean[pl % c] : 0, pass);
-            for (size_t ci = 0; ci < c; ci++) {
-                double s = 0;
-                for (size_t ni = 0; ni < n; ni++)
-                    s += part[ni * c + ci];
-                if (pass == 0) {
-                    mean[ci] = (real)(s / M);
-                    continue;
-                }
-                const double var = s / M;
-                invstd[ci] = (real)(1.0 / sqrt(var + eps));
-                run_mean[ci] = (real)((1 - momentum) * run_mean[ci] + momentum * mean[ci]);
-                const double unbiased = M > 1 ? var * M / (M - 1) : var;
-                run_var[ci] = (real)((1 - momentum) * run_var[ci] + momentum * unbiased);
-            }
-        }
-    } else {
-        for (size_t ci = 0; ci < c; ci++) {
-            mean[ci] = run_mean[ci];
-            invstd[ci] = (real)(1.0 / sqrt((double)run_var[ci] + eps));
-        }
+    for (size_t ci = 0; ci < c; ci++) {
+        double s = 0;
+        for (size_t ni = 0; ni < n; ni++)
+            s += part[ni * c + ci];
+        const double var = s / M;
+        invstd[ci] = (real)(1.0 / sqrt(var + eps));
+        if (!run_mean)
+            continue;
+        run_mean[ci] = (real)((1 - momentum) * run_mean[ci] + momentum * mean[ci]);
+        const double unbiased = M > 1 ? var * M / (M - 1) : var;
+        run_var[ci] = (real)((1 - momentum) * run_var[ci] + momentum * unbiased);
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
+}
+
+void FN(vbp_bnrelu_apply)(real *y, const real *z, const real *gamma, const real *beta,
+                          const real *mean, const real *invstd, size_t n, size_t c, size_t P,
+                          int nt)
+{
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
@@ -77,13 +85,22 @@ void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const rea
     }
 }
 
-void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy, const real *y,
-                             const real *z, const real *gamma, const real *mean,
-                             const real *invstd, size_t n, size_t c, size_t P, double *part,
-                             int nt)
+void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,
+                            real *run_mean, real *run_var, real *mean, real *invstd, size_t n,
+                            size_t c, size_t P, double momentum, double eps, double *part, int nt)
 {
-    const double M = (double)n * (double)P;
-#pragma omp parallel for num_threads(nt) schedule(static)
+    FN(vbp_bn_sums)(part, z, NULL, n, c, P, nt);
+    FN(vbp_bn_mean)(mean, part, n, c, P);
+    FN(vbp_bn_sums)(part, z, mean, n, c, P, nt);
+    FN(vbp_bn_var)(invstd, run_mean, run_var, mean, part, n, c, P, momentum, eps);
+    FN(vbp_bnrelu_apply)(y, z, gamma, beta, mean, invstd, n, c, P, nt);
+}
+
+void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *y, const real *z,
+                              const real *mean, const real *invstd, size_t n, size_t c, size_t P,
+                              int nt)
+{
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real m = mean[ci], is = invstd[ci];
@@ -104,23 +121,39 @@ void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy
         part[2 * pl] = sg;
         part[2 * pl + 1] = sgx;
     }
-    for (size_t ci = 0; ci < c; ci++) {
-        double sg = 0, sgx = 0;
-        for (size_t ni = 0; ni < n; ni++) {
-            sg += part[2 * (ni * c + ci)];
-            sgx += part[2 * (ni * c + ci) + 1];
-        }
-        dbeta[ci] += (real)sg;
-        dgamma[ci] += (real)sgx;
-        /* Keep the channel means where the second pass finds them. */
-        part[2 * ci] = sg / M;
-        part[2 * ci + 1] = sgx / M;
+}
+
+/* Channel ci's sums over the N samples of part: sum g and sum g*xhat. */
+static void FN(grad_channel)(const double *part, size_t N, size_t c, size_t ci, double *sg,
+                             double *sgx)
+{
+    *sg = *sgx = 0;
+    for (size_t ni = 0; ni < N; ni++) {
+        *sg += part[2 * (ni * c + ci)];
+        *sgx += part[2 * (ni * c + ci) + 1];
     }
-#pragma omp parallel for num_threads(nt) schedule(static)
+}
+
+void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *dy,
+                               const real *y, const real *z, const real *gamma, const real *mean,
+                               const real *invstd, const double *part, size_t N, size_t n,
+                               size_t c, size_t P, int nt)
+{
+    const double M = (double)N * (double)P;
+    if (dgamma)
+        for (size_t ci = 0; ci < c; ci++) {
+            double sg, sgx;
+            FN(grad_channel)(part, N, c, ci, &sg, &sgx);
+            dbeta[ci] += (real)sg;
+            dgamma[ci] += (real)sgx;
+        }
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
+        double sg, sgx;
+        FN(grad_channel)(part, N, c, ci, &sg, &sgx);
         const real m = mean[ci], is = invstd[ci], k = gamma[ci] * is;
-        const real mg = (real)part[2 * ci], mgx = (real)part[2 * ci + 1];
+        const real mg = (real)(sg / M), mgx = (real)(sgx / M);
         const real *g = dy + pl * P, *yp = y + pl * P, *zp = z + pl * P;
         real *d = dz + pl * P;
         for (size_t i = 0; i < P; i++) {
@@ -128,5 +161,15 @@ void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy
             d[i] = k * (gi - mg - (zp[i] - m) * is * mgx);
         }
     }
+}
+
+void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy, const real *y,
+                             const real *z, const real *gamma, const real *mean,
+                             const real *invstd, size_t n, size_t c, size_t P, double *part,
+                             int nt)
+{
+    FN(vbp_bnrelu_grad_sums)(part, dy, y, z, mean, invstd, n, c, P, nt);
+    FN(vbp_bnrelu_grad_apply)(dz, dgamma, dbeta, dy, y, z, gamma, mean, invstd, part, n, n, c, P,
+                              nt);
 }
 #endif

@@ -14,7 +14,7 @@ void FN(vbp_maxpool_forward)(real *out, const real *in, size_t n, size_t c, size
                              int nt)
 {
     const size_t ho = h / 2, wo = w / 2;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++)
         for (size_t y = 0; y < ho; y++) {
             const real *restrict r0 = in + pl * h * w + 2 * y * w, *restrict r1 = r0 + w;
@@ -32,7 +32,7 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
                               size_t n, size_t c, size_t h, size_t w, int nt)
 {
     const size_t ho = h / 2, wo = w / 2;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++)
         for (size_t y = 0; y < ho; y++) {
             const size_t base = pl * h * w + 2 * y * w;
@@ -63,14 +63,24 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
 static void FN(up_row)(real *restrict dst, const real *restrict ra, const real *restrict rb,
                        real a, real b, size_t len)
 {
-    for (size_t k = 0; k < len; k++) {
-        const size_t km = k ? k - 1 : 0, kp = k + 1 < len ? k + 1 : k;
-        const real vm = rb ? a * ra[km] + b * rb[km] : a * ra[km];
-        const real v = rb ? a * ra[k] + b * rb[k] : a * ra[k];
-        const real vp = rb ? a * ra[kp] + b * rb[kp] : a * ra[kp];
-        dst[2 * k] = k ? (real)0.25 * vm + (real)0.75 * v : v;
-        dst[2 * k + 1] = (real)0.75 * v + (real)0.25 * vp;
+    if (!rb)
+        rb = ra, b = 0;
+    const real q = (real)0.25, t = (real)0.75;
+    const real v0 = a * ra[0] + b * rb[0], vl = a * ra[len - 1] + b * rb[len - 1];
+    dst[0] = v0;
+    if (len == 1) {
+        dst[1] = v0;
+        return;
     }
+    dst[1] = t * v0 + q * (a * ra[1] + b * rb[1]);
+    for (size_t k = 1; k < len - 1; k++) {
+        const real vm = a * ra[k - 1] + b * rb[k - 1], v = a * ra[k] + b * rb[k];
+        const real vp = a * ra[k + 1] + b * rb[k + 1];
+        dst[2 * k] = q * vm + t * v;
+        dst[2 * k + 1] = t * v + q * vp;
+    }
+    dst[2 * len - 2] = q * (a * ra[len - 2] + b * rb[len - 2]) + t * vl;
+    dst[2 * len - 1] = vl;
 }
 
 /* Vertical taps of output row oy of a 2x upsampling of len rows: rows i0, i1, weights l0, l1. */
@@ -90,7 +100,7 @@ void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, si
                           size_t w, int nt)
 {
     const size_t W = 2 * w, P = h * w;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const real *x = in + pl * P;
         real *o = out + (pl / c) * out_ns + (pl % c) * 4 * P;
@@ -106,23 +116,23 @@ void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, si
 /* dst[0:len] += s * (adjoint of the 1-D upsampling applied to g[0:2len]). */
 static void FN(up_row_adjoint)(real *restrict dst, const real *restrict g, real s, size_t len)
 {
-    for (size_t k = 0; k < len; k++) {
-        real v = g[2 * k] * (k ? (real)0.75 : 1) + (real)0.75 * g[2 * k + 1];
-        if (k)
-            v += (real)0.25 * g[2 * k - 1];
-        if (k + 1 < len)
-            v += (real)0.25 * g[2 * k + 2];
-        else
-            v += (real)0.25 * g[2 * k + 1];
-        dst[k] += s * v;
+    const real q = (real)0.25 * s, t = (real)0.75 * s;
+    if (len == 1) {
+        dst[0] += s * (g[0] + g[1]);
+        return;
     }
+    dst[0] += s * g[0] + t * g[1] + q * g[2];
+    for (size_t k = 1; k < len - 1; k++)
+        dst[k] += q * g[2 * k - 1] + t * g[2 * k] + t * g[2 * k + 1] + q * g[2 * k + 2];
+    const size_t k = len - 1;
+    dst[k] += q * g[2 * k - 1] + t * g[2 * k] + s * g[2 * k + 1];
 }
 
 void FN(vbp_up2x_backward)(real *din, const real *dout, size_t dout_ns, size_t n, size_t c,
                            size_t h, size_t w, int nt)
 {
     const size_t W = 2 * w, P = h * w;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         real *d = din + pl * P;
         const real *g = dout + (pl / c) * dout_ns + (pl % c) * 4 * P;
@@ -141,7 +151,7 @@ void FN(vbp_up2x_backward)(real *din, const real *dout, size_t dout_ns, size_t n
 void FN(vbp_channels_scatter)(real *dst, size_t dst_ns, const real *src, size_t n, size_t cP,
                               int nt)
 {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t s = 0; s < n; s++)
         memcpy(dst + s * dst_ns, src + s * cP, cP * sizeof *src);
 }
@@ -149,7 +159,7 @@ void FN(vbp_channels_scatter)(real *dst, size_t dst_ns, const real *src, size_t 
 void FN(vbp_channels_gather)(real *dst, const real *src, size_t src_ns, size_t n, size_t cP,
                              int add, int nt)
 {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t s = 0; s < n; s++) {
         real *restrict d = dst + s * cP;
         const real *restrict x = src + s * src_ns;

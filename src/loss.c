@@ -16,7 +16,7 @@
 
 void FN(vbp_sigmoid_forward)(real *p, const real *z, size_t count, int nt)
 {
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t i = 0; i < count; i++)
         p[i] = 1 / (1 + exp(-z[i]));
 }
@@ -26,7 +26,7 @@ double FN(vbp_wbce_loss)(real *dz, const real *p, const real *y, size_t count, d
 {
     const real lo = (real)eps, hi = (real)(1.0 - eps), inv = (real)(1.0 / (double)count);
     const size_t chunks = (count + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK;
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t ch = 0; ch < chunks; ch++) {
         const size_t b = ch * VBP_LOSS_CHUNK;
         const size_t e = b + VBP_LOSS_CHUNK < count ? b + VBP_LOSS_CHUNK : count;

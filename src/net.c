@@ -28,6 +28,7 @@ typedef struct sep_block {
     size_t rmean, rvar;           /* offsets in buffers */
     float *dwo, *z, *y;           /* [N,cin,P] depthwise out, [N,cout,P] pre-BN, post-ReLU */
     float *mean, *invstd;         /* [cout] statistics used by the last forward */
+    float *scale, *shift;         /* [cout] eval mode: BN folded into the pointwise conv */
 } sep_block;
 
 struct vbp_net {
@@ -155,50 +156,53 @@ static void init_state(vbp_net *net, uint64_t seed)
     }
 }
 
-static void *bump(char **cursor, size_t bytes)
+/* Next 64-byte aligned block of the arena at base (NULL while measuring: returns NULL). */
+static void *bump(char *base, size_t *off, size_t bytes)
 {
-    void *p = *cursor;
-    *cursor += (bytes + 63) & ~(size_t)63;
+    void *p = base ? base + *off : NULL;
+    *off += (bytes + 63) & ~(size_t)63;
     return p;
 }
 
 /* Carve the arena; with base NULL only measure.  Returns its size in bytes. */
 static size_t carve(vbp_net *net, char *base)
 {
-    char *c = base;
+    size_t c = 0;
     const size_t N = net->cfg.max_batch, S = net->cfg.out_channels, P0 = plane(net, 0);
     size_t gmax = 0, fpart = 0, dpart = 2 * N * 64;
-    net->x = bump(&c, N * net->cfg.in_channels * P0 * sizeof(float));
+    net->x = bump(base, &c, N * net->cfg.in_channels * P0 * sizeof(float));
     for (int b = 0; b < NBLOCKS; b++) {
         sep_block *B = &net->blk[b];
         const size_t P = plane(net, B->level), cmax = B->cin > B->cout ? B->cin : B->cout;
-        B->dwo = bump(&c, N * B->cin * P * sizeof(float));
-        B->z = bump(&c, N * B->cout * P * sizeof(float));
-        B->y = bump(&c, N * B->cout * P * sizeof(float));
-        B->mean = bump(&c, B->cout * sizeof(float));
-        B->invstd = bump(&c, B->cout * sizeof(float));
+        B->dwo = bump(base, &c, N * B->cin * P * sizeof(float));
+        B->z = bump(base, &c, N * B->cout * P * sizeof(float));
+        B->y = bump(base, &c, N * B->cout * P * sizeof(float));
+        B->mean = bump(base, &c, B->cout * sizeof(float));
+        B->invstd = bump(base, &c, B->cout * sizeof(float));
+        B->scale = bump(base, &c, B->cout * sizeof(float));
+        B->shift = bump(base, &c, B->cout * sizeof(float));
         gmax = N * cmax * P > gmax ? N * cmax * P : gmax;
         const size_t pw = VBP_PW_UNITS(N, P) * (B->cout * B->cin + B->cout);
         fpart = pw > fpart ? pw : fpart;
         fpart = N * B->cin * 9 > fpart ? N * B->cin * 9 : fpart;
     }
     for (int l = 0; l < 3; l++) {
-        net->pool[l] = bump(&c, N * net->blk[ENC1 + l].cout * plane(net, l + 1) * sizeof(float));
-        net->cat[l] = bump(&c, N * net->blk[DEC1 + l].cin * plane(net, 2 - l) * sizeof(float));
-        net->dskip[l] = bump(&c, N * net->blk[ENC1 + l].cout * plane(net, l) * sizeof(float));
+        net->pool[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l + 1) * sizeof(float));
+        net->cat[l] = bump(base, &c, N * net->blk[DEC1 + l].cin * plane(net, 2 - l) * sizeof(float));
+        net->dskip[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l) * sizeof(float));
     }
-    net->probs = bump(&c, N * S * P0 * sizeof(float));
-    net->dlogits = bump(&c, N * S * P0 * sizeof(float));
+    net->probs = bump(base, &c, N * S * P0 * sizeof(float));
+    net->dlogits = bump(base, &c, N * S * P0 * sizeof(float));
     gmax = N * S * P0 > gmax ? N * S * P0 : gmax;
-    net->gA = bump(&c, gmax * sizeof(float));
-    net->gB = bump(&c, gmax * sizeof(float));
+    net->gA = bump(base, &c, gmax * sizeof(float));
+    net->gB = bump(base, &c, gmax * sizeof(float));
     const size_t head = VBP_PW_UNITS(N, P0) * (S * 8 + S);
     fpart = head > fpart ? head : fpart;
-    net->fpart = bump(&c, fpart * sizeof(float));
+    net->fpart = bump(base, &c, fpart * sizeof(float));
     const size_t lchunks = (N * S * P0 + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK;
     dpart = lchunks > dpart ? lchunks : dpart;
-    net->dpart = bump(&c, dpart * sizeof(double));
-    return (size_t)(c - base);
+    net->dpart = bump(base, &c, dpart * sizeof(double));
+    return c;
 }
 
 int vbp_net_create(const vbp_net_config *cfg, uint64_t seed, vbp_net **out, vbp_error *err)
@@ -250,15 +254,32 @@ void vbp_net_free(vbp_net *net)
     free(net);
 }
 
+/*
+ * Training: depthwise, pointwise into z, BN with batch statistics + ReLU into y.
+ * Eval: BN with the running statistics is an affine map per channel, folded into the
+ * pointwise conv's output (scale, shift, ReLU), which writes y directly.
+ */
 static void block_forward(vbp_net *net, sep_block *B, const float *in, size_t n, int training)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
     float *p = net->params, *buf = net->buffers;
     vbp_dwconv_forward_f(B->dwo, in, p + B->dw, n, B->cin, h, w, net->nt);
-    vbp_pwconv_forward_f(B->z, B->dwo, p + B->pw, NULL, n, B->cin, B->cout, P, net->nt);
+    if (!training) {
+        for (size_t c = 0; c < B->cout; c++) {
+            B->mean[c] = buf[B->rmean + c];
+            B->invstd[c] = (float)(1.0 / sqrt((double)buf[B->rvar + c] + BN_EPS));
+            B->scale[c] = p[B->gamma + c] * B->invstd[c];
+            B->shift[c] = p[B->beta + c] - B->mean[c] * B->scale[c];
+        }
+        vbp_pwconv_forward_f(B->y, B->dwo, p + B->pw, B->shift, B->scale, 1, n, B->cin, B->cout,
+                             P, net->nt);
+        return;
+    }
+    vbp_pwconv_forward_f(B->z, B->dwo, p + B->pw, NULL, NULL, 0, n, B->cin, B->cout, P,
+                         net->nt);
     vbp_bnrelu_forward_f(B->y, B->z, p + B->gamma, p + B->beta, buf + B->rmean, buf + B->rvar,
-                         B->mean, B->invstd, n, B->cout, P, training, BN_MOMENTUM, BN_EPS,
-                         net->dpart, net->nt);
+                         B->mean, B->invstd, n, B->cout, P, BN_MOMENTUM, BN_EPS, net->dpart,
+                         net->nt);
 }
 
 int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_error *err)
@@ -288,8 +309,8 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
         block_forward(net, B, net->cat[l], n, training);
     }
     const float *p = net->params;
-    vbp_pwconv_forward_f(net->probs, net->blk[DEC3].y, p + net->head_w, p + net->head_b, n, 8, S,
-                         H * W, nt);
+    vbp_pwconv_forward_f(net->probs, net->blk[DEC3].y, p + net->head_w, p + net->head_b, NULL, 0,
+                         n, 8, S, H * W, nt);
     vbp_sigmoid_forward_f(net->probs, net->probs, n * S * H * W, nt);
     if (training)
         net->batches++;

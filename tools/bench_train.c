@@ -1,11 +1,294 @@
-/* bench_train.c - vbbench train (not written yet). */
+/*
+ * bench_train.c - vbbench train: training and inference throughput of the C
+ * network, and with --torch the same step in PyTorch (NCHW and channels_last,
+ * each in its own child process) side by side, with the ratio.
+ */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include "bench.h"
+#include "vbp_net.h"
+
+typedef struct train_opts {
+    unsigned batch, seq, threads, height, width, rounds;
+    int rgb, torch, json;
+    double seconds;
+} train_opts;
+
+typedef struct result {
+    double train_sps, infer_sps, rss_mib;
+    int ok;
+} result;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vbbench train [--batch 4] [--seq 3] [--rgb] [--threads 2] [--seconds 10]\n"
+            "                     [--height 288] [--width 512] [--rounds 1] [--torch] [--json]\n"
+            "Training samples/s (forward, loss, backward, Adam), inference samples/s and peak\n"
+            "RSS of the C network; --torch also runs tests/bench/torch_train_bench.py with\n"
+            "$VBP_PYTHON (default /usr/bin/python3) in NCHW and channels_last and prints the\n"
+            "ratios.  With --rounds R the C and PyTorch runs alternate R times and the best of\n"
+            "each is kept (a shared machine slows whichever run collides with other work).\n"
+            "The script is found through $VBP_SOURCE_DIR or next to the build tree.\n"
+            "Runs with OMP_WAIT_POLICY=passive (C and PyTorch) unless the variable is set.\n");
+    return f == stderr ? 2 : 0;
+}
+
+/* Run one C step kind repeatedly for `seconds` (at least 2 runs after a warm-up). */
+static double c_rate(vbp_net *net, const float *x, const float *y, const train_opts *o, int train)
+{
+    vbp_adam_config adam;
+    vbp_adam_defaults(&adam);
+    int n = 0;
+    double t0 = 0;
+    for (;;) {
+        float loss;
+        vbp_error err;
+        int rc = 0;
+        if (train) {
+            vbp_net_zero_grad(net);
+            rc = vbp_net_forward(net, x, o->batch, 1, &err);
+            rc = rc ? rc : vbp_net_loss(net, y, &loss, &err);
+            rc = rc ? rc : vbp_net_backward(net, &err);
+            rc = rc ? rc : vbp_net_adam_step(net, &adam, 1e-3f, &err);
+        } else {
+            rc = vbp_net_forward(net, x, o->batch, 0, &err);
+        }
+        if (rc) {
+            fprintf(stderr, "vbbench train: %s\n", vbp_error_message(&err));
+            exit(1);
+        }
+        if (n == 0)
+            t0 = now(); /* the first step is the warm-up */
+        else if (n >= 3 && now() - t0 >= (train ? o->seconds : o->seconds / 2))
+            break;
+        n++;
+    }
+    return (double)(n * (int)o->batch) / (now() - t0);
+}
+
+/* Locate tests/bench/torch_train_bench.py: $VBP_SOURCE_DIR, else up from the executable. */
+static int find_script(char *out, size_t cap)
+{
+    const char *rel = "tests/bench/torch_train_bench.py";
+    const char *src = getenv("VBP_SOURCE_DIR");
+    if (src) {
+        snprintf(out, cap, "%s/%s", src, rel);
+        return access(out, R_OK) == 0 ? 0 : -1;
+    }
+    char exe[PATH_MAX];
+    const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return -1;
+    exe[len] = 0;
+    for (char *slash = strrchr(exe, '/'); slash; slash = strrchr(exe, '/')) {
+        *slash = 0;
+        if ((size_t)snprintf(out, cap, "%s/%s", exe, rel) < cap && access(out, R_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* Run the PyTorch benchmark for one layout in a child; parse its JSON line. */
+static result torch_run(const train_opts *o, const char *script, const char *layout)
+{
+    result r = {0};
+    const char *py = getenv("VBP_PYTHON") ? getenv("VBP_PYTHON") : "/usr/bin/python3";
+    char b[16], s[16], t[16], h[16], w[16], sec[32];
+    snprintf(b, sizeof b, "%u", o->batch), snprintf(s, sizeof s, "%u", o->seq);
+    snprintf(t, sizeof t, "%u", o->threads), snprintf(h, sizeof h, "%u", o->height);
+    snprintf(w, sizeof w, "%u", o->width), snprintf(sec, sizeof sec, "%g", o->seconds);
+    const char *argv[] = {py, script, "--layout", layout, "--batch", b, "--seq", s, "--threads", t,
+                          "--height", h, "--width", w, "--seconds", sec,
+                          o->rgb ? "--rgb" : NULL, NULL};
+    int fd[2];
+    if (pipe(fd) != 0)
+        return r;
+    const pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]), close(fd[1]);
+        execv(py, (char *const *)argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    char line[1024] = {0};
+    FILE *f = fdopen(fd[0], "r");
+    size_t got = f ? fread(line, 1, sizeof line - 1, f) : 0;
+    line[got] = 0;
+    if (f)
+        fclose(f);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    const char *a = strstr(line, "\"train_sps\":"), *i = strstr(line, "\"infer_sps\":");
+    const char *m = strstr(line, "\"peak_rss_mib\":");
+    if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && a && i && m) {
+        r.train_sps = atof(a + 12), r.infer_sps = atof(i + 12), r.rss_mib = atof(m + 15);
+        r.ok = 1;
+    }
+    return r;
+}
+
+static int parse(int argc, char **argv, train_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        unsigned *u = !strcmp(a, "--batch")     ? &o->batch
+                      : !strcmp(a, "--seq")     ? &o->seq
+                      : !strcmp(a, "--threads") ? &o->threads
+                      : !strcmp(a, "--height")  ? &o->height
+                      : !strcmp(a, "--width")   ? &o->width
+                      : !strcmp(a, "--rounds")  ? &o->rounds
+                                                : NULL;
+        if (u && i + 1 < argc) {
+            char *end;
+            const unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || v == 0 || v > 1u << 16) {
+                fprintf(stderr, "vbbench train: bad value '%s' for %s\n", argv[i], a);
+                return -1;
+            }
+            *u = (unsigned)v;
+        } else if (!strcmp(a, "--seconds") && i + 1 < argc) {
+            o->seconds = atof(argv[++i]);
+            if (!(o->seconds > 0)) {
+                fprintf(stderr, "vbbench train: --seconds must be positive\n");
+                return -1;
+            }
+        } else if (!strcmp(a, "--rgb")) {
+            o->rgb = 1;
+        } else if (!strcmp(a, "--torch")) {
+            o->torch = 1;
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else {
+            fprintf(stderr, "vbbench train: unknown option '%s'\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 int vbbench_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "vbbench train: not implemented yet\n");
-    return 2;
+    train_opts o = {4, 3, 2, 288, 512, 1, 0, 0, 0, 10};
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return usage(stdout);
+    if (parse(argc, argv, &o))
+        return usage(stderr);
+    /*
+     * OpenMP threads that spin while waiting steal the CPU from the working thread when the
+     * machine is shared, for C and PyTorch alike.  Unless the caller chose a policy, re-run
+     * with OMP_WAIT_POLICY=passive (read by the OpenMP runtime at start-up), which the
+     * PyTorch children inherit too.
+     */
+    if (!getenv("OMP_WAIT_POLICY")) {
+        char **args = calloc((size_t)argc + 2, sizeof *args);
+        if (args) {
+            args[0] = "vbbench";
+            for (int i = 0; i < argc; i++)
+                args[i + 1] = argv[i];
+            setenv("OMP_WAIT_POLICY", "passive", 1);
+            execv("/proc/self/exe", args);
+            free(args); /* exec failed: measure with the default policy */
+        }
+    }
+    char script[PATH_MAX];
+    if (o.torch && find_script(script, sizeof script)) {
+        fprintf(stderr, "vbbench train: cannot find tests/bench/torch_train_bench.py "
+                        "(set VBP_SOURCE_DIR to the source tree)\n");
+        return 1;
+    }
+    const unsigned cin = o.seq * (o.rgb ? 3 : 1);
+    vbp_net_config cfg = {cin, o.seq, o.height, o.width, o.batch, o.threads};
+    vbp_net *net;
+    vbp_error err;
+    if (vbp_net_create(&cfg, 1, &net, &err)) {
+        fprintf(stderr, "vbbench train: %s\n", vbp_error_message(&err));
+        return 1;
+    }
+    const size_t nx = (size_t)o.batch * cin * o.height * o.width;
+    const size_t ny = (size_t)o.batch * o.seq * o.height * o.width;
+    float *x = malloc(nx * sizeof *x), *y = calloc(ny, sizeof *y);
+    if (!x || !y) {
+        fprintf(stderr, "vbbench train: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)((i * 2654435761u) >> 8 & 255) / 255.0f;
+    for (size_t i = 0; i < ny; i += 997)
+        y[i] = 1.0f;
+    result c = {0, 0, 0, 1}, t[2];
+    memset(t, 0, sizeof t);
+    const char *layouts[2] = {"nchw", "channels_last"};
+    for (unsigned r = 0; r < o.rounds; r++) {
+        if (isatty(2))
+            fprintf(stderr, "vbbench train: round %u/%u: C (%gs)...\n", r + 1, o.rounds,
+                    o.seconds * 1.5);
+        const double tr = c_rate(net, x, y, &o, 1), in = c_rate(net, x, y, &o, 0);
+        c.train_sps = tr > c.train_sps ? tr : c.train_sps;
+        c.infer_sps = in > c.infer_sps ? in : c.infer_sps;
+        for (int k = 0; o.torch && k < 2; k++) {
+            if (isatty(2))
+                fprintf(stderr, "vbbench train: round %u/%u: PyTorch %s (%gs)...\n", r + 1,
+                        o.rounds, layouts[k], o.seconds * 1.5);
+            const result q = torch_run(&o, script, layouts[k]);
+            if (!q.ok) {
+                fprintf(stderr, "vbbench train: the PyTorch benchmark (%s) failed\n", layouts[k]);
+                return 1;
+            }
+            t[k].ok = 1;
+            t[k].train_sps = q.train_sps > t[k].train_sps ? q.train_sps : t[k].train_sps;
+            t[k].infer_sps = q.infer_sps > t[k].infer_sps ? q.infer_sps : t[k].infer_sps;
+            t[k].rss_mib = q.rss_mib > t[k].rss_mib ? q.rss_mib : t[k].rss_mib;
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    c.rss_mib = (double)ru.ru_maxrss / 1024.0;
+    vbp_net_free(net);
+    free(x), free(y);
+    if (o.json) {
+        printf("{\"batch\":%u,\"seq\":%u,\"in_channels\":%u,\"height\":%u,\"width\":%u,"
+               "\"threads\":%u,\"rounds\":%u,\"omp_wait_policy\":\"%s\",\"c\":{\"train_sps\":%.3f,\"infer_sps\":%.3f,\"peak_rss_mib\":%.1f}",
+               o.batch, o.seq, cin, o.height, o.width, o.threads, o.rounds,
+               getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "", c.train_sps, c.infer_sps,
+               c.rss_mib);
+        for (int k = 0; o.torch && k < 2; k++)
+            printf(",\"torch_%s\":{\"train_sps\":%.3f,\"infer_sps\":%.3f,\"peak_rss_mib\":%.1f}",
+                   layouts[k], t[k].train_sps, t[k].infer_sps, t[k].rss_mib);
+        printf("}\n");
+        return 0;
+    }
+    printf("VballNetFastV1 batch %u, seq %u %s (%u channels), %ux%u, %u threads, best of %u, "
+           "OMP_WAIT_POLICY=%s\n", o.batch, o.seq, o.rgb ? "RGB" : "gray", cin, o.width,
+           o.height, o.threads, o.rounds, getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
+    printf("%-22s %12s %12s %14s\n", "", "train smp/s", "infer smp/s", "peak RSS MiB");
+    printf("%-22s %12.2f %12.2f %14.0f\n", "C (vbp_net)", c.train_sps, c.infer_sps, c.rss_mib);
+    for (int k = 0; o.torch && k < 2; k++)
+        printf("%-22s %12.2f %12.2f %14.0f\n",
+               k ? "PyTorch channels_last" : "PyTorch NCHW", t[k].train_sps, t[k].infer_sps,
+               t[k].rss_mib);
+    if (o.torch) {
+        const int best = t[1].train_sps > t[0].train_sps;
+        printf("C / fastest PyTorch (%s): training %.2fx, inference %.2fx, peak RSS %.2fx\n",
+               layouts[best], c.train_sps / t[best].train_sps,
+               c.infer_sps / (t[0].infer_sps > t[1].infer_sps ? t[0].infer_sps : t[1].infer_sps),
+               c.rss_mib / t[best].rss_mib);
+    }
+    return 0;
 }
