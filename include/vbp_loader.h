@@ -35,7 +35,9 @@ extern "C" {
 
 typedef enum vbp_load_mode {
     VBP_LOAD_DISK = 0,    /* default: pages fault in lazily; readahead + WILLNEED ahead of use */
-    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted */
+    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted;
+                             when the pack exceeds memory_limit, DISK is used instead
+                             (shape->mode says so, vbp_loader_note why) */
 } vbp_load_mode;
 
 typedef enum vbp_order {
@@ -78,10 +80,15 @@ typedef struct vbp_loader vbp_loader;
  * Checks the geometry against opts (VBP_E_GEOMETRY, e.g. "PACK: pack frames
  * are gray (1 channel), the loader asks for 3 (RGB)"), builds the sample
  * index of the selected splits (VBP_E_GEOMETRY when no clip of them has seq
- * frames), chooses the order (AUTO), applies the mode (PRELOAD populates the
- * mapping now; a refused mlock is not an error, see vbp_loader_note) and
- * starts the worker threads.  VBP_E_ARG for invalid options.  The first epoch
- * is 0, from batch 0 (as if vbp_loader_begin_epoch(ld, 0, 0) was called).
+ * frames, or, with drop_last, fewer windows than one batch), chooses the
+ * order (AUTO), applies the mode (PRELOAD populates the mapping now; a
+ * refused mlock is not an error, see vbp_loader_note) and starts the worker
+ * threads.  VBP_E_ARG for invalid options.  The first epoch is 0, from batch
+ * 0 (as if vbp_loader_begin_epoch(ld, 0, 0) was called).  Several loaders
+ * may share one pack (e.g. train and val); mode hints apply to the whole
+ * mapping, and close undoes a preload's mlock.  A loader does not survive
+ * fork() (its workers stay in the parent): each process opens its own, and
+ * the processes still share one copy of the pack in the page cache.
  */
 int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
                     vbp_error *err);
@@ -164,6 +171,9 @@ typedef struct vbp_batch {
  * stay valid until the next call of next, begin_epoch or close.  With threads
  * > 0 the batch was assembled ahead by a worker; the time this call blocks is
  * added to vbp_loader_wait_seconds (with threads = 0 the assembly time is).
+ * After an error the next call serves the following batch.  next and
+ * begin_epoch (and wait_seconds) are called from one thread, the trainer's;
+ * sample, epoch_order, flip, assemble, memory and get_shape from any.
  */
 int vbp_loader_next(vbp_loader *ld, vbp_batch *out, vbp_error *err);
 
@@ -174,8 +184,10 @@ double vbp_loader_wait_seconds(const vbp_loader *ld);
  * The one batch code path: assemble samples[0..n-1] into caller-owned x
  * (n * x_floats) and y (n * y_floats), mirroring sample i when flips[i] != 0
  * (flips may be NULL: none).  LZ4 records are decoded into a scratch row and
- * converted from there.  Workers and vbp_loader_next use this function.
- * Thread-safe.  VBP_E_ARG for an out-of-range sample id.
+ * converted from there.  The workers and vbp_loader_next assemble through the
+ * same per-sample code, so this reproduces any served batch from its
+ * samples[].sample and .flip.  Thread-safe.  VBP_E_ARG for an out-of-range
+ * sample id.
  */
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
                         size_t n, float *x, float *y, vbp_error *err);
@@ -196,7 +208,8 @@ typedef struct vbp_memreport {
     uint64_t mapped_pss_bytes;      /* this process's proportional share (smaps Pss): about
                                        mapped_rss / k when k processes map the same pages */
     uint64_t locked_bytes;          /* mlocked by the loader (preload), 0 otherwise */
-    uint64_t rss_bytes;             /* process resident set (VmRSS) */
+    uint64_t rss_bytes;             /* process resident set (VmRSS), mapped pack pages included */
+    uint64_t anon_rss_bytes;        /* of which anonymous memory (RssAnon): what can run out */
     uint64_t peak_rss_bytes;        /* process peak resident set (VmHWM) */
     uint64_t float32_bytes;         /* the selected frames and heatmaps as float32, each once */
     uint64_t float32_window_bytes;  /* as float32 per window (a window-wise preload: seq x) */

@@ -61,6 +61,8 @@ static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err
 {
     if (!o->seq || !o->stride || !o->batch)
         return vbp_fail(err, VBP_E_ARG, "%s: seq, stride and batch must be >= 1", path);
+    if (o->batch > (1u << 20))
+        return vbp_fail(err, VBP_E_ARG, "%s: batch %u is larger than 2^20", path, o->batch);
     if (o->channels != 0 && o->channels != 1 && o->channels != 3)
         return vbp_fail(err, VBP_E_ARG, "%s: channels must be 1 or 3, not %u", path, o->channels);
     if (!o->splits || o->splits >> VBP_SPLIT_COUNT)
@@ -113,12 +115,20 @@ static void apply_mode(vbp_loader *ld)
     const uint8_t *map = vbp_pack_map(ld->pack, &len);
     if (!len)
         return;
+    char skipped[160] = "";
+    if (ld->shape.mode == VBP_LOAD_PRELOAD && len > ld->shape.memory_limit) {
+        /* Populating more than fits would only evict what it just read. */
+        snprintf(skipped, sizeof skipped,
+                 "preload skipped: the pack (%.1f MiB) is larger than the memory limit "
+                 "(%.1f MiB); ", mib(len), mib(ld->shape.memory_limit));
+        ld->shape.mode = VBP_LOAD_DISK;
+    }
     if (ld->shape.mode == VBP_LOAD_DISK) {
         int seq = ld->shape.order == VBP_ORDER_SEQUENTIAL;
         madvise((void *)map, len, seq ? MADV_SEQUENTIAL : MADV_NORMAL);
         snprintf(ld->note, sizeof ld->note,
-                 "disk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
-                 seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
+                 "%sdisk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
+                 skipped, seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
         return;
     }
     double t0 = vbp_now();
@@ -181,7 +191,6 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
     ld->pack = pack;
     ld->opts = *opts;
     ld->geo = info->geometry;
-    ld->codec = info->default_codec;
 
     vbp_loader_shape *sh = &ld->shape;
     sh->seq = opts->seq;

@@ -27,11 +27,11 @@ struct vbp_loader {
     vbp_loader_opts opts;
     vbp_loader_shape shape;
     vbp_geometry geo;
-    vbp_codec codec;          /* the pack's default codec: lz4 needs scratch rows */
     char note[256];
 
-    /* Sample index: sample s lies in clip clip_of[s]; its window starts at
-     * frame first_frame[k] + (s - first_sample[k]) * stride, k = sel_of[s]. */
+    /* Sample index: with k = sel_of[s], sample s lies in pack clip
+     * sel_clip[k] and its window starts at global frame
+     * sel_first_frame[k] + (s - sel_first_sample[k]) * stride. */
     uint32_t *sel_of;         /* per sample: index into the selected-clip arrays */
     uint64_t nsel;            /* selected clips with at least one window */
     uint64_t *sel_clip;       /* pack clip index */
@@ -75,10 +75,6 @@ int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **s
                    vbp_error *err);
 /* Hint the kernel to read the records of batch b (disk mode); no-op otherwise. */
 void vbp_batch_willneed(const vbp_loader *ld, uint64_t b);
-/* Bytes of scratch one assembling thread needs (0 for raw packs). */
-size_t vbp_batch_scratch_size(const vbp_loader *ld);
-/* Samples in batch b of an epoch (0 past the end). */
-size_t vbp_batch_count(const vbp_loader *ld, uint64_t b);
 
 /* loader_prefetch.c */
 int vbp_prefetch_start(vbp_loader *ld, vbp_error *err);

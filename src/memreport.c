@@ -101,6 +101,7 @@ int vbp_memreport_measure(const void *map, size_t len, vbp_memreport *out, vbp_e
         return vbp_fail(err, VBP_E_IO, "/proc/self/status: %s", strerror(errno));
     proc_kb(f, "VmHWM", &out->peak_rss_bytes);
     proc_kb(f, "VmRSS", &out->rss_bytes);
+    proc_kb(f, "RssAnon", &out->anon_rss_bytes);
     fclose(f);
     out->mem_available_bytes = vbp_mem_available();
     return VBP_OK;
@@ -118,13 +119,13 @@ size_t vbp_memreport_format(const vbp_memreport *m, char *buf, size_t size)
         "page cache      %10.1f MiB of the pack resident (mincore), %.1f MiB mapped here,"
         " this process's share %.1f MiB\n"
         "locked          %10.1f MiB\n"
-        "process RSS     %10.1f MiB (peak %.1f MiB)\n"
+        "process RSS     %10.1f MiB (peak %.1f MiB; anonymous %.1f MiB, the rest file-backed: pack, libraries)\n"
         "as float32      %10.1f MiB frames+heatmaps once, %.1f MiB per window;"
         " the pack saves %.1f MiB (%.0f%%)\n"
         "MemAvailable    %10.1f MiB\n",
         mib(m->pack_bytes), mib(m->data_bytes), mib(m->resident_bytes),
         mib(m->mapped_rss_bytes), mib(m->mapped_pss_bytes), mib(m->locked_bytes),
-        mib(m->rss_bytes), mib(m->peak_rss_bytes), mib(m->float32_bytes),
+        mib(m->rss_bytes), mib(m->peak_rss_bytes), mib(m->anon_rss_bytes), mib(m->float32_bytes),
         mib(m->float32_window_bytes), mib(m->saving_bytes),
         m->float32_bytes ? 100.0 * (double)m->saving_bytes / (double)m->float32_bytes : 0.0,
         mib(m->mem_available_bytes));

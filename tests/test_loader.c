@@ -7,26 +7,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <xxhash.h>
 #include "vbp_loader.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0 /* ASan replaces mlock with a no-op that succeeds */
+#endif
+
 #define W 24u
 #define H 6u
 
 static char dir[256];
 
-/* Pixel of plane c of frame i of clip k: asymmetric in x so a flip shows. */
+/* Pixel of plane c of frame i of clip k: asymmetric in x so a flip shows,
+ * with repeats (pairs of equal rows) so that lz4 packs really compress. */
 static uint8_t frame_px(uint32_t k, uint32_t i, uint32_t c, uint32_t y, uint32_t x)
 {
-    return (uint8_t)(k * 53 + i * 29 + c * 71 + y * 7 + x * 13 + x * y);
+    return (uint8_t)(k * 53 + i * 29 + c * 71 + (y / 2) * 7 + (x / 4) * 13 + x / 5);
 }
 
+/* A heatmap is zero but for a small asymmetric blob that moves with the frame. */
 static uint8_t heat_px(uint32_t k, uint32_t i, uint32_t y, uint32_t x)
 {
-    return (uint8_t)(k * 17 + i * 31 + y * 3 + x * x + 1);
+    uint32_t x0 = (i * 3 + k) % 20;
+    return x >= x0 && x < x0 + 4 && y >= 2 && y < 4 ? (uint8_t)(k * 17 + i * 31 + x * 9 + y) | 1 : 0;
+}
+
+/* Records of a pack stored lz4-compressed. */
+static uint64_t lz4_records(const char *path)
+{
+    vbp_pack *p;
+    vbp_error err;
+    assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
+    uint64_t n = 0;
+    for (uint64_t f = 0; f < vbp_pack_get_info(p)->frame_count; f++)
+        for (int k = 0; k < 2; k++) {
+            vbp_record r;
+            assert_int_equal(vbp_pack_record(p, f, (vbp_record_kind)k, &r), VBP_OK);
+            n += r.codec == VBP_CODEC_LZ4;
+        }
+    vbp_pack_close(p);
+    return n;
 }
 
 /* Write a pack of clips with the given frame counts and splits at dir/name. */
@@ -401,6 +434,7 @@ static void batches_identical_across_modes_codecs_threads(void **state)
     char raw[512], lz4[512];
     snprintf(raw, sizeof raw, "%s", write_pack("raw.vbp", VBP_CODEC_RAW, 1, 4, clips, NULL));
     snprintf(lz4, sizeof lz4, "%s", write_pack("lz4.vbp", VBP_CODEC_LZ4, 1, 4, clips, NULL));
+    assert_int_equal(lz4_records(lz4), 2 * (17 + 9 + 3 + 12)); /* every record compressed */
     struct { const char *path; vbp_load_mode mode; uint32_t threads, prefetch; } runs[] = {
         { raw, VBP_LOAD_DISK, 0, 0 },    { raw, VBP_LOAD_PRELOAD, 0, 0 },
         { raw, VBP_LOAD_DISK, 2, 3 },    { raw, VBP_LOAD_PRELOAD, 1, 1 },
@@ -459,9 +493,11 @@ static void resume_at_epoch_and_batch(void **state)
     vbp_loader_close(ld);
     o.threads = 0; /* a fresh process resuming, without threads */
     ld = open_ok(p, &o);
+    assert_true(vbp_loader_wait_seconds(ld) == 0.0);
     m = run_epochs(ld, 2, 1, 11, part);
     assert_int_equal(m, 1);
     assert_int_equal(full[11], part[0]);
+    assert_true(vbp_loader_wait_seconds(ld) > 0.0); /* assembling inside next() is waiting */
     assert_int_equal(vbp_loader_begin_epoch(ld, 2, 13, &err), VBP_E_ARG);
     assert_int_equal(vbp_loader_begin_epoch(ld, 2, 12, &err), VBP_OK);
     assert_int_equal(vbp_loader_next(ld, &b, &err), 0);
@@ -515,6 +551,15 @@ static void pack_over_memory_limit_uses_locality_order(void **state)
     o.order = VBP_ORDER_SHUFFLE; /* the choice can be overridden */
     ld = open_ok(p, &o);
     assert_int_equal(vbp_loader_get_shape(ld)->order, VBP_ORDER_SHUFFLE);
+    vbp_loader_close(ld);
+
+    o.mode = VBP_LOAD_PRELOAD; /* preloading more than fits is refused, in one line */
+    ld = open_ok(p, &o);
+    assert_non_null(strstr(vbp_loader_note(ld), "preload skipped"));
+    assert_int_equal(vbp_loader_get_shape(ld)->mode, VBP_LOAD_DISK);
+    vbp_memreport m;
+    assert_int_equal(vbp_loader_memory(ld, &m, &err), VBP_OK);
+    assert_int_equal(m.locked_bytes, 0);
     vbp_loader_close(ld);
 }
 
@@ -633,6 +678,100 @@ static void two_processes_share_one_copy(void **state)
     vbp_loader_close(ld);
 }
 
+/* A record that does not decode fails next() with one line naming the pack,
+ * the clip and the frame, whether a worker or next() itself assembled it. */
+static void undecodable_record_is_reported(void **state)
+{
+    (void)state;
+    static const uint32_t clips[] = { 6, 5 };
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_pack("bad.vbp", VBP_CODEC_LZ4, 1, 2, clips, NULL));
+    vbp_pack *p;
+    vbp_error err;
+    assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
+    vbp_record rec;
+    assert_int_equal(vbp_pack_record(p, 8, VBP_REC_HEATMAP, &rec), VBP_OK); /* clip1, frame 2 */
+    size_t len;
+    long off = (long)(rec.stored - vbp_pack_map(p, &len));
+    assert_int_equal(rec.codec, VBP_CODEC_LZ4);
+    vbp_pack_close(p);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, off, SEEK_SET), 0);
+    for (int i = 0; i < 8; i++)
+        fputc(0xff, f);
+    assert_int_equal(fclose(f), 0);
+
+    for (uint32_t threads = 0; threads <= 2; threads += 2) {
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.order = VBP_ORDER_SEQUENTIAL;
+        o.batch = 2;
+        o.threads = threads;
+        vbp_loader *ld = open_ok(path, &o);
+        vbp_batch b;
+        int rc, served = 0;
+        memset(&err, 0, sizeof err);
+        while ((rc = vbp_loader_next(ld, &b, &err)) > 0)
+            served += rc;
+        assert_int_equal(rc, VBP_E_CODEC);
+        assert_int_equal(served, 4); /* clip 0's windows; clip 1's first window holds frame 2 */
+        assert_non_null(strstr(err.detail, path));
+        assert_non_null(strstr(err.detail, "heatmap of frame 2 of clip 'clip1'"));
+        assert_null(strchr(err.detail, '\n'));
+        vbp_loader_close(ld);
+    }
+}
+
+/* Where mlock is not permitted, preload still works and says why in one line. */
+static void preload_without_mlock_says_so(void **state)
+{
+    (void)state;
+    static const uint32_t clips[] = { 12 };
+    char path[512];
+    snprintf(path, sizeof path, "%s", write_pack("nolock.vbp", VBP_CODEC_RAW, 1, 1, clips, NULL));
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* root ignores RLIMIT_MEMLOCK: become an ordinary user first */
+        if (geteuid() == 0 && setuid(65534))
+            _exit(2);
+        struct rlimit rl = { 0, 0 };
+        if (setrlimit(RLIMIT_MEMLOCK, &rl))
+            _exit(3);
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.mode = VBP_LOAD_PRELOAD;
+        vbp_loader *ld;
+        vbp_error err;
+        vbp_batch b;
+        if (vbp_loader_open_path(path, &o, &ld, &err))
+            _exit(4);
+        const char *note = vbp_loader_note(ld);
+        int ok = ASAN ? !strncmp(note, "preload: ", 9)
+                      : strstr(note, "mlock refused") && strstr(note, "RLIMIT_MEMLOCK 0.0 MiB") &&
+                            !strchr(note, '\n');
+        if (!ok)
+            fprintf(stderr, "note: %s\n", note);
+        vbp_memreport m;
+        memset(&err, 0, sizeof err);
+        if (vbp_loader_next(ld, &b, &err) != 4 || vbp_loader_memory(ld, &m, &err) ||
+            (!ASAN && m.locked_bytes != 0) || m.resident_bytes != m.pack_bytes) {
+            fprintf(stderr, "after preload: %s\n", vbp_error_message(&err));
+            ok = 0;
+        }
+        vbp_loader_close(ld);
+        _exit(ok ? 0 : 5);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(chmod(dir, 0700), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -646,7 +785,7 @@ static int teardown(void **state)
     (void)state;
     static const char *names[] = { "win.vbp", "win9.vbp", "gray.vbp", "ord.vbp", "val.vbp",
                                    "nx.vbp", "raw.vbp", "lz4.vbp", "res.vbp", "big.vbp",
-                                   "mem.vbp", "two.vbp" };
+                                   "mem.vbp", "two.vbp", "nolock.vbp", "bad.vbp" };
     char p[512];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
@@ -668,6 +807,8 @@ int main(void)
         cmocka_unit_test(pack_over_memory_limit_uses_locality_order),
         cmocka_unit_test(memory_report_is_measured),
         cmocka_unit_test(two_processes_share_one_copy),
+        cmocka_unit_test(undecodable_record_is_reported),
+        cmocka_unit_test(preload_without_mlock_says_so),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
