@@ -2,8 +2,8 @@
 # The main job, end to end on built-in synthetic data: install what is
 # missing, build, generate samples, pack them, inspect the pack, train
 # briefly, predict every clip and say where the CSVs are.
-# The samples are small (128x72 gray, 8 clips of 80 frames) so that 20 epochs
-# take about a minute on 2 idle cores and reach a val F1 near 0.9: the same
+# The samples are small (128x72 gray, 8 clips of 80 frames) so that 30 epochs
+# take a few minutes on 2 cores and reach a val F1 near 0.9: the same
 # data and settings as the learning test (tests/train_learn_test.sh).
 set -eu
 cd "$(dirname "$0")/.."
@@ -24,8 +24,8 @@ build/tools/vbpack "$out/samples/vballnet" -o "$out/samples.vbp" --grayscale --s
 echo "== vbdump: what is in the pack, and every checksum" >&2
 build/tools/vbdump info "$out/samples.vbp"
 build/tools/vbdump verify "$out/samples.vbp"
-echo "== vbtrain train: 20 short epochs (metrics per epoch, checkpoints in $out/run)" >&2
-build/tools/vbtrain train "$out/samples.vbp" --grayscale --seq 3 --epochs 20 --batch 8 --lr 5e-3 \
+echo "== vbtrain train: 30 short epochs (metrics per epoch, checkpoints in $out/run)" >&2
+build/tools/vbtrain train "$out/samples.vbp" --grayscale --seq 3 --epochs 30 --batch 8 --lr 5e-3 \
   --seed 1 --out "$out/run"
 echo "== vbtrain predict: one CSV per clip (train and val), metrics of the val clip" >&2
 build/tools/vbtrain predict "$out/samples.vbp" --weights "$out/run/best.safetensors" \
