@@ -99,6 +99,9 @@ typedef struct vbp_train_callbacks {
     void (*on_epoch)(void *ctx, const vbp_epoch_report *r);
     /* One informational line (resume point, missing val split, loader note). */
     void (*on_note)(void *ctx, const char *line);
+    /* May be NULL.  Checked after every step: nonzero (e.g. set by a SIGINT
+     * handler) saves a checkpoint and stops with VBP_E_INTERRUPTED. */
+    const volatile int *stop;
 } vbp_train_callbacks;
 
 /* Result of vbp_train_run. */
@@ -118,6 +121,7 @@ typedef struct vbp_train_summary {
  * the file and what differs.  Geometry that does not fit the config fails
  * with VBP_E_GEOMETRY.  A NaN or infinite loss stops the run with
  * VBP_E_NUMERIC naming the step; the last checkpoint written stays.
+ * *cb->stop set: checkpoint after the current step, VBP_E_INTERRUPTED.
  * cb and summary may be NULL.
  */
 int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_config *cfg,

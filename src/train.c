@@ -311,11 +311,16 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
             if (r->cb && r->cb->on_step)
                 r->cb->on_step(r->cb->ctx, (uint32_t)r->st.epoch + 1, r->st.batch, batches, loss);
             int stop = cfg->stop_after && r->st.step >= cfg->stop_after;
-            if (stop || (cfg->checkpoint_every && r->st.step % cfg->checkpoint_every == 0)) {
+            int interrupted = r->cb && r->cb->stop && *r->cb->stop;
+            if (stop || interrupted ||
+                (cfg->checkpoint_every && r->st.step % cfg->checkpoint_every == 0)) {
                 rc = save_checkpoint(r, err);
                 if (rc)
                     return rc;
             }
+            if (interrupted)
+                return vbp_fail(err, VBP_E_INTERRUPTED, "%s: interrupted after step %" PRIu64
+                                "; saved %s: --resume continues", r->pack_path, r->st.step, r->last_s);
             if (stop) {
                 *stopped = 1;
                 return VBP_OK;

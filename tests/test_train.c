@@ -249,6 +249,37 @@ static void resume_mid_epoch(void **state)
     assert_same_as_reference("end");
 }
 
+static volatile int g_stop_flag;
+
+static void stop_at_step_3(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss)
+{
+    (void)ctx;
+    (void)batches;
+    (void)loss;
+    if (epoch == 2 && batch == 3)
+        g_stop_flag = 1; /* as a SIGINT handler would */
+}
+
+static void interrupted_and_resumed(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    vbp_error err;
+    vbp_train_callbacks cb = { NULL, stop_at_step_3, NULL, NULL, &g_stop_flag };
+    g_stop_flag = 0;
+    assert_int_equal(vbp_train_run(g_pack, run_dir("int"), &c, &cb, NULL, &err), VBP_E_INTERRUPTED);
+    assert_non_null(strstr(err.detail, "after step 11"));
+    assert_non_null(strstr(err.detail, "last.state"));
+    g_stop_flag = 0;
+    c.resume = 1;
+    int rc = vbp_train_run(g_pack, run_dir("int"), &c, &cb, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_same_as_reference("int");
+}
+
 static void state_file_contents(void **state)
 {
     (void)state;
@@ -440,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resume_at_epoch_end),
         cmocka_unit_test(resume_mid_epoch),
+        cmocka_unit_test(interrupted_and_resumed),
         cmocka_unit_test(state_file_contents),
         cmocka_unit_test(resume_errors),
         cmocka_unit_test(nan_stops_the_run),

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,12 +215,25 @@ static void on_epoch(void *ctx, const vbp_epoch_report *r)
     fflush(stdout);
 }
 
+static volatile int g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
 static int cmd_train(cli *c)
 {
     if (!c->out)
         return bad_usage("%s needs --out RUN_DIR", "train");
     c->progress = !c->quiet && isatty(2);
-    vbp_train_callbacks cb = { c, on_step, on_epoch, on_note };
+    vbp_train_callbacks cb = { c, on_step, on_epoch, on_note, &g_stop };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     vbp_train_summary sum;
     vbp_error err;
     int rc = vbp_train_run(c->pack, c->out, &c->train, &cb, &sum, &err);
@@ -227,7 +241,7 @@ static int cmd_train(cli *c)
         fprintf(stderr, "\r\033[K");
     if (rc) {
         fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
-        return 1;
+        return rc == VBP_E_INTERRUPTED ? 130 : 1;
     }
     if (!c->quiet) {
         if (sum.stopped_early)
