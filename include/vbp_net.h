@@ -13,7 +13,8 @@
  *
  * Results are deterministic and do not depend on the thread count: every
  * reduction is split into fixed chunks whose partial sums are added in a
- * fixed order.
+ * fixed order.  On a machine shared with other work, run with
+ * OMP_WAIT_POLICY=passive (docs/performance.md, "Training speed").
  *
  * Typical training step:
  *     vbp_net_zero_grad(net);
@@ -40,7 +41,8 @@ typedef struct vbp_net_config {
     uint32_t out_channels; /* seq: one heatmap per frame */
     uint32_t height, width;/* both > 0 and divisible by 8 */
     uint32_t max_batch;    /* largest n passed to vbp_net_forward (sizes the arena) */
-    uint32_t threads;      /* OpenMP threads for this net; 0 = OpenMP's default */
+    uint32_t threads;      /* OpenMP threads; 0 = OpenMP's default.  They split the batch:
+                              a batch smaller than this leaves threads idle */
 } vbp_net_config;
 
 /*

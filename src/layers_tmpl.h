@@ -5,7 +5,8 @@
  * header when VBP_TMPL_PASS is not yet defined; this header then includes the
  * file twice with `real` = float / FN(x) = x##_f and real = double /
  * FN(x) = x##_d.  Only the part of the file under #ifdef VBP_TMPL_PASS is
- * compiled each time.
+ * compiled each time.  VBP_REAL_IS_FLOAT tells which pass it is (for the
+ * few float-only fast paths, e.g. vector exp/log in loss.c).
  */
 #define VBP_TMPL_PASS 1
 #ifdef __clang__
@@ -14,12 +15,16 @@
 #endif
 #define real float
 #define FN(name) name##_f
+#define VBP_REAL_IS_FLOAT 1
 #include VBP_TMPL_FILE
 #undef real
 #undef FN
+#undef VBP_REAL_IS_FLOAT
 #define real double
 #define FN(name) name##_d
+#define VBP_REAL_IS_FLOAT 0
 #include VBP_TMPL_FILE
 #undef real
 #undef FN
+#undef VBP_REAL_IS_FLOAT
 #undef VBP_TMPL_PASS

@@ -8,19 +8,99 @@
  * closed interval) and torch.sigmoid.  Compiled for float and double.
  */
 #ifndef VBP_TMPL_PASS
+#include <stdint.h>
+#include <string.h>
 #include <tgmath.h>
 #include "layers.h"
+
+/*
+ * 16-lane float exp and log (Cephes-style range reduction and polynomials,
+ * about 1 ulp), for the float instantiation; the double one calls libm.
+ */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+static inline v16f vsel(v16i m, v16f a, v16f b) /* m ? a : b, lane-wise */
+{
+    return (v16f)(((v16i)a & m) | ((v16i)b & ~m));
+}
+
+static inline v16f vexpf(v16f x)
+{
+    const v16f zero = {0};
+    x = vsel(x < -87.0f, zero - 87.0f, x);
+    x = vsel(x > 88.0f, zero + 88.0f, x);
+    const v16f t = x * 1.44269504088896341f + 12582912.0f; /* round(x / ln 2) in the mantissa */
+    const v16f n = t - 12582912.0f;
+    const v16i k = (v16i)t - 0x4B400000;
+    const v16f r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    v16f p = 1.9875691500E-4f * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    p = p * r * r + r + 1.0f;
+    return p * (v16f)((k + 127) << 23);
+}
+
+static inline v16f vlogf(v16f x) /* x positive and normal */
+{
+    const v16i bits = (v16i)x;
+    v16i e = ((bits >> 23) & 0xff) - 126;
+    v16f m = (v16f)((bits & 0x807fffff) | 0x3f000000); /* [0.5, 1) */
+    const v16i small = m < 0.707106781186547524f;
+    e = e + small; /* -1 where small */
+    m = m - 1.0f + (v16f)((v16i)m & small);
+    const v16f z = m * m, ef = __builtin_convertvector(e, v16f);
+    v16f y = 7.0376836292E-2f * m - 1.1514610310E-1f;
+    y = y * m + 1.1676998740E-1f;
+    y = y * m - 1.2420140846E-1f;
+    y = y * m + 1.4249322787E-1f;
+    y = y * m - 1.6668057665E-1f;
+    y = y * m + 2.0000714765E-1f;
+    y = y * m - 2.4999993993E-1f;
+    y = y * m + 3.3333331174E-1f;
+    y = y * m * z + ef * -2.12194440e-4f - 0.5f * z;
+    return m + y + ef * 0.693359375f;
+}
+
 #define VBP_TMPL_FILE "loss.c"
 #include "layers_tmpl.h"
 #else
 
+/* out[i] = exp(-z[i]) (sign = -1) or log(z[i]) (sign = 0) for i < n; out may equal z. */
+static void FN(elementary)(real *out, const real *z, size_t n, int use_exp)
+{
+    size_t i = 0;
+#if VBP_REAL_IS_FLOAT
+    for (; i + 16 <= n; i += 16) {
+        v16f v;
+        memcpy(&v, z + i, sizeof v);
+        v = use_exp ? vexpf(-v) : vlogf(v);
+        memcpy(out + i, &v, sizeof v);
+    }
+#endif
+    for (; i < n; i++)
+        out[i] = use_exp ? exp(-z[i]) : log(z[i]);
+}
+
 void FN(vbp_sigmoid_forward)(real *p, const real *z, size_t count, int nt)
 {
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
-    for (size_t i = 0; i < count; i++)
-        p[i] = 1 / (1 + exp(-z[i]));
+    for (size_t b = 0; b < count; b += VBP_LOSS_CHUNK) {
+        const size_t e = b + VBP_LOSS_CHUNK < count ? b + VBP_LOSS_CHUNK : count;
+        FN(elementary)(p + b, z + b, e - b, 1);
+        for (size_t i = b; i < e; i++)
+            p[i] = 1 / (1 + p[i]);
+    }
 }
 
+/*
+ * Per element, with q = clamp(s), r = 1 - q (q = s inside the clip interval):
+ *   loss = -(r^2 y log q + q^2 (1-y) log r)
+ *   dz   = dloss/dq * q r = -(-2 q r^2 y log q + r^3 y + 2 q^2 r (1-y) log r - q^3 (1-y))
+ * (dz is the chain rule through the sigmoid written without divisions).
+ */
 double FN(vbp_wbce_loss)(real *dz, const real *p, const real *y, size_t count, double eps,
                          double *part, int nt)
 {
@@ -28,21 +108,32 @@ double FN(vbp_wbce_loss)(real *dz, const real *p, const real *y, size_t count, d
     const size_t chunks = (count + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t ch = 0; ch < chunks; ch++) {
-        const size_t b = ch * VBP_LOSS_CHUNK;
-        const size_t e = b + VBP_LOSS_CHUNK < count ? b + VBP_LOSS_CHUNK : count;
+        const size_t b0 = ch * VBP_LOSS_CHUNK;
+        const size_t e0 = b0 + VBP_LOSS_CHUNK < count ? b0 + VBP_LOSS_CHUNK : count;
         double sum = 0;
-        for (size_t i = b; i < e; i++) {
-            const real s = p[i], t = y[i];
-            const int inside = s >= lo && s <= hi;
-            const real q = inside ? s : (s < lo ? lo : hi), r = 1 - q;
-            /* log terms are only needed when their weight y or 1-y is non-zero. */
-            const real lp = t != 0 ? log(q) : 0, lr = t != 1 ? log(r) : 0;
-            sum += -(r * r * t * lp + q * q * (1 - t) * lr);
-            if (dz) {
-                const real dldp = -(-2 * r * t * lp + r * r * t / q + 2 * q * (1 - t) * lr -
-                                    q * q * (1 - t) / r);
-                dz[i] = inside ? dldp * s * (1 - s) * inv : 0;
+        for (size_t b = b0; b < e0; b += 256) {
+            const size_t len = b + 256 < e0 ? 256 : e0 - b;
+            real q[256], r[256], lq[256], lr[256], blk = 0;
+            for (size_t i = 0; i < len; i++) {
+                const real s = p[b + i];
+                q[i] = s < lo ? lo : (s > hi ? hi : s);
+                r[i] = 1 - q[i];
             }
+            FN(elementary)(lq, q, len, 0);
+            FN(elementary)(lr, r, len, 0);
+#pragma omp simd reduction(+ : blk)
+            for (size_t i = 0; i < len; i++) {
+                const real t = y[b + i], u = 1 - t, qi = q[i], ri = r[i];
+                blk += -(ri * ri * t * lq[i] + qi * qi * u * lr[i]);
+            }
+            if (dz)
+                for (size_t i = 0; i < len; i++) {
+                    const real t = y[b + i], u = 1 - t, qi = q[i], ri = r[i], s = p[b + i];
+                    const real g = -(-2 * qi * ri * ri * t * lq[i] + ri * ri * ri * t +
+                                     2 * qi * qi * ri * u * lr[i] - qi * qi * qi * u);
+                    dz[b + i] = s >= lo && s <= hi ? g * inv : 0;
+                }
+            sum += blk;
         }
         part[ch] = sum;
     }

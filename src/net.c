@@ -3,6 +3,7 @@
  * The architecture and the names are documented in docs/network.md.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define BN_MOMENTUM 0.1
 #define BN_EPS 1e-5
 #define LOSS_EPS 1e-7
+#define MAX_BN_CHANNELS 64 /* widest BatchNorm of the architecture */
 
 enum { ENC1, ENC2, ENC3, BOTT, DEC1, DEC2, DEC3 };
 
@@ -28,7 +30,7 @@ typedef struct sep_block {
     size_t rmean, rvar;           /* offsets in buffers */
     float *dwo, *z, *y;           /* [N,cin,P] depthwise out, [N,cout,P] pre-BN, post-ReLU */
     float *mean, *invstd;         /* [cout] statistics used by the last forward */
-    float *scale, *shift;         /* [cout] eval mode: BN folded into the pointwise conv */
+    float *pw_part, *dw_part;     /* weight-gradient partial sums (per unit, all samples) */
 } sep_block;
 
 struct vbp_net {
@@ -45,10 +47,12 @@ struct vbp_net {
     float *cat[3];     /* inputs of DEC1, DEC2, DEC3: [N, up + skip, P] */
     float *probs;      /* [N,S,P0] */
     float *dlogits;    /* [N,S,P0] */
-    float *gA, *gB;    /* gradient ping-pong buffers */
+    float *gA, *gB;    /* gradient ping-pong buffers: sample s at s * gs */
+    size_t gs;         /* floats per sample slot of gA, gB (the widest tensor they hold) */
     float *dskip[3];   /* gradients of the ENC1..ENC3 outputs */
-    float *fpart;
-    double *dpart;
+    float *head_part;  /* head weight/bias gradient partial sums */
+    double *bnpart[2]; /* BN per-plane sums, alternating between consecutive phases */
+    double *dpart;     /* loss chunk sums */
     size_t n;          /* batch of the last forward */
     int state;         /* 0 nothing, 1 eval forward, 2 training forward, 3 + loss */
     vbp_net_tensor tensors[NTENSORS];
@@ -169,7 +173,7 @@ static size_t carve(vbp_net *net, char *base)
 {
     size_t c = 0;
     const size_t N = net->cfg.max_batch, S = net->cfg.out_channels, P0 = plane(net, 0);
-    size_t gmax = 0, fpart = 0, dpart = 2 * N * 64;
+    size_t gmax = 0;
     net->x = bump(base, &c, N * net->cfg.in_channels * P0 * sizeof(float));
     for (int b = 0; b < NBLOCKS; b++) {
         sep_block *B = &net->blk[b];
@@ -179,29 +183,24 @@ static size_t carve(vbp_net *net, char *base)
         B->y = bump(base, &c, N * B->cout * P * sizeof(float));
         B->mean = bump(base, &c, B->cout * sizeof(float));
         B->invstd = bump(base, &c, B->cout * sizeof(float));
-        B->scale = bump(base, &c, B->cout * sizeof(float));
-        B->shift = bump(base, &c, B->cout * sizeof(float));
-        gmax = N * cmax * P > gmax ? N * cmax * P : gmax;
-        const size_t pw = VBP_PW_UNITS(N, P) * (B->cout * B->cin + B->cout);
-        fpart = pw > fpart ? pw : fpart;
-        fpart = N * B->cin * 9 > fpart ? N * B->cin * 9 : fpart;
+        B->pw_part = bump(base, &c, VBP_PW_UNITS(N, P) * (B->cout * B->cin + B->cout) * 4);
+        B->dw_part = bump(base, &c, N * B->cin * 9 * sizeof(float));
+        gmax = cmax * P > gmax ? cmax * P : gmax;
     }
     for (int l = 0; l < 3; l++) {
-        net->pool[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l + 1) * sizeof(float));
-        net->cat[l] = bump(base, &c, N * net->blk[DEC1 + l].cin * plane(net, 2 - l) * sizeof(float));
-        net->dskip[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l) * sizeof(float));
+        net->pool[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l + 1) * 4);
+        net->cat[l] = bump(base, &c, N * net->blk[DEC1 + l].cin * plane(net, 2 - l) * 4);
+        net->dskip[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l) * 4);
     }
     net->probs = bump(base, &c, N * S * P0 * sizeof(float));
     net->dlogits = bump(base, &c, N * S * P0 * sizeof(float));
-    gmax = N * S * P0 > gmax ? N * S * P0 : gmax;
-    net->gA = bump(base, &c, gmax * sizeof(float));
-    net->gB = bump(base, &c, gmax * sizeof(float));
-    const size_t head = VBP_PW_UNITS(N, P0) * (S * 8 + S);
-    fpart = head > fpart ? head : fpart;
-    net->fpart = bump(base, &c, fpart * sizeof(float));
-    const size_t lchunks = (N * S * P0 + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK;
-    dpart = lchunks > dpart ? lchunks : dpart;
-    net->dpart = bump(base, &c, dpart * sizeof(double));
+    net->gs = gmax;
+    net->gA = bump(base, &c, N * gmax * sizeof(float));
+    net->gB = bump(base, &c, N * gmax * sizeof(float));
+    net->head_part = bump(base, &c, VBP_PW_UNITS(N, P0) * (S * 8 + S) * sizeof(float));
+    for (int i = 0; i < 2; i++)
+        net->bnpart[i] = bump(base, &c, 2 * N * MAX_BN_CHANNELS * sizeof(double));
+    net->dpart = bump(base, &c, ((N * S * P0 + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK) * 8);
     return c;
 }
 
@@ -214,6 +213,11 @@ int vbp_net_create(const vbp_net_config *cfg, uint64_t seed, vbp_net **out, vbp_
         return vbp_fail(err, VBP_E_ARG,
                         "network config: channels and batch must be positive, height and width "
                         "positive multiples of 8");
+    /* The widest tensors hold 96 channels per pixel: refuse sizes whose arena cannot exist. */
+    if ((double)cfg->max_batch * (cfg->in_channels + 200.0) * cfg->height * cfg->width * 4 >
+        (double)(SIZE_MAX / 4))
+        return vbp_fail(err, VBP_E_ARG, "network config: %u x %ux%u is too large",
+                        cfg->max_batch, cfg->height, cfg->width);
     vbp_net *net = calloc(1, sizeof *net);
     if (!net)
         return vbp_fail(err, VBP_E_NOMEM, "network: out of memory");
@@ -255,31 +259,68 @@ void vbp_net_free(vbp_net *net)
 }
 
 /*
- * Training: depthwise, pointwise into z, BN with batch statistics + ReLU into y.
+ * Threads split the batch: each runs every layer on its own contiguous samples
+ * (layers called with one thread) and they meet only where BatchNorm needs the
+ * statistics of the whole batch.  Each reduction is summed per plane or chunk
+ * into shared arrays and added in sample order, so results do not depend on
+ * how many threads there are.  Under a shared CPU this is far cheaper than one
+ * barrier per layer.
+ */
+typedef struct span {
+    size_t s0, m; /* samples [s0, s0+m) of this thread */
+    int lead;     /* thread 0: the one that writes shared results */
+} span;
+
+static span my_span(size_t n)
+{
+#ifdef _OPENMP
+    const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
+#else
+    const size_t t = 0, T = 1;
+#endif
+    const span sp = {n * t / T, n * (t + 1) / T - n * t / T, t == 0};
+    return sp;
+}
+
+#define BARRIER _Pragma("omp barrier")
+
+/*
+ * Training: depthwise, pointwise into z, BN with batch statistics (two barriers) + ReLU.
  * Eval: BN with the running statistics is an affine map per channel, folded into the
  * pointwise conv's output (scale, shift, ReLU), which writes y directly.
  */
-static void block_forward(vbp_net *net, sep_block *B, const float *in, size_t n, int training)
+static void block_forward(vbp_net *net, sep_block *B, const float *in, span sp, size_t n,
+                          int training)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
-    float *p = net->params, *buf = net->buffers;
-    vbp_dwconv_forward_f(B->dwo, in, p + B->dw, n, B->cin, h, w, net->nt);
+    const size_t si = B->cin * P, so = B->cout * P, c = B->cout;
+    float *p = net->params, *buf = net->buffers, mean[MAX_BN_CHANNELS], invstd[MAX_BN_CHANNELS];
+    float *dwo = B->dwo + sp.s0 * si, *z = B->z + sp.s0 * so, *y = B->y + sp.s0 * so;
+    vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
     if (!training) {
-        for (size_t c = 0; c < B->cout; c++) {
-            B->mean[c] = buf[B->rmean + c];
-            B->invstd[c] = (float)(1.0 / sqrt((double)buf[B->rvar + c] + BN_EPS));
-            B->scale[c] = p[B->gamma + c] * B->invstd[c];
-            B->shift[c] = p[B->beta + c] - B->mean[c] * B->scale[c];
+        float scale[MAX_BN_CHANNELS], shift[MAX_BN_CHANNELS];
+        for (size_t k = 0; k < c; k++) {
+            mean[k] = buf[B->rmean + k];
+            invstd[k] = (float)(1.0 / sqrt((double)buf[B->rvar + k] + BN_EPS));
+            scale[k] = p[B->gamma + k] * invstd[k];
+            shift[k] = p[B->beta + k] - mean[k] * scale[k];
         }
-        vbp_pwconv_forward_f(B->y, B->dwo, p + B->pw, B->shift, B->scale, 1, n, B->cin, B->cout,
-                             P, net->nt);
-        return;
+        vbp_pwconv_forward_f(y, dwo, p + B->pw, shift, scale, 1, sp.m, B->cin, c, P, 1);
+    } else {
+        vbp_pwconv_forward_f(z, dwo, p + B->pw, NULL, NULL, 0, sp.m, B->cin, c, P, 1);
+        vbp_bn_sums_f(net->bnpart[0] + sp.s0 * c, z, NULL, sp.m, c, P, 1);
+        BARRIER
+        vbp_bn_mean_f(mean, net->bnpart[0], n, c, P);
+        vbp_bn_sums_f(net->bnpart[1] + sp.s0 * c, z, mean, sp.m, c, P, 1);
+        BARRIER
+        vbp_bn_var_f(invstd, sp.lead ? buf + B->rmean : NULL, buf + B->rvar, mean,
+                     net->bnpart[1], n, c, P, BN_MOMENTUM, BN_EPS);
+        vbp_bnrelu_apply_f(y, z, p + B->gamma, p + B->beta, mean, invstd, sp.m, c, P, 1);
     }
-    vbp_pwconv_forward_f(B->z, B->dwo, p + B->pw, NULL, NULL, 0, n, B->cin, B->cout, P,
-                         net->nt);
-    vbp_bnrelu_forward_f(B->y, B->z, p + B->gamma, p + B->beta, buf + B->rmean, buf + B->rvar,
-                         B->mean, B->invstd, n, B->cout, P, BN_MOMENTUM, BN_EPS, net->dpart,
-                         net->nt);
+    if (sp.lead) {
+        memcpy(B->mean, mean, c * sizeof *mean);
+        memcpy(B->invstd, invstd, c * sizeof *invstd);
+    }
 }
 
 int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_error *err)
@@ -288,30 +329,39 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
         return vbp_fail(err, VBP_E_ARG, "network: batch %zu is outside 1..%u", n,
                         net->cfg.max_batch);
     const size_t H = net->cfg.height, W = net->cfg.width, S = net->cfg.out_channels;
-    const int nt = net->nt;
-    memcpy(net->x, x, n * net->cfg.in_channels * H * W * sizeof *x);
-    const float *in = net->x;
-    for (int b = ENC1; b <= BOTT; b++) {
-        sep_block *B = &net->blk[b];
-        block_forward(net, B, in, n, training);
-        if (b == BOTT)
-            break;
-        vbp_maxpool_forward_f(net->pool[b], B->y, n, B->cout, H >> B->level, W >> B->level, nt);
-        in = net->pool[b];
+    const size_t sx = net->cfg.in_channels * H * W;
+#pragma omp parallel num_threads(net->nt)
+    {
+        const span sp = my_span(n);
+        memcpy(net->x + sp.s0 * sx, x + sp.s0 * sx, sp.m * sx * sizeof *x);
+        const float *in = net->x;
+        for (int b = ENC1; b <= BOTT; b++) {
+            sep_block *B = &net->blk[b];
+            block_forward(net, B, in, sp, n, training);
+            if (b == BOTT)
+                break;
+            const size_t P = plane(net, B->level);
+            vbp_maxpool_forward_f(net->pool[b] + sp.s0 * B->cout * P / 4,
+                                  B->y + sp.s0 * B->cout * P, sp.m, B->cout, H >> B->level,
+                                  W >> B->level, 1);
+            in = net->pool[b];
+        }
+        for (int l = 0; l < 3; l++) {
+            const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
+            sep_block *B = &net->blk[DEC1 + l];
+            const size_t P = plane(net, B->level), ns = B->cin * P;
+            vbp_up2x_forward_f(net->cat[l] + sp.s0 * ns, ns, prev->y + sp.s0 * prev->cout * P / 4,
+                               sp.m, prev->cout, H >> prev->level, W >> prev->level, 1);
+            vbp_channels_scatter_f(net->cat[l] + sp.s0 * ns + prev->cout * P, ns,
+                                   skip->y + sp.s0 * skip->cout * P, sp.m, skip->cout * P, 1);
+            block_forward(net, B, net->cat[l], sp, n, training);
+        }
+        const float *p = net->params;
+        float *probs = net->probs + sp.s0 * S * H * W;
+        vbp_pwconv_forward_f(probs, net->blk[DEC3].y + sp.s0 * 8 * H * W, p + net->head_w,
+                             p + net->head_b, NULL, 0, sp.m, 8, S, H * W, 1);
+        vbp_sigmoid_forward_f(probs, probs, sp.m * S * H * W, 1);
     }
-    for (int l = 0; l < 3; l++) {
-        const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
-        sep_block *B = &net->blk[DEC1 + l];
-        const size_t P = plane(net, B->level), ns = B->cin * P;
-        vbp_up2x_forward_f(net->cat[l], ns, prev->y, n, prev->cout, H >> prev->level,
-                           W >> prev->level, nt);
-        vbp_channels_scatter_f(net->cat[l] + prev->cout * P, ns, skip->y, n, skip->cout * P, nt);
-        block_forward(net, B, net->cat[l], n, training);
-    }
-    const float *p = net->params;
-    vbp_pwconv_forward_f(net->probs, net->blk[DEC3].y, p + net->head_w, p + net->head_b, NULL, 0,
-                         n, 8, S, H * W, nt);
-    vbp_sigmoid_forward_f(net->probs, net->probs, n * S * H * W, nt);
     if (training)
         net->batches++;
     net->n = n;
@@ -339,18 +389,38 @@ int vbp_net_loss(vbp_net *net, const float *y, float *loss, vbp_error *err)
     return VBP_OK;
 }
 
-/* BN+ReLU backward in place on dy, pointwise into t1, depthwise into t2 (NULL: weights only). */
-static void block_backward(vbp_net *net, sep_block *B, const float *in, float *dy, float *t1,
-                           float *t2)
+/*
+ * One block backward for this thread's samples: BN+ReLU in place on dy (one barrier for the
+ * batch sums; the alternating bnpart keeps a slow thread's sums intact), pointwise into t1,
+ * depthwise into t2 (NULL: weights only).  Weight gradients go to the partial-sum arrays.
+ * *_ns are sample strides: the ping-pong buffers hold tensors of different widths, so each
+ * sample keeps a fixed slot (net->gs floats) and no thread ever writes another's samples.
+ */
+static void block_backward(vbp_net *net, sep_block *B, const float *in, float *dy, size_t dy_ns,
+                           float *t1, float *t2, span sp, size_t n, int *alt)
 {
-    const size_t n = net->n, h = net->cfg.height >> B->level, w = net->cfg.width >> B->level;
-    const size_t P = h * w;
+    const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
+    const size_t si = B->cin * P, so = B->cout * P, c = B->cout, gs = net->gs;
+    const size_t K = B->cout * B->cin + B->cout, nch = VBP_PW_UNITS(1, P);
     float *p = net->params, *g = net->grads;
-    vbp_bnrelu_backward_f(dy, g + B->gamma, g + B->beta, dy, B->y, B->z, p + B->gamma, B->mean,
-                          B->invstd, n, B->cout, P, net->dpart, net->nt);
-    vbp_pwconv_backward_f(t1, g + B->pw, NULL, dy, B->dwo, p + B->pw, n, B->cin, B->cout, P,
-                          net->fpart, net->nt);
-    vbp_dwconv_backward_f(t2, g + B->dw, t1, in, p + B->dw, n, B->cin, h, w, net->fpart, net->nt);
+    double *part = net->bnpart[*alt];
+    *alt ^= 1;
+    for (size_t s = sp.s0; s < sp.s0 + sp.m; s++)
+        vbp_bnrelu_grad_sums_f(part + 2 * s * c, dy + s * dy_ns, B->y + s * so, B->z + s * so,
+                               B->mean, B->invstd, 1, c, P, 1);
+    BARRIER
+    if (sp.lead) /* dgamma, dbeta from the batch sums, once */
+        vbp_bnrelu_grad_apply_f(NULL, g + B->gamma, g + B->beta, NULL, NULL, NULL, NULL, NULL,
+                                NULL, part, n, 0, c, P, 1);
+    for (size_t s = sp.s0; s < sp.s0 + sp.m; s++) {
+        float *d = dy + s * dy_ns;
+        vbp_bnrelu_grad_apply_f(d, NULL, NULL, d, B->y + s * so, B->z + s * so, p + B->gamma,
+                                B->mean, B->invstd, part, n, 1, c, P, 1);
+        vbp_pwconv_backward_part_f(t1 + s * gs, B->pw_part + s * nch * K, d, B->dwo + s * si,
+                                   p + B->pw, 1, B->cin, c, P, 1);
+        vbp_dwconv_backward_part_f(t2 ? t2 + s * gs : NULL, B->dw_part + s * B->cin * 9,
+                                   t1 + s * gs, in + s * si, p + B->dw, 1, B->cin, h, w, 1);
+    }
 }
 
 int vbp_net_backward(vbp_net *net, vbp_error *err)
@@ -359,32 +429,59 @@ int vbp_net_backward(vbp_net *net, vbp_error *err)
         return vbp_fail(err, VBP_E_ARG,
                         "network: backward needs a training forward followed by the loss");
     const size_t n = net->n, H = net->cfg.height, W = net->cfg.width, S = net->cfg.out_channels;
-    const int nt = net->nt;
-    float *cur = net->gA, *oth = net->gB, *p = net->params, *g = net->grads;
-    vbp_pwconv_backward_f(cur, g + net->head_w, g + net->head_b, net->dlogits, net->blk[DEC3].y,
-                          p + net->head_w, n, 8, S, H * W, net->fpart, nt);
-    for (int l = 2; l >= 0; l--) {
-        sep_block *B = &net->blk[DEC1 + l];
-        const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
-        const size_t P = plane(net, B->level), ns = B->cin * P;
-        block_backward(net, B, net->cat[l], cur, oth, cur);
-        vbp_channels_gather_f(net->dskip[2 - l], cur + prev->cout * P, ns, n, skip->cout * P, 0,
-                              nt);
-        vbp_up2x_backward_f(oth, cur, ns, n, prev->cout, H >> prev->level, W >> prev->level, nt);
-        float *t = cur;
-        cur = oth, oth = t;
+    const size_t P0 = H * W, gs = net->gs;
+    float *p = net->params, *g = net->grads;
+#pragma omp parallel num_threads(net->nt)
+    {
+        const span sp = my_span(n);
+        float *cur = net->gA, *oth = net->gB;
+        int alt = 0;
+        for (size_t s = sp.s0; s < sp.s0 + sp.m; s++)
+            vbp_pwconv_backward_part_f(cur + s * gs,
+                                       net->head_part + s * VBP_PW_UNITS(1, P0) * (S * 8 + S),
+                                       net->dlogits + s * S * P0, net->blk[DEC3].y + s * 8 * P0,
+                                       p + net->head_w, 1, 8, S, P0, 1);
+        for (int l = 2; l >= 0; l--) {
+            sep_block *B = &net->blk[DEC1 + l];
+            const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
+            const size_t P = plane(net, B->level);
+            block_backward(net, B, net->cat[l], cur, gs, oth, cur, sp, n, &alt);
+            for (size_t s = sp.s0; s < sp.s0 + sp.m; s++) {
+                vbp_channels_gather_f(net->dskip[2 - l] + s * skip->cout * P,
+                                      cur + s * gs + prev->cout * P, gs, 1, skip->cout * P, 0, 1);
+                vbp_up2x_backward_f(oth + s * gs, cur + s * gs, gs, 1, prev->cout,
+                                    H >> prev->level, W >> prev->level, 1);
+            }
+            float *t = cur;
+            cur = oth, oth = t;
+        }
+        for (int b = BOTT; b >= ENC1; b--) {
+            sep_block *B = &net->blk[b];
+            const size_t P = plane(net, B->level);
+            float *dy = b == BOTT ? cur : net->dskip[b];
+            float *din = b == ENC1 ? NULL : (b == BOTT ? cur : oth);
+            float *t1 = b == BOTT ? oth : cur;
+            block_backward(net, B, b == ENC1 ? net->x : net->pool[b - 1], dy,
+                           b == BOTT ? gs : B->cout * P, t1, din, sp, n, &alt);
+            if (b == ENC1)
+                break;
+            const sep_block *E = &net->blk[b - 1];
+            const size_t PE = plane(net, E->level);
+            for (size_t s = sp.s0; s < sp.s0 + sp.m; s++)
+                vbp_maxpool_backward_f(net->dskip[b - 1] + s * E->cout * PE, din + s * gs,
+                                       E->y + s * E->cout * PE,
+                                       net->pool[b - 1] + s * E->cout * PE / 4, 1, E->cout,
+                                       H >> E->level, W >> E->level, 1);
+        }
     }
-    for (int b = BOTT; b >= ENC1; b--) {
-        sep_block *B = &net->blk[b];
-        float *dy = b == BOTT ? cur : net->dskip[b];
-        float *din = b == ENC1 ? NULL : (b == BOTT ? cur : oth);
-        float *t1 = b == BOTT ? oth : cur;
-        block_backward(net, B, b == ENC1 ? net->x : net->pool[b - 1], dy, t1, din);
-        if (b == ENC1)
-            break;
-        const sep_block *E = &net->blk[b - 1];
-        vbp_maxpool_backward_f(net->dskip[b - 1], din, E->y, net->pool[b - 1], n, E->cout,
-                               H >> E->level, W >> E->level, nt);
+    /* Weight gradients: the per-unit sums of all samples, added in order. */
+    vbp_pwconv_reduce_f(g + net->head_w, g + net->head_b, net->head_part, VBP_PW_UNITS(n, P0), 8,
+                        S);
+    for (int b = 0; b < NBLOCKS; b++) {
+        const sep_block *B = &net->blk[b];
+        vbp_pwconv_reduce_f(g + B->pw, NULL, B->pw_part, VBP_PW_UNITS(n, plane(net, B->level)),
+                            B->cin, B->cout);
+        vbp_dwconv_reduce_f(g + B->dw, B->dw_part, n, B->cin);
     }
     net->state = 2; /* a second backward needs a new loss */
     return VBP_OK;

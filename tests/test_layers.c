@@ -446,9 +446,17 @@ static void loss_grad(void **state)
     /* float instantiation */
     float *fz = to_float(k.z, n), *fy = to_float(k.y, n), *fp = malloc(n * 4), *fdz = malloc(n * 4);
     vbp_sigmoid_forward_f(fp, fz, n, 2);
+    assert_true(rel_err_fd(fp, k.p, n) < 1e-6); /* vector exp of the float path */
     const double Lf = vbp_wbce_loss_f(fdz, fp, fy, n, 1e-7, k.part, 2);
     assert_true(fabs(Lf - L) < 1e-5 * L);
     assert_true(rel_err_fd(fdz, dz, n) < 1e-4);
+    /* extreme logits stay finite in the float path; 17 values cover the scalar tail too */
+    float ez[17], ep[17];
+    for (int i = 0; i < 17; i++)
+        ez[i] = (float)(i - 8) * 25.0f;
+    vbp_sigmoid_forward_f(ep, ez, 17, 1);
+    for (int i = 0; i < 17; i++)
+        assert_true(ep[i] >= 0 && ep[i] <= 1 && (i != 8 || ep[i] == 0.5f));
     free(k.z), free(k.p), free(k.y), free(k.part), free(dz), free(fz), free(fy), free(fp);
     free(fdz);
 }
