@@ -15,7 +15,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$vbsample" --out "$tmp/s" --layout vballnet --width 128 --height 72 --gray --seed 1 \
   --matches 2 --clips 4 --frames 80 2>/dev/null
 "$vbpack" "$tmp/s/vballnet" -o "$tmp/s.vbp" --grayscale --size 128x72 --val match2_clip4 --quiet
-# 40 epochs of 69 steps (batch 8): 2760 steps; F1 first crosses 0.9 near epoch 28.
+# 40 epochs of 69 steps (batch 8): 2760 steps; F1 first crosses 0.9 near epoch 24.
 "$vbtrain" train "$tmp/s.vbp" --out "$tmp/run" --epochs 40 --lr 5e-3 --batch 8 --seed 1 \
   --threads 2 --quiet --json > "$tmp/epochs.jsonl"
 cat "$tmp/epochs.jsonl"
