@@ -223,6 +223,28 @@ static void threads_do_not_change_bytes(void **s)
     free(json);
 }
 
+/* Same for raw gray packs (the workers convert to gray and checksum; the writer only writes). */
+static void threads_do_not_change_raw_gray(void **s)
+{
+    (void)s;
+    const char *real = getenv("VBP_REAL_DATA");
+    assert_non_null(real);
+    char root[4096], *err;
+    snprintf(root, sizeof root, "%s/tracknetv4", real);
+    const char *a = at("g1.vbp"), *b = at("g3.vbp");
+    assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--grayscale", root, NULL), 0);
+    free(err);
+    assert_int_equal(vbpack(b, &err, "--quiet", "--threads", "3", "--grayscale", root, NULL), 0);
+    free(err);
+    size_t na, nb;
+    char *x = fx_read_all(a, &na), *y = fx_read_all(b, &nb);
+    assert_true(na == nb && na > 1000000 && memcmp(x, y, na) == 0);
+    free(x);
+    free(y);
+    unlink(a);
+    unlink(b);
+}
+
 /* Splits from --val-root/--test-root and --test; one clip read twice is an error. */
 static void splits_and_roots(void **s)
 {
@@ -412,6 +434,7 @@ int main(void)
         cmocka_unit_test(bad_inputs),
         cmocka_unit_test(bad_outputs),
         cmocka_unit_test(threads_do_not_change_bytes),
+        cmocka_unit_test(threads_do_not_change_raw_gray),
         cmocka_unit_test(splits_and_roots),
         cmocka_unit_test(sigterm_aborts),
         cmocka_unit_test(roundtrip_tracknetv4),
