@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vbp_train.h"
+#include "cli.h"
 
 static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
@@ -71,8 +72,9 @@ typedef struct cli {
     const char *cmd, *pack, *out, *weights;
     vbp_train_config train;
     vbp_eval_config eval;
-    int split_set, json, quiet, progress;
-    double last_bar;
+    int split_set, json, quiet;
+    cli_bar bar;     /* within-epoch progress on a terminal */
+    uint32_t bar_epoch;
 } cli;
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -83,21 +85,10 @@ static int bad_usage(const char *fmt, const char *arg)
     return 2;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || *s == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_u32(const char *s, uint32_t *out)
 {
     uint64_t v;
-    if (parse_u64(s, &v) || v > UINT32_MAX)
+    if (cli_parse_u64(s, &v) || v > UINT32_MAX)
         return -1;
     *out = (uint32_t)v;
     return 0;
@@ -150,14 +141,14 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_FLIP: bad = parse_float(arg, &t->flip); break;
     case OPT_STRIDE: bad = parse_u32(arg, &t->stride); break;
     case OPT_ORDER: bad = vbp_order_parse(arg, &t->order) != 0; break;
-    case OPT_SEED: bad = parse_u64(arg, &t->seed); break;
+    case OPT_SEED: bad = cli_parse_u64(arg, &t->seed); break;
     case OPT_THREADS: bad = parse_u32(arg, &t->threads); c->eval.threads = t->threads; break;
     case OPT_PRELOAD: t->mode = c->eval.mode = VBP_LOAD_PRELOAD; break;
     case OPT_DISK: t->mode = c->eval.mode = VBP_LOAD_DISK; break;
     case OPT_TOL: bad = parse_float(arg, &t->tol); c->eval.tol = t->tol; break;
-    case OPT_CKPT: bad = parse_u64(arg, &t->checkpoint_every); break;
-    case OPT_STOP: bad = parse_u64(arg, &t->stop_after); break;
-    case OPT_NAN: bad = parse_u64(arg, &t->nan_at_step); break;
+    case OPT_CKPT: bad = cli_parse_u64(arg, &t->checkpoint_every); break;
+    case OPT_STOP: bad = cli_parse_u64(arg, &t->stop_after); break;
+    case OPT_NAN: bad = cli_parse_u64(arg, &t->nan_at_step); break;
     case OPT_RESUME: t->resume = 1; break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;
@@ -172,27 +163,31 @@ static int apply(cli *c, int opt, const char *arg)
 static void on_note(void *ctx, const char *line)
 {
     cli *c = ctx;
-    if (!c->quiet)
-        fprintf(stderr, "%s%s\n", c->progress ? "\r\033[K" : "", line);
+    if (!c->quiet) {
+        cli_bar_clear(&c->bar);
+        fprintf(stderr, "%s\n", line);
+    }
 }
 
 static void on_step(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss)
 {
     cli *c = ctx;
-    if (!c->progress)
+    if (!c->bar.on)
         return;
-    int width = 30, done = batches ? (int)(width * batch / batches) : width;
-    fprintf(stderr, "\repoch %u/%u [%.*s%*s] %" PRIu64 "/%" PRIu64 " loss %.5f", epoch,
-            c->train.epochs, done, "##############################", width - done, "", batch, batches,
-            loss);
-    fflush(stderr);
+    if (epoch != c->bar_epoch) { /* rate and ETA are per epoch */
+        cli_bar_init(&c->bar, 1, "steps");
+        c->bar_epoch = epoch;
+    }
+    char label[48], extra[32];
+    snprintf(label, sizeof label, "epoch %u/%u", epoch, c->train.epochs);
+    snprintf(extra, sizeof extra, "loss %.5f", loss);
+    cli_bar_draw(&c->bar, label, batch, batches, extra);
 }
 
 static void on_epoch(void *ctx, const vbp_epoch_report *r)
 {
     cli *c = ctx;
-    if (c->progress)
-        fprintf(stderr, "\r\033[K");
+    cli_bar_clear(&c->bar);
     if (c->json) {
         char line[1024];
         vbp_epoch_report_json(r, line, sizeof line);
@@ -227,7 +222,7 @@ static int cmd_train(cli *c)
 {
     if (!c->out)
         return bad_usage("%s needs --out RUN_DIR", "train");
-    c->progress = !c->quiet && isatty(2);
+    cli_bar_init(&c->bar, !c->quiet, "steps");
     vbp_train_callbacks cb = { c, on_step, on_epoch, on_note, &g_stop };
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -237,8 +232,7 @@ static int cmd_train(cli *c)
     vbp_train_summary sum;
     vbp_error err;
     int rc = vbp_train_run(c->pack, c->out, &c->train, &cb, &sum, &err);
-    if (c->progress)
-        fprintf(stderr, "\r\033[K");
+    cli_bar_clear(&c->bar);
     if (rc) {
         fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
         return rc == VBP_E_INTERRUPTED ? 130 : 1;
