@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include "internal.h"
 #include "train_internal.h"
 #include "vbp_safetensors.h"
@@ -21,13 +20,6 @@ void vbp_eval_config_default(vbp_eval_config *cfg)
     cfg->tol = 4.0f;
     cfg->batch = 4;
     cfg->mode = VBP_LOAD_DISK;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
@@ -62,7 +54,7 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void 
     const vbp_pack *pack = vbp_loader_pack(ld);
     const size_t hw = (size_t)sh->height * sh->width;
     const uint32_t seq = sh->seq;
-    double t0 = now_seconds(), loss_sum = 0.0;
+    double t0 = vbp_now(), loss_sum = 0.0;
     vbp_detector *det;
     memset(out, 0, sizeof *out);
     int rc = vbp_detector_create(sh->height, sh->width, &det, err);
@@ -102,7 +94,7 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void 
         return rc;
     out->loss = out->windows ? loss_sum / (double)out->windows : 0.0;
     out->scores = vbp_counts_scores(&out->counts);
-    out->seconds = now_seconds() - t0;
+    out->seconds = vbp_now() - t0;
     return VBP_OK;
 }
 

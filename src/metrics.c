@@ -145,5 +145,5 @@ vbp_scores vbp_counts_scores(const vbp_counts *c)
 const char *vbp_outcome_name(vbp_outcome o)
 {
     static const char *const names[] = { "TP", "TN", "FP1", "FP2", "FN" };
-    return (unsigned)o < 5 ? names[o] : "?";
+    return vbp_name_of(names, 5, (unsigned)o);
 }
