@@ -163,6 +163,34 @@ int vbp_writer_add_heatmap(vbp_writer *w, const uint8_t *heatmap, vbp_error *err
 /* Fails with VBP_E_INPUT when the clip has no frames or heatmap count != frame count. */
 int vbp_writer_end_clip(vbp_writer *w, vbp_error *err);
 
+/*
+ * Encoding a record apart from the writer, e.g. on decoding threads.
+ *
+ * vbp_record_encode is the one encoder add_frame/add_heatmap use: under
+ * VBP_CODEC_LZ4 the raw_size bytes at src are compressed into `scratch` and
+ * kept only when strictly smaller; otherwise (and always under VBP_CODEC_RAW)
+ * out->stored is src itself (no copy).  It fills every field of *out,
+ * checksum = XXH3-64 of the stored bytes.  Under lz4, scratch must hold
+ * vbp_record_encode_bound(raw_size) bytes (scratch may be NULL under raw).
+ * out points into src or scratch: keep both alive until the record is added.
+ * Thread-safe; fails with VBP_E_ARG on bad arguments.
+ */
+size_t vbp_record_encode_bound(uint64_t raw_size); /* 0 when raw_size is 0 or too big for lz4 */
+int vbp_record_encode(vbp_codec codec, const uint8_t *src, uint64_t raw_size, uint8_t *scratch,
+                      size_t scratch_size, vbp_record *out, vbp_error *err);
+
+/*
+ * add_frame / add_heatmap for a record vbp_record_encode already produced
+ * with the writer's codec; the pack is byte-identical to what add_frame /
+ * add_heatmap would write from the same pixels.  The writer checks the cheap
+ * facts (raw_size matches the geometry; raw: stored_size == raw_size; lz4:
+ * only in an lz4 pack, 1 <= stored_size < raw_size) and fails with VBP_E_ARG
+ * otherwise; it trusts the checksum (vbp_pack_verify checks it later).
+ */
+int vbp_writer_add_frame_encoded(vbp_writer *w, const vbp_record *rec, const vbp_label *label,
+                                 vbp_error *err);
+int vbp_writer_add_heatmap_encoded(vbp_writer *w, const vbp_record *rec, vbp_error *err);
+
 /* Write index and header, fsync, rename into place, free w (always, even on failure). */
 int vbp_writer_finish(vbp_writer *w, vbp_error *err);
 /* Remove the temporary file and free w. */

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "heatmap.h"
 #include "png_io.h"
 
@@ -316,7 +317,7 @@ static int write_png(const char *path, const uint8_t *img, const options *o, uin
 
 /* Generate one clip in every requested layout.  Returns 0 or -1 (message printed). */
 static int make_clip(const options *o, unsigned long m, unsigned long c, uint8_t *img, uint8_t *hm,
-                     char *csv, size_t csv_cap, unsigned long *visible, size_t *done,
+                     char *csv, size_t csv_cap, unsigned long *visible, cli_bar *bar, size_t *done,
                      size_t total)
 {
     uint32_t w = (uint32_t)o->width, h = (uint32_t)o->height;
@@ -375,8 +376,7 @@ static int make_clip(const options *o, unsigned long m, unsigned long c, uint8_t
             rc = write_png(path, img, o, ch);
         }
         (*done)++;
-        if (isatty(STDERR_FILENO))
-            fprintf(stderr, "\rvbsample: %zu/%zu frames", *done, total);
+        cli_bar_draw(bar, "vbsample", *done, total, NULL);
     }
     if (o->tracknet && rc == 0) {
         snprintf(path, sizeof path, "%s/csv/clip%lu_ball.csv", tn, c);
@@ -503,11 +503,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "vbsample: out of memory\n");
     unsigned long visible = 0;
     size_t done = 0, total = (size_t)o.matches * o.clips * o.frames;
+    cli_bar bar;
+    cli_bar_init(&bar, 1, "frames");
     for (unsigned long m = 1; m <= o.matches && rc == 0; m++)
         for (unsigned long c = 1; c <= o.clips && rc == 0; c++)
-            rc = make_clip(&o, m, c, img, hm, csv, csv_cap, &visible, &done, total);
-    if (isatty(STDERR_FILENO) && done)
-        fputc('\n', stderr);
+            rc = make_clip(&o, m, c, img, hm, csv, csv_cap, &visible, &bar, &done, total);
+    cli_bar_clear(&bar);
     free(img);
     free(hm);
     free(csv);

@@ -1,4 +1,4 @@
-/* error.c - error codes to text, and the detail-line helper. */
+/* error.c - error codes to text, the detail-line helper, and enum name tables. */
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
@@ -53,4 +53,17 @@ void vbp_error_clear(vbp_error *err)
         err->code = VBP_OK;
         err->detail[0] = '\0';
     }
+}
+
+const char *vbp_name_of(const char *const *names, unsigned count, unsigned v)
+{
+    return v < count ? names[v] : "?";
+}
+
+int vbp_name_find(const char *const *names, unsigned count, const char *s)
+{
+    for (unsigned i = 0; s && i < count; i++)
+        if (!strcmp(s, names[i]))
+            return (int)i;
+    return -1;
 }

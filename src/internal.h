@@ -22,4 +22,12 @@ int vbp_fail(vbp_error *err, int code, const char *fmt, ...) VBP_PRINTF(3, 4);
 /* Clear err (code VBP_OK, empty detail); err may be NULL. */
 void vbp_error_clear(vbp_error *err);
 
+/* Seconds on the monotonic clock (defined in loader_prefetch.c). */
+double vbp_now(void);
+
+/* Name tables indexed by enum value: names[v], or "?" when v >= count. */
+const char *vbp_name_of(const char *const *names, unsigned count, unsigned v);
+/* Index of s in names[0..count), or -1 (also when s is NULL). */
+int vbp_name_find(const char *const *names, unsigned count, const char *s);
+
 #endif

@@ -29,32 +29,24 @@ static const char *const mode_names[] = { "disk", "preload" };
 
 const char *vbp_order_name(vbp_order o)
 {
-    return (unsigned)o < 4 ? order_names[o] : "?";
+    return vbp_name_of(order_names, 4, (unsigned)o);
 }
 
 int vbp_order_parse(const char *s, vbp_order *out)
 {
-    for (unsigned i = 0; i < 4; i++)
-        if (s && !strcmp(s, order_names[i])) {
-            *out = (vbp_order)i;
-            return VBP_OK;
-        }
-    return VBP_E_ARG;
+    int i = vbp_name_find(order_names, 4, s);
+    return i < 0 ? VBP_E_ARG : (*out = (vbp_order)i, VBP_OK);
 }
 
 const char *vbp_load_mode_name(vbp_load_mode m)
 {
-    return (unsigned)m < 2 ? mode_names[m] : "?";
+    return vbp_name_of(mode_names, 2, (unsigned)m);
 }
 
 int vbp_load_mode_parse(const char *s, vbp_load_mode *out)
 {
-    for (unsigned i = 0; i < 2; i++)
-        if (s && !strcmp(s, mode_names[i])) {
-            *out = (vbp_load_mode)i;
-            return VBP_OK;
-        }
-    return VBP_E_ARG;
+    int i = vbp_name_find(mode_names, 2, s);
+    return i < 0 ? VBP_E_ARG : (*out = (vbp_load_mode)i, VBP_OK);
 }
 
 static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err)

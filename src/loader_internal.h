@@ -85,7 +85,4 @@ int vbp_memreport_measure(const void *map, size_t len, vbp_memreport *out, vbp_e
 /* MemAvailable in bytes, 0 when /proc/meminfo cannot be read. */
 uint64_t vbp_mem_available(void);
 
-/* Seconds on the monotonic clock. */
-double vbp_now(void);
-
 #endif

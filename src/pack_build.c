@@ -2,11 +2,12 @@
  * pack_build.c - vbp_build_pack: dataset roots -> one pack.
  *
  * The work is a flat list of jobs in pack order (for each clip: its frames,
- * then its heatmaps).  Worker threads claim jobs in order and decode each
- * into slot (job % nslots) of a bounded ring; the calling thread waits for
- * the slots in job order and hands them to the vbp_writer.  The ring bounds
- * memory to nslots decoded images and makes the output independent of the
- * thread count and of scheduling.
+ * then its heatmaps).  Worker threads claim jobs in order, decode each into
+ * slot (job % nslots) of a bounded ring and encode it there (lz4 or raw, and
+ * its checksum: vbp_record_encode); the calling thread waits for the slots in
+ * job order and hands the encoded records to the vbp_writer, so it only
+ * writes.  The ring bounds memory to nslots decoded images and makes the
+ * output independent of the thread count and of scheduling.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +37,8 @@ typedef struct slot {
     vbp_error err;
     uint64_t input_bytes;
     uint8_t *pixels;
+    uint8_t *scratch; /* lz4 output (lz4 packs only) */
+    vbp_record rec;   /* the encoded record: points into pixels or scratch */
 } slot;
 
 typedef struct builder {
@@ -44,6 +47,7 @@ typedef struct builder {
     const job *jobs;
     uint64_t njobs;
     size_t frame_bytes, heatmap_bytes;
+    size_t scratch_size; /* vbp_record_encode_bound(frame_bytes) for lz4, else 0 */
     vbp_heatmap_style style;
     pthread_mutex_t mu;
     pthread_cond_t slot_freed, slot_ready;
@@ -67,30 +71,17 @@ void vbp_build_opts_init(vbp_build_opts *o)
     o->sigma = 3.0f;
 }
 
+static const char *const layout_names[] = { "auto", "tracknetv4", "vballnet" };
+
 const char *vbp_layout_name(vbp_layout layout)
 {
-    switch (layout) {
-    case VBP_LAYOUT_TRACKNETV4: return "tracknetv4";
-    case VBP_LAYOUT_VBALLNET: return "vballnet";
-    default: return "auto";
-    }
+    return vbp_name_of(layout_names, 3, (unsigned)layout);
 }
 
 int vbp_layout_parse(const char *s, vbp_layout *out)
 {
-    for (int l = VBP_LAYOUT_AUTO; l <= VBP_LAYOUT_VBALLNET; l++)
-        if (!strcmp(s, vbp_layout_name((vbp_layout)l))) {
-            *out = (vbp_layout)l;
-            return VBP_OK;
-        }
-    return VBP_E_ARG;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    int i = vbp_name_find(layout_names, 3, s);
+    return i < 0 ? VBP_E_ARG : (*out = (vbp_layout)i, VBP_OK);
 }
 
 /* Decode (or draw) job j into dst.  `buf`/`cap` is the worker's reused file buffer. */
@@ -145,7 +136,12 @@ static void *worker(void *arg)
         vbp_error e;
         vbp_error_clear(&e);
         uint64_t in = 0;
-        int rc = run_job(b, &b->jobs[j], s->pixels, &buf, &cap, &in, &e);
+        const job *jb = &b->jobs[j];
+        int rc = run_job(b, jb, s->pixels, &buf, &cap, &in, &e);
+        if (rc == VBP_OK)
+            rc = vbp_record_encode(b->opts->codec, s->pixels,
+                                   jb->kind == VBP_REC_FRAME ? b->frame_bytes : b->heatmap_bytes,
+                                   s->scratch, b->scratch_size, &s->rec, &e);
         pthread_mutex_lock(&b->mu);
         s->rc = rc;
         s->err = e;
@@ -269,10 +265,11 @@ static int write_all(builder *b, vbp_writer *w, vbp_build_stats *st, vbp_error *
             return s->rc;
         }
         if (jb->kind == VBP_REC_FRAME) {
-            rc = vbp_writer_add_frame(w, s->pixels, c->labels ? &c->labels[jb->frame] : NULL, err);
+            rc = vbp_writer_add_frame_encoded(w, &s->rec, c->labels ? &c->labels[jb->frame] : NULL,
+                                              err);
             st->pixel_bytes += b->frame_bytes;
         } else {
-            rc = vbp_writer_add_heatmap(w, s->pixels, err);
+            rc = vbp_writer_add_heatmap_encoded(w, &s->rec, err);
             st->pixel_bytes += b->heatmap_bytes;
         }
         st->input_bytes += s->input_bytes;
@@ -313,7 +310,7 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
 {
     vbp_build_stats st;
     memset(&st, 0, sizeof st);
-    double t0 = now_seconds();
+    double t0 = vbp_now();
     vbp_dataset ds = {0};
     job *jobs = NULL;
     builder b;
@@ -350,8 +347,11 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
         rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the decode ring");
         goto out;
     }
+    if (opts->codec == VBP_CODEC_LZ4)
+        b.scratch_size = vbp_record_encode_bound(b.frame_bytes);
     for (size_t i = 0; i < b.nslots; i++)
-        if (!(b.slots[i].pixels = malloc(b.frame_bytes))) {
+        if (!(b.slots[i].pixels = malloc(b.frame_bytes)) ||
+            (b.scratch_size && !(b.slots[i].scratch = malloc(b.scratch_size)))) {
             rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the decode ring");
             goto out;
         }
@@ -405,13 +405,15 @@ out:
     if (w)
         vbp_writer_abort(w);
     if (b.slots)
-        for (size_t i = 0; i < b.nslots; i++)
+        for (size_t i = 0; i < b.nslots; i++) {
             free(b.slots[i].pixels);
+            free(b.slots[i].scratch);
+        }
     free(b.slots);
     free(threads);
     free(jobs);
     vbp_dataset_free(&ds);
-    st.seconds = now_seconds() - t0;
+    st.seconds = vbp_now() - t0;
     if (stats)
         *stats = st;
     return rc;

@@ -1,6 +1,7 @@
 /* pack_format.c - little-endian encode/decode of the pack's fixed-size structures. */
 #include <string.h>
 #include <xxhash.h>
+#include "internal.h"
 #include "pack_format.h"
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -152,31 +153,21 @@ void vbp_frame_entry_decode(const uint8_t in[VBP_FRAME_ENTRY_SIZE], vbp_frame_en
     e->label.y = getf(in + 88);
 }
 
+static const char *const split_names[VBP_SPLIT_COUNT] = { "train", "val", "test" };
+static const char *const codec_names[] = { "raw", "lz4" };
+
 const char *vbp_split_name(vbp_split s)
 {
-    switch (s) {
-    case VBP_SPLIT_TRAIN: return "train";
-    case VBP_SPLIT_VAL: return "val";
-    case VBP_SPLIT_TEST: return "test";
-    }
-    return "?";
+    return vbp_name_of(split_names, VBP_SPLIT_COUNT, (unsigned)s);
 }
 
 int vbp_split_parse(const char *s, vbp_split *out)
 {
-    for (int i = 0; i < VBP_SPLIT_COUNT; i++)
-        if (s && !strcmp(s, vbp_split_name((vbp_split)i))) {
-            *out = (vbp_split)i;
-            return VBP_OK;
-        }
-    return VBP_E_ARG;
+    int i = vbp_name_find(split_names, VBP_SPLIT_COUNT, s);
+    return i < 0 ? VBP_E_ARG : (*out = (vbp_split)i, VBP_OK);
 }
 
 const char *vbp_codec_name(vbp_codec c)
 {
-    switch (c) {
-    case VBP_CODEC_RAW: return "raw";
-    case VBP_CODEC_LZ4: return "lz4";
-    }
-    return "?";
+    return vbp_name_of(codec_names, 2, (unsigned)c);
 }

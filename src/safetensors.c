@@ -188,6 +188,17 @@ static void ws(jp *j)
         j->s++;
 }
 
+/* Skip white space; if c follows, consume it and return 1, else 0. */
+static int eat(jp *j, char c)
+{
+    ws(j);
+    if (j->s < j->end && *j->s == c) {
+        j->s++;
+        return 1;
+    }
+    return 0;
+}
+
 static int bad(jp *j, const char *what)
 {
     return vbp_fail(j->err, VBP_E_FORMAT, "%s: bad safetensors header: %s at byte %zu", j->path,
@@ -196,14 +207,11 @@ static int bad(jp *j, const char *what)
 
 static int expect(jp *j, char c)
 {
-    ws(j);
-    if (j->s >= j->end || *j->s != c) {
-        char what[32];
-        snprintf(what, sizeof what, "expected '%c'", c);
-        return bad(j, what);
-    }
-    j->s++;
-    return 0;
+    if (eat(j, c))
+        return 0;
+    char what[32];
+    snprintf(what, sizeof what, "expected '%c'", c);
+    return bad(j, what);
 }
 
 /* Parse a JSON string (simple escapes only) into a new malloc'd string. */
@@ -244,6 +252,17 @@ static int parse_string(jp *j, char **out)
     return 0;
 }
 
+/* A member's key and its ':' into a new malloc'd *key. */
+static int parse_key(jp *j, char **key)
+{
+    *key = NULL;
+    if (parse_string(j, key) || expect(j, ':')) {
+        free(*key);
+        return VBP_E_FORMAT;
+    }
+    return 0;
+}
+
 static int parse_u64(jp *j, uint64_t *v)
 {
     ws(j);
@@ -265,45 +284,35 @@ static int parse_u64_list(jp *j, uint64_t *v, uint32_t max, uint32_t *n)
     if (expect(j, '['))
         return VBP_E_FORMAT;
     *n = 0;
-    ws(j);
-    if (j->s < j->end && *j->s == ']') {
-        j->s++;
+    if (eat(j, ']'))
         return 0;
-    }
     for (;;) {
         if (*n >= max)
             return bad(j, "too many dimensions");
         if (parse_u64(j, &v[(*n)++]))
             return VBP_E_FORMAT;
-        ws(j);
-        if (j->s < j->end && *j->s == ',') {
-            j->s++;
-            continue;
-        }
-        return expect(j, ']');
+        if (!eat(j, ','))
+            return expect(j, ']');
     }
 }
 
 /* Either '}' (returns 1) or ',' (returns 0) after a member; <0 on error. */
 static int next_member(jp *j)
 {
-    ws(j);
-    if (j->s < j->end && *j->s == '}') {
-        j->s++;
-        return 1;
-    }
-    return expect(j, ',') ? VBP_E_FORMAT : 0;
+    return eat(j, '}') ? 1 : expect(j, ',') ? VBP_E_FORMAT : 0;
+}
+
+/* '{' then either '}' (returns 1: empty object) or a first member (returns 0); <0 on error. */
+static int open_object(jp *j)
+{
+    return expect(j, '{') ? VBP_E_FORMAT : eat(j, '}');
 }
 
 static int parse_meta(jp *j, vbp_st_file *f)
 {
-    if (expect(j, '{'))
-        return VBP_E_FORMAT;
-    ws(j);
-    if (j->s < j->end && *j->s == '}') {
-        j->s++;
-        return 0;
-    }
+    const int empty = open_object(j);
+    if (empty)
+        return empty < 0 ? empty : 0;
     for (;;) {
         char **m = realloc(f->meta, (f->meta_count + 1) * 2 * sizeof *m);
         if (!m)
@@ -326,11 +335,9 @@ static int parse_entry(jp *j, st_entry *e)
     if (expect(j, '{'))
         return VBP_E_FORMAT;
     for (;;) {
-        char *key = NULL;
-        if (parse_string(j, &key) || expect(j, ':')) {
-            free(key);
+        char *key;
+        if (parse_key(j, &key))
             return VBP_E_FORMAT;
-        }
         int rc = 0;
         if (!strcmp(key, "dtype")) {
             char *d = NULL;
@@ -375,19 +382,13 @@ static int parse_entry(jp *j, st_entry *e)
 
 static int parse_header(jp *j, vbp_st_file *f)
 {
-    if (expect(j, '{'))
-        return VBP_E_FORMAT;
-    ws(j);
-    if (j->s < j->end && *j->s == '}') {
-        j->s++;
-        return 0;
-    }
+    const int empty = open_object(j);
+    if (empty)
+        return empty < 0 ? empty : 0;
     for (;;) {
-        char *name = NULL;
-        if (parse_string(j, &name) || expect(j, ':')) {
-            free(name);
+        char *name;
+        if (parse_key(j, &name))
             return VBP_E_FORMAT;
-        }
         int rc;
         if (!strcmp(name, "__metadata__")) {
             free(name);

@@ -1,15 +1,9 @@
 /* input_fixture.c - see input_fixture.h. */
 #include "input_fixture.h"
-#include <errno.h>
-#include <ftw.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 const fx_png_case fx_png_cases[] = {
     {"gray1", PNG_COLOR_TYPE_GRAY, 1, 0, 0},
@@ -176,68 +170,6 @@ int fx_png_write(const char *path, const uint8_t *planar, uint32_t w, uint32_t h
     return rc;
 }
 
-char *fx_tmpdir(void)
-{
-    const char *t = getenv("TMPDIR");
-    char *d = NULL;
-    if (asprintf(&d, "%s/vbp-inputs-XXXXXX", t && *t ? t : "/tmp") < 0)
-        return NULL;
-    if (!mkdtemp(d)) {
-        free(d);
-        return NULL;
-    }
-    return d;
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-int fx_rmtree_keep(const char *path)
-{
-    return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-void fx_rmtree(char *dir)
-{
-    if (dir)
-        fx_rmtree_keep(dir);
-    free(dir);
-}
-
-int fx_mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
-int fx_write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-int fx_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 int fx_make_clip(const char *frame_dir, const char *heatmap_dir, const char *csv, uint32_t n,
                  uint32_t w, uint32_t h, uint32_t seed)
 {
@@ -270,55 +202,4 @@ int fx_make_clip(const char *frame_dir, const char *heatmap_dir, const char *csv
         rc = -1;
     free(px);
     return rc;
-}
-
-int fx_run(char *const argv[], const char *out_path, const char *err_path)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0)
-            _exit(126);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    if (waitpid(pid, &st, 0) < 0)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-char *fx_read_all(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap + 1);
-    size_t r;
-    while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(b, 2 * cap + 1);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (b) {
-        b[n] = '\0';
-        if (size)
-            *size = n;
-    }
-    return b;
 }

@@ -1,13 +1,14 @@
 /*
  * input_fixture.h - source datasets for the input tests: PNGs of every
- * colour type written directly with libpng (independent of src/), small
- * dataset trees in both layouts, temp directories removed recursively.
+ * colour type written directly with libpng (independent of src/) and small
+ * dataset trees in both layouts.
  */
 #ifndef VBP_INPUT_FIXTURE_H
 #define VBP_INPUT_FIXTURE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fixture.h"
 
 /* One PNG flavour: colour type, bit depth, interlace, tRNS chunk. */
 typedef struct fx_png_case {
@@ -37,16 +38,6 @@ int fx_png_write(const char *path, const uint8_t *planar, uint32_t w, uint32_t h
 /* OpenCV RGB2GRAY on one pixel, written independently of src/png_read.c. */
 uint8_t fx_gray(uint8_t r, uint8_t g, uint8_t b);
 
-/* mkdtemp directory; fx_rmtree removes it and everything below, then frees dir. */
-char *fx_tmpdir(void);
-void fx_rmtree(char *dir);
-/* Remove path and everything below it; 0 on success. */
-int fx_rmtree_keep(const char *path);
-/* mkdir -p; write a text file; path exists?  Return 0 / -1, or 1/0 for fx_exists. */
-int fx_mkdirs(const char *path);
-int fx_write_text(const char *path, const char *text);
-int fx_exists(const char *path);
-
 /*
  * A small dataset clip: n frames (w x h RGB) as dir/<i>.png with content
  * fx_frame_value(seed, ...); when heatmap_dir is not NULL also n gray
@@ -54,11 +45,5 @@ int fx_exists(const char *path);
  */
 int fx_make_clip(const char *frame_dir, const char *heatmap_dir, const char *csv, uint32_t n,
                  uint32_t w, uint32_t h, uint32_t seed);
-
-/* Run argv (argv[0] a path) with stdout/stderr to files; returns the exit status or -1. */
-int fx_run(char *const argv[], const char *out_path, const char *err_path);
-
-/* Whole file as a NUL-terminated malloc'd string (NULL if unreadable). */
-char *fx_read_all(const char *path, size_t *size);
 
 #endif

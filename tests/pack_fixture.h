@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fixture.h"
 #include "vbp_pack.h"
 
 #define FIX_W 64u
@@ -30,11 +31,10 @@ vbp_label fix_label(uint32_t clip, uint32_t i);
 /* Write the fixture pack at path; returns a vbp_errcode. */
 int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrite, vbp_error *err);
 
-/* mkdtemp under $TMPDIR (or /tmp); fix_rmdir removes it and the files in it. */
-char *fix_tmpdir(void);
-void fix_rmdir(char *dir);
-/* Whole file into a malloc'd buffer (*size bytes); NULL on failure. */
-uint8_t *fix_slurp(const char *path, size_t *size);
-int fix_spit(const char *path, const uint8_t *buf, size_t size);
+/* Older names of the fixture.h helpers, still used by some tests. */
+#define fix_tmpdir fx_tmpdir
+#define fix_rmdir fx_rmtree
+#define fix_slurp fx_read_all
+#define fix_spit fx_write_file
 
 #endif

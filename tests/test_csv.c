@@ -10,27 +10,11 @@
 #include "input_fixture.h"
 #include "labels_csv.h"
 
-static char *tmp;
-
-static int setup(void **s)
-{
-    (void)s;
-    tmp = fx_tmpdir();
-    return tmp ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_rmtree(tmp);
-    return 0;
-}
-
-/* Write text as tmp/name and parse it. */
+/* Write text as fx_dir/name and parse it. */
 static int parse(const char *name, const char *text, vbp_label **l, size_t *n, vbp_error *e,
                  char *path, size_t pathsize)
 {
-    snprintf(path, pathsize, "%s/%s", tmp, name);
+    snprintf(path, pathsize, "%s/%s", fx_dir, name);
     assert_int_equal(fx_write_text(path, text), 0);
     *l = NULL;
     return vbp_labels_read_csv(path, l, n, e);
@@ -122,7 +106,7 @@ static void bad_files(void **s)
     size_t n;
     vbp_error e;
     char path[600];
-    snprintf(path, sizeof path, "%s/none.csv", tmp);
+    snprintf(path, sizeof path, "%s/none.csv", fx_dir);
     assert_int_equal(vbp_labels_read_csv(path, &l, &n, &e), VBP_E_IO);
     assert_non_null(strstr(e.detail, "none.csv"));
 }
@@ -134,5 +118,5 @@ int main(void)
         cmocka_unit_test(real_csv),
         cmocka_unit_test(bad_files),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <xxhash.h>
+#include "fixture.h"
 #include "vbp_loader.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -29,7 +30,6 @@
 #define W 24u
 #define H 6u
 
-static char dir[256];
 
 /* Pixel of plane c of frame i of clip k: asymmetric in x so a flip shows,
  * with repeats (pairs of equal rows) so that lz4 packs really compress. */
@@ -62,12 +62,12 @@ static uint64_t lz4_records(const char *path)
     return n;
 }
 
-/* Write a pack of clips with the given frame counts and splits at dir/name. */
+/* Write a pack of clips with the given frame counts and splits at fx_dir/name. */
 static const char *write_pack(const char *name, vbp_codec codec, uint32_t channels, size_t nclips,
                               const uint32_t *frames, const vbp_split *splits)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", fx_dir, name);
     vbp_writer_opts o = { .geometry = { H, W, channels, 1 }, .codec = codec, .overwrite = 1 };
     vbp_writer *w;
     vbp_error err;
@@ -730,7 +730,7 @@ static void preload_without_mlock_says_so(void **state)
     static const uint32_t clips[] = { 12 };
     char path[512];
     snprintf(path, sizeof path, "%s", write_pack("nolock.vbp", VBP_CODEC_RAW, 1, 1, clips, NULL));
-    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(fx_dir, 0755), 0);
     assert_int_equal(chmod(path, 0644), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -769,29 +769,7 @@ static void preload_without_mlock_says_so(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(chmod(dir, 0700), 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/vbp-loader-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    static const char *names[] = { "win.vbp", "win9.vbp", "gray.vbp", "ord.vbp", "val.vbp",
-                                   "nx.vbp", "raw.vbp", "lz4.vbp", "res.vbp", "big.vbp",
-                                   "mem.vbp", "two.vbp", "nolock.vbp", "bad.vbp" };
-    char p[512];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    return rmdir(dir);
+    assert_int_equal(chmod(fx_dir, 0700), 0);
 }
 
 int main(void)
@@ -810,5 +788,5 @@ int main(void)
         cmocka_unit_test(undecodable_record_is_reported),
         cmocka_unit_test(preload_without_mlock_says_so),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

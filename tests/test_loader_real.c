@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "fixture.h"
 #include "png_io.h"
 #include "vbp_build.h"
 #include "vbp_loader.h"
 
-static char dir[256];
 static char root[1024];
 
 static void build(const char *path, uint32_t channels, vbp_codec codec)
@@ -101,7 +101,7 @@ static void rgb_raw_batches_equal_png_pixels(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/rgb.vbp", dir);
+    snprintf(path, sizeof path, "%s/rgb.vbp", fx_dir);
     build(path, 3, VBP_CODEC_RAW);
     check_pack(path, 3);
     unlink(path);
@@ -111,7 +111,7 @@ static void gray_lz4_batches_equal_png_pixels(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/gray.vbp", dir);
+    snprintf(path, sizeof path, "%s/gray.vbp", fx_dir);
     build(path, 1, VBP_CODEC_LZ4);
     check_pack(path, 1);
     unlink(path);
@@ -121,18 +121,10 @@ static int setup(void **state)
 {
     (void)state;
     const char *data = getenv("VBP_REAL_DATA");
-    const char *t = getenv("TMPDIR");
     if (!data)
         return -1;
     snprintf(root, sizeof root, "%s/tracknetv4", data);
-    snprintf(dir, sizeof dir, "%s/vbp-loader-real-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return rmdir(dir);
+    return fx_group_setup(state);
 }
 
 int main(void)
@@ -141,5 +133,5 @@ int main(void)
         cmocka_unit_test(rgb_raw_batches_equal_png_pixels),
         cmocka_unit_test(gray_lz4_batches_equal_png_pixels),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, fx_group_teardown);
 }

@@ -6,43 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <xxhash.h>
 #include "pack_fixture.h"
-
-static char *dir;
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = fix_tmpdir();
-    return dir ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fix_rmdir(dir);
-    return 0;
-}
 
 static const char *in_dir(const char *name)
 {
     static char p[4096];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", fx_dir, name);
     return p;
 }
 
-static int dir_entries(void)
+/* Files fx_dir/x and fx_dir/y hold the same bytes; both are removed. */
+static void same_then_remove(const char *x, const char *y)
 {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
+    size_t na, nb;
+    uint8_t *a = fx_read_all(in_dir(x), &na), *b = fx_read_all(in_dir(y), &nb);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    unlink(in_dir(x));
+    unlink(in_dir(y));
 }
 
 static int progress_calls;
@@ -160,16 +148,7 @@ static void deterministic(void **s)
     for (int codec = 0; codec < 2; codec++) {
         assert_int_equal(fix_write(in_dir("a.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
         assert_int_equal(fix_write(in_dir("b.vbp"), (vbp_codec)codec, 3, 0, &err), VBP_OK);
-        size_t na, nb;
-        uint8_t *a = fix_slurp(in_dir("a.vbp"), &na), *b = fix_slurp(in_dir("b.vbp"), &nb);
-        assert_non_null(a);
-        assert_non_null(b);
-        assert_int_equal(na, nb);
-        assert_memory_equal(a, b, na);
-        free(a);
-        free(b);
-        unlink(in_dir("a.vbp"));
-        unlink(in_dir("b.vbp"));
+        same_then_remove("a.vbp", "b.vbp");
     }
 }
 
@@ -178,14 +157,14 @@ static void refuses_existing_target(void **s)
     (void)s;
     vbp_error err;
     const char *path = in_dir("x.vbp");
-    assert_int_equal(fix_spit(path, (const uint8_t *)"keep", 4), 0);
+    assert_int_equal(fx_write_file(path, "keep", 4), 0);
     assert_int_equal(fix_write(path, VBP_CODEC_RAW, 1, 0, &err), VBP_E_EXISTS);
     assert_non_null(strstr(err.detail, "x.vbp"));
     size_t n;
-    uint8_t *b = fix_slurp(path, &n);
+    uint8_t *b = fx_read_all(path, &n);
     assert_int_equal(n, 4);
     free(b);
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(fx_entries(fx_dir), 1);
     /* The target appears while the writer runs: finish must still refuse. */
     unlink(path);
     vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_RAW, 0};
@@ -196,10 +175,10 @@ static void refuses_existing_target(void **s)
     assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
     assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
     assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
-    assert_int_equal(fix_spit(path, (const uint8_t *)"late", 4), 0);
+    assert_int_equal(fx_write_file(path, "late", 4), 0);
     assert_int_equal(vbp_writer_finish(w, &err), VBP_E_EXISTS);
-    assert_int_equal(dir_entries(), 1); /* temp file gone, "late" untouched */
-    b = fix_slurp(path, &n);
+    assert_int_equal(fx_entries(fx_dir), 1); /* temp file gone, "late" untouched */
+    b = fx_read_all(path, &n);
     assert_memory_equal(b, "late", 4);
     free(b);
     /* overwrite replaces it */
@@ -218,11 +197,11 @@ static void abort_leaves_nothing(void **s)
     vbp_writer *w;
     uint8_t px[FIX_W * FIX_H] = {0};
     assert_int_equal(vbp_writer_open(in_dir("y.vbp"), &o, &w, &err), VBP_OK);
-    assert_int_equal(dir_entries(), 1); /* the temporary file */
+    assert_int_equal(fx_entries(fx_dir), 1); /* the temporary file */
     assert_int_equal(vbp_writer_begin_clip(w, "c", "g", VBP_SPLIT_VAL, &err), VBP_OK);
     assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
     vbp_writer_abort(w);
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
     assert_int_not_equal(access(in_dir("y.vbp"), F_OK), 0);
 }
 
@@ -254,7 +233,156 @@ static void writer_rejects_misuse(void **s)
     assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_OK);
     assert_int_equal(vbp_writer_add_heatmap(w, px, &err), VBP_E_INPUT);   /* one too many */
     assert_int_equal(vbp_writer_finish(w, &err), VBP_E_ARG);              /* clip not ended */
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
+}
+
+/* vbp_record_encode: lz4 only when smaller, raw without a copy, checksum of the stored bytes. */
+static void record_encode_contract(void **s)
+{
+    (void)s;
+    enum { N = 4096 };
+    uint8_t noise[N], flat[N], back[N];
+    uint64_t x = 88172645463325252ull; /* xorshift64: incompressible bytes */
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        noise[i] = (uint8_t)(x >> 32);
+        flat[i] = (uint8_t)(i / 512);
+    }
+    size_t bound = vbp_record_encode_bound(N);
+    assert_true(bound > N);
+    assert_int_equal(vbp_record_encode_bound(0), 0);
+    uint8_t *scratch = malloc(bound);
+    vbp_record r;
+    vbp_error err;
+    assert_int_equal(vbp_record_encode(VBP_CODEC_LZ4, flat, N, scratch, bound, &r, &err), VBP_OK);
+    assert_int_equal(r.codec, VBP_CODEC_LZ4);
+    assert_ptr_equal(r.stored, scratch);
+    assert_true(r.stored_size >= 1 && r.stored_size < N);
+    assert_int_equal(r.raw_size, N);
+    assert_int_equal(r.checksum, XXH3_64bits(scratch, (size_t)r.stored_size));
+    assert_int_equal(vbp_record_decode(&r, back, N, &err), VBP_OK);
+    assert_memory_equal(back, flat, N);
+    /* Incompressible: stays raw, points at the source. */
+    assert_int_equal(vbp_record_encode(VBP_CODEC_LZ4, noise, N, scratch, bound, &r, &err), VBP_OK);
+    assert_int_equal(r.codec, VBP_CODEC_RAW);
+    assert_ptr_equal(r.stored, noise);
+    assert_int_equal(r.stored_size, N);
+    assert_int_equal(r.checksum, XXH3_64bits(noise, N));
+    /* Raw codec: never compressed, needs no scratch. */
+    assert_int_equal(vbp_record_encode(VBP_CODEC_RAW, flat, N, NULL, 0, &r, &err), VBP_OK);
+    assert_int_equal(r.codec, VBP_CODEC_RAW);
+    assert_ptr_equal(r.stored, flat);
+    assert_int_equal(r.checksum, XXH3_64bits(flat, N));
+    /* lz4 with a scratch smaller than the bound, or without one. */
+    assert_int_equal(vbp_record_encode(VBP_CODEC_LZ4, flat, N, scratch, bound - 1, &r, &err),
+                     VBP_E_ARG);
+    assert_int_equal(vbp_record_encode(VBP_CODEC_LZ4, flat, N, NULL, 0, &r, &err), VBP_E_ARG);
+    assert_int_equal(vbp_record_encode((vbp_codec)7, flat, N, scratch, bound, &r, &err), VBP_E_ARG);
+    free(scratch);
+}
+
+/*
+ * The fixture pack written with records encoded ahead of time (all frames of
+ * a clip encoded before the first is added, as decoding threads would) is
+ * byte-identical to the one add_frame/add_heatmap write.
+ */
+static void encoded_records_give_same_bytes(void **s)
+{
+    (void)s;
+    vbp_error err;
+    for (int codec = 0; codec < 2; codec++) {
+        const uint32_t ch = 3;
+        const size_t fsz = ch * FIX_W * FIX_H, hsz = FIX_W * FIX_H;
+        size_t bound = vbp_record_encode_bound(fsz);
+        assert_int_equal(fix_write(in_dir("a.vbp"), (vbp_codec)codec, ch, 0, &err), VBP_OK);
+        vbp_writer_opts o = {{FIX_H, FIX_W, ch, 1}, (vbp_codec)codec, 0};
+        vbp_writer *w;
+        assert_int_equal(vbp_writer_open(in_dir("b.vbp"), &o, &w, &err), VBP_OK);
+        for (uint32_t c = 0; c < FIX_CLIPS; c++) {
+            uint32_t n = fix_clips[c].frames;
+            uint8_t *px = malloc(n * fsz), *scratch = malloc(n * bound);
+            vbp_record *rec = calloc(n, sizeof *rec);
+            assert_int_equal(vbp_writer_begin_clip(w, fix_clips[c].name, fix_clips[c].group,
+                                                   fix_clips[c].split, &err), VBP_OK);
+            for (uint32_t i = 0; i < n; i++) {
+                fix_frame(c, i, ch, px + i * fsz);
+                assert_int_equal(vbp_record_encode((vbp_codec)codec, px + i * fsz, fsz,
+                                                   scratch + i * bound, bound, &rec[i], &err), VBP_OK);
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                vbp_label l = fix_label(c, i);
+                assert_int_equal(vbp_writer_add_frame_encoded(
+                                     w, &rec[i], l.visibility == VBP_NO_LABEL ? NULL : &l, &err),
+                                 VBP_OK);
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                fix_heatmap(c, i, px + i * hsz);
+                assert_int_equal(vbp_record_encode((vbp_codec)codec, px + i * hsz, hsz,
+                                                   scratch + i * bound, bound, &rec[i], &err), VBP_OK);
+            }
+            for (uint32_t i = 0; i < n; i++)
+                assert_int_equal(vbp_writer_add_heatmap_encoded(w, &rec[i], &err), VBP_OK);
+            assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
+            free(px);
+            free(scratch);
+            free(rec);
+        }
+        assert_int_equal(vbp_writer_finish(w, &err), VBP_OK);
+        same_then_remove("a.vbp", "b.vbp");
+    }
+}
+
+/* An encoded record that contradicts the writer's geometry or codec is refused; the writer goes on. */
+static void writer_rejects_bad_encoded(void **s)
+{
+    (void)s;
+    vbp_error err;
+    vbp_writer *w;
+    enum { HSZ = FIX_W * FIX_H };
+    uint8_t px[HSZ] = {0}, scratch[HSZ + 1024];
+    vbp_record flat, raw;
+    assert_int_equal(vbp_record_encode(VBP_CODEC_LZ4, px, HSZ, scratch, sizeof scratch, &flat, &err),
+                     VBP_OK);
+    assert_int_equal(flat.codec, VBP_CODEC_LZ4);
+    assert_int_equal(vbp_record_encode(VBP_CODEC_RAW, px, HSZ, NULL, 0, &raw, &err), VBP_OK);
+    vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_RAW, 0};
+    assert_int_equal(vbp_writer_open(in_dir("e.vbp"), &o, &w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
+    /* lz4 in a raw pack */
+    assert_int_equal(vbp_writer_add_frame_encoded(w, &flat, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "e.vbp"));
+    /* raw size that is not the geometry's */
+    vbp_record bad = raw;
+    bad.raw_size = bad.stored_size = HSZ - 1;
+    assert_int_equal(vbp_writer_add_frame_encoded(w, &bad, NULL, &err), VBP_E_ARG);
+    /* raw record whose stored size is not its raw size */
+    bad = raw;
+    bad.stored_size = HSZ / 2;
+    assert_int_equal(vbp_writer_add_frame_encoded(w, &bad, NULL, &err), VBP_E_ARG);
+    assert_int_equal(vbp_writer_add_frame_encoded(w, NULL, NULL, &err), VBP_E_ARG);
+    /* nothing was written: the valid record still goes in and the pack finishes */
+    assert_int_equal(vbp_writer_add_frame_encoded(w, &raw, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_heatmap_encoded(w, &raw, &err), VBP_OK);
+    assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_finish(w, &err), VBP_OK);
+    vbp_pack *p;
+    assert_int_equal(vbp_pack_open(in_dir("e.vbp"), &p, &err), VBP_OK);
+    assert_int_equal(vbp_pack_get_info(p)->frame_count, 1);
+    assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_OK);
+    vbp_pack_close(p);
+    unlink(in_dir("e.vbp"));
+    /* In an lz4 pack: an "lz4" record no smaller than raw is refused. */
+    o.codec = VBP_CODEC_LZ4;
+    assert_int_equal(vbp_writer_open(in_dir("f.vbp"), &o, &w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
+    bad = flat;
+    bad.stored_size = HSZ;
+    assert_int_equal(vbp_writer_add_frame_encoded(w, &bad, NULL, &err), VBP_E_ARG);
+    assert_int_equal(vbp_writer_add_frame_encoded(w, &flat, NULL, &err), VBP_OK);
+    vbp_writer_abort(w);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 static void splits_and_codecs_have_names(void **s)
@@ -280,7 +408,10 @@ int main(void)
         cmocka_unit_test(refuses_existing_target),
         cmocka_unit_test(abort_leaves_nothing),
         cmocka_unit_test(writer_rejects_misuse),
+        cmocka_unit_test(record_encode_contract),
+        cmocka_unit_test(encoded_records_give_same_bytes),
+        cmocka_unit_test(writer_rejects_bad_encoded),
         cmocka_unit_test(splits_and_codecs_have_names),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

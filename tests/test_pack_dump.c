@@ -14,7 +14,7 @@
 static void memory_table_of_fixture(void **s)
 {
     (void)s;
-    char *dir = fix_tmpdir(), path[4096];
+    char *dir = fx_tmpdir(), path[4096];
     snprintf(path, sizeof path, "%s/m.vbp", dir);
     vbp_error err;
     vbp_pack *p;
@@ -43,7 +43,7 @@ static void memory_table_of_fixture(void **s)
     free(buf);
     vbp_pack_close(p);
     unlink(path);
-    fix_rmdir(dir);
+    fx_rmtree(dir);
 }
 
 static void json_strings_are_escaped(void **s)

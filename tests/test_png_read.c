@@ -14,22 +14,6 @@
 #define W 37u
 #define H 23u
 
-static char *tmp;
-
-static int setup(void **s)
-{
-    (void)s;
-    tmp = fx_tmpdir();
-    return tmp ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_rmtree(tmp);
-    return 0;
-}
-
 /* Every colour type decodes to the expected RGB and to its OpenCV gray. */
 static void every_colour_type(void **s)
 {
@@ -39,7 +23,7 @@ static void every_colour_type(void **s)
     const size_t plane = W * H;
     for (size_t i = 0; i < fx_png_case_count; i++) {
         const fx_png_case *c = &fx_png_cases[i];
-        snprintf(path, sizeof path, "%s/%s.png", tmp, c->name);
+        snprintf(path, sizeof path, "%s/%s.png", fx_dir, c->name);
         assert_int_equal(fx_png_write_case(path, c, W, H, (uint32_t)i, want), 0);
         vbp_error e;
         memset(got, 0xAA, sizeof got);
@@ -90,7 +74,7 @@ static void corrupt_and_truncated(void **s)
     (void)s;
     char path[512];
     uint8_t px[3 * W * H];
-    snprintf(path, sizeof path, "%s/good.png", tmp);
+    snprintf(path, sizeof path, "%s/good.png", fx_dir);
     assert_int_equal(fx_png_write_case(path, &fx_png_cases[8], W, H, 5, px), 0);
     size_t n;
     uint8_t *png = load(path, &n);
@@ -116,7 +100,7 @@ static void corrupt_and_truncated(void **s)
     rc = vbp_png_decode_planar(png, n - 12, "noend.png", W, H, 3, px, sizeof px, &e);
     assert_int_equal(rc, VBP_E_INPUT);
     /* unreadable file */
-    snprintf(path, sizeof path, "%s/missing.png", tmp);
+    snprintf(path, sizeof path, "%s/missing.png", fx_dir);
     assert_int_equal(vbp_png_read_planar(path, W, H, 3, px, sizeof px, &e), VBP_E_IO);
     assert_non_null(strstr(e.detail, "missing.png"));
     free(bad);
@@ -128,7 +112,7 @@ static void wrong_size_names_both(void **s)
     (void)s;
     char path[512];
     uint8_t px[3 * W * H];
-    snprintf(path, sizeof path, "%s/size.png", tmp);
+    snprintf(path, sizeof path, "%s/size.png", fx_dir);
     assert_int_equal(fx_png_write_case(path, &fx_png_cases[8], W, H, 5, px), 0);
     vbp_error e;
     uint8_t big[3 * 64 * 32];
@@ -174,5 +158,5 @@ int main(void)
         cmocka_unit_test(wrong_size_names_both),
         cmocka_unit_test(real_frame),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -1,5 +1,4 @@
 /* test_png_write.c - vbp_png_write_planar: round trip, atomicity, errors. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,48 +10,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "png_io.h"
 #include "png_test_read.h"
-
-static char g_dir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/vbp_png_write_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    DIR *d = opendir(g_dir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-        if (remove(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    return rmdir(g_dir);
-}
-
-static size_t count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    if (d)
-        closedir(d);
-    return n;
-}
 
 static void round_trip(uint32_t channels, uint32_t w, uint32_t h)
 {
@@ -62,7 +22,7 @@ static void round_trip(uint32_t channels, uint32_t w, uint32_t h)
     for (size_t i = 0; i < n; i++)
         img[i] = (uint8_t)(i * 2654435761u >> 13); /* every channel differs */
     char path[512];
-    snprintf(path, sizeof path, "%s/img_%u.png", g_dir, channels);
+    snprintf(path, sizeof path, "%s/img_%u.png", fx_dir, channels);
     vbp_error err;
     assert_int_equal(vbp_png_write_planar(path, img, w, h, channels, &err), VBP_OK);
     uint32_t rw = 0, rh = 0;
@@ -93,7 +53,7 @@ static void overwrite_replaces_and_leaves_no_temp(void **state)
     uint8_t a[12] = {0}, b[12];
     memset(b, 200, sizeof b);
     char path[512];
-    snprintf(path, sizeof path, "%s/over.png", g_dir);
+    snprintf(path, sizeof path, "%s/over.png", fx_dir);
     assert_int_equal(vbp_png_write_planar(path, a, 4, 3, 1, NULL), VBP_OK);
     assert_int_equal(vbp_png_write_planar(path, b, 4, 3, 1, NULL), VBP_OK);
     uint32_t w = 0, h = 0;
@@ -101,7 +61,7 @@ static void overwrite_replaces_and_leaves_no_temp(void **state)
     assert_non_null(back);
     assert_memory_equal(back, b, sizeof b);
     free(back);
-    assert_int_equal(count_entries(g_dir), 1);
+    assert_int_equal(fx_entries(fx_dir), 1);
 }
 
 static void missing_directory_is_io_error(void **state)
@@ -109,13 +69,13 @@ static void missing_directory_is_io_error(void **state)
     (void)state;
     uint8_t px[4] = {1, 2, 3, 4};
     char path[512];
-    snprintf(path, sizeof path, "%s/no_such_dir/x.png", g_dir);
+    snprintf(path, sizeof path, "%s/no_such_dir/x.png", fx_dir);
     vbp_error err;
     assert_int_equal(vbp_png_write_planar(path, px, 2, 2, 1, &err), VBP_E_IO);
     assert_int_equal(err.code, VBP_E_IO);
     assert_non_null(strstr(err.detail, path));
     assert_null(strchr(err.detail, '\n'));
-    assert_int_equal(count_entries(g_dir), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 /* The rename fails when the target is a directory: the finished temporary file must go. */
@@ -123,7 +83,7 @@ static void failed_rename_leaves_nothing(void **state)
 {
     (void)state;
     char path[512];
-    snprintf(path, sizeof path, "%s/target.png", g_dir);
+    snprintf(path, sizeof path, "%s/target.png", fx_dir);
     assert_int_equal(mkdir(path, 0755), 0);
     char inner[600];
     snprintf(inner, sizeof inner, "%s/keep", path);
@@ -134,7 +94,7 @@ static void failed_rename_leaves_nothing(void **state)
     vbp_error err;
     assert_int_equal(vbp_png_write_planar(path, px, 1, 1, 3, &err), VBP_E_IO);
     assert_non_null(strstr(err.detail, path));
-    assert_int_equal(count_entries(g_dir), 1); /* only the directory itself */
+    assert_int_equal(fx_entries(fx_dir), 1); /* only the directory itself */
     remove(inner);
     rmdir(path);
 }
@@ -144,21 +104,22 @@ static void bad_arguments_are_rejected(void **state)
     (void)state;
     uint8_t px[4] = {0};
     char path[512];
-    snprintf(path, sizeof path, "%s/bad.png", g_dir);
+    snprintf(path, sizeof path, "%s/bad.png", fx_dir);
     assert_int_equal(vbp_png_write_planar(path, px, 2, 2, 2, NULL), VBP_E_ARG);
     assert_int_equal(vbp_png_write_planar(path, px, 0, 2, 1, NULL), VBP_E_ARG);
-    assert_int_equal(count_entries(g_dir), 0);
+    assert_int_equal(fx_entries(fx_dir), 0);
 }
 
 int main(void)
 {
+#define each(t) cmocka_unit_test_setup_teardown(t, fx_group_setup, fx_group_teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(gray_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(rgb_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(overwrite_replaces_and_leaves_no_temp, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_directory_is_io_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(failed_rename_leaves_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_arguments_are_rejected, setup, teardown),
+        each(gray_round_trip),
+        each(rgb_round_trip),
+        each(overwrite_replaces_and_leaves_no_temp),
+        each(missing_directory_is_io_error),
+        each(failed_rename_leaves_nothing),
+        each(bad_arguments_are_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

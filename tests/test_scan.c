@@ -11,28 +11,13 @@
 #include "dataset_scan.h"
 #include "input_fixture.h"
 
-static char *tmp;
 static char path[4096];
-
-static int setup(void **s)
-{
-    (void)s;
-    tmp = fx_tmpdir();
-    return tmp ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_rmtree(tmp);
-    return 0;
-}
 
 static const char *p(const char *fmt, const char *a, const char *b)
 {
     char rel[1024];
     snprintf(rel, sizeof rel, fmt, a, b);
-    snprintf(path, sizeof path, "%s/%s", tmp, rel);
+    snprintf(path, sizeof path, "%s/%s", fx_dir, rel);
     return path;
 }
 
@@ -41,19 +26,19 @@ static void tn_clip(const char *root, const char *match, const char *clip, uint3
 {
     char f[4096], h[4096], c[4096], m[2048];
     snprintf(m, sizeof m, "%s/%s", root, match);
-    snprintf(f, sizeof f, "%s/%s/inputs/%s", tmp, m, clip);
-    snprintf(h, sizeof h, "%s/%s/heatmaps/%s", tmp, m, clip);
-    snprintf(c, sizeof c, "%s/%s/csv", tmp, m);
+    snprintf(f, sizeof f, "%s/%s/inputs/%s", fx_dir, m, clip);
+    snprintf(h, sizeof h, "%s/%s/heatmaps/%s", fx_dir, m, clip);
+    snprintf(c, sizeof c, "%s/%s/csv", fx_dir, m);
     assert_int_equal(fx_mkdirs(c), 0);
-    snprintf(c, sizeof c, "%s/%s/csv/%s_ball.csv", tmp, m, clip);
+    snprintf(c, sizeof c, "%s/%s/csv/%s_ball.csv", fx_dir, m, clip);
     assert_int_equal(fx_make_clip(f, h, with_csv ? c : NULL, n, 8, 4, 1), 0);
 }
 
 static void vb_clip(const char *root, const char *clip, uint32_t n)
 {
     char f[4096], c[4096];
-    snprintf(f, sizeof f, "%s/%s/%s", tmp, root, clip);
-    snprintf(c, sizeof c, "%s/%s/%s_ball.csv", tmp, root, clip);
+    snprintf(f, sizeof f, "%s/%s/%s", fx_dir, root, clip);
+    snprintf(c, sizeof c, "%s/%s/%s_ball.csv", fx_dir, root, clip);
     assert_int_equal(fx_make_clip(f, NULL, c, n, 8, 4, 2), 0);
 }
 
@@ -116,14 +101,14 @@ static void vballnet_layout(void **s)
     vbp_dataset_free(&ds);
 }
 
-/* Scan root, expect VBP_E_INPUT whose detail starts with tmp/<want_path> and contains want. */
+/* Scan root, expect VBP_E_INPUT whose detail starts with fx_dir/<want_path> and contains want. */
 static void expect_error(const char *root, vbp_layout layout, const char *want_path, const char *want)
 {
     vbp_dataset ds = {0};
     vbp_error e;
     char r[4096], wp[4096];
-    snprintf(r, sizeof r, "%s/%s", tmp, root);
-    snprintf(wp, sizeof wp, "%s/%s", tmp, want_path);
+    snprintf(r, sizeof r, "%s/%s", fx_dir, root);
+    snprintf(wp, sizeof wp, "%s/%s", fx_dir, want_path);
     int rc = vbp_dataset_scan(&ds, r, layout, 0, NULL, &e);
     vbp_dataset_free(&ds);
     if (rc != VBP_E_INPUT || strncmp(e.detail, wp, strlen(wp)) != 0 || !strstr(e.detail, want))
@@ -189,5 +174,5 @@ int main(void)
         cmocka_unit_test(vballnet_layout),
         cmocka_unit_test(structural_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -3,7 +3,6 @@
  * a non-zero exit and nothing at the target; output is independent of the
  * thread count; SIGTERM aborts cleanly; the real clips round-trip exactly.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -25,45 +24,15 @@
 #include "png_io.h"
 #include "vbp_build.h"
 
-static char *tmp;
-
 static const char *real(const char *sub);
-
-static int setup(void **s)
-{
-    (void)s;
-    tmp = fx_tmpdir();
-    return tmp ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    fx_rmtree(tmp);
-    return 0;
-}
 
 static const char *at(const char *rel)
 {
     static char bufs[4][4096];
     static int k;
     k = (k + 1) % 4;
-    snprintf(bufs[k], sizeof bufs[k], "%s/%s", tmp, rel);
+    snprintf(bufs[k], sizeof bufs[k], "%s/%s", fx_dir, rel);
     return bufs[k];
-}
-
-/* Entries in dir other than . and .. */
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 /* A 32x16 TrackNetV4 dataset root/m/{inputs,heatmaps,csv} with one clip of n frames. */
@@ -98,8 +67,8 @@ static int vbpack(const char *out, char **errtext, ...)
     argv[n++] = (char *)out;
     argv[n] = NULL;
     char o[4096], e[4096];
-    snprintf(o, sizeof o, "%s/stdout.txt", tmp);
-    snprintf(e, sizeof e, "%s/stderr.txt", tmp);
+    snprintf(o, sizeof o, "%s/stdout.txt", fx_dir);
+    snprintf(e, sizeof e, "%s/stderr.txt", fx_dir);
     int rc = fx_run(argv, o, e);
     *errtext = fx_read_all(e, NULL);
     return rc;
@@ -118,7 +87,7 @@ static void expect_failure(const char *root, const char *file, const char *what,
         fail_msg("%s: exit %d, stderr '%s' (want '%s' and '%s')", root, rc, err, file, what);
     free(err);
     assert_false(fx_exists(out));
-    assert_int_equal(entries(at("out")), 0); /* no temporary file left either */
+    assert_int_equal(fx_entries(at("out")), 0); /* no temporary file left either */
 }
 
 static void bad_inputs(void **s)
@@ -199,28 +168,48 @@ static void bad_outputs(void **s)
     assert_false(fx_exists(at("x.vbp")));
 }
 
-/* The same dataset with 1 and 3 threads gives byte-identical packs. */
-static void threads_do_not_change_bytes(void **s)
+/* Files a and b are identical and over 1 MB. */
+static void same_big_files(const char *a, const char *b)
 {
-    (void)s;
-    const char *real = getenv("VBP_REAL_DATA");
-    assert_non_null(real);
-    char root[4096], *err;
-    snprintf(root, sizeof root, "%s/tracknetv4", real);
-    const char *a = at("t1.vbp"), *b = at("t3.vbp");
-    assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--codec", "lz4", root, NULL), 0);
-    free(err);
-    assert_int_equal(vbpack(b, &err, "--json", "--threads", "3", "--codec", "lz4", root, NULL), 0);
-    free(err);
     size_t na, nb;
     char *x = fx_read_all(a, &na), *y = fx_read_all(b, &nb);
     assert_true(na == nb && na > 1000000 && memcmp(x, y, na) == 0);
     free(x);
     free(y);
+}
+
+/* The same dataset with 1 and 3 threads gives byte-identical packs. */
+static void threads_do_not_change_bytes(void **s)
+{
+    (void)s;
+    const char *root = real("tracknetv4");
+    char *err;
+    const char *a = at("t1.vbp"), *b = at("t3.vbp");
+    assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--codec", "lz4", root, NULL), 0);
+    free(err);
+    assert_int_equal(vbpack(b, &err, "--json", "--threads", "3", "--codec", "lz4", root, NULL), 0);
+    free(err);
+    same_big_files(a, b);
     char *json = fx_read_all(at("stdout.txt"), NULL);
     assert_non_null(strstr(json, "\"clips\": 2, \"frames\": 112,"));
     assert_non_null(strstr(json, "\"codec\": \"lz4\""));
     free(json);
+}
+
+/* Same for raw gray packs (the workers convert to gray and checksum; the writer only writes). */
+static void threads_do_not_change_raw_gray(void **s)
+{
+    (void)s;
+    const char *root = real("tracknetv4");
+    char *err;
+    const char *a = at("g1.vbp"), *b = at("g3.vbp");
+    assert_int_equal(vbpack(a, &err, "--quiet", "--threads", "1", "--grayscale", root, NULL), 0);
+    free(err);
+    assert_int_equal(vbpack(b, &err, "--quiet", "--threads", "3", "--grayscale", root, NULL), 0);
+    free(err);
+    same_big_files(a, b);
+    unlink(a);
+    unlink(b);
 }
 
 /* Splits from --val-root/--test-root and --test; one clip read twice is an error. */
@@ -278,9 +267,9 @@ static void sigterm_aborts(void **s)
         _exit(127);
     }
     /* wait until the temporary pack exists: the writer is open, decoding has begun */
-    for (int i = 0; i < 1000 && entries(at("out3")) == 0; i++)
+    for (int i = 0; i < 1000 && fx_entries(at("out3")) == 0; i++)
         usleep(10000);
-    assert_int_equal(entries(at("out3")), 1);
+    assert_int_equal(fx_entries(at("out3")), 1);
     usleep(100000);
     assert_int_equal(kill(pid, SIGTERM), 0);
     usleep(200000);
@@ -291,7 +280,7 @@ static void sigterm_aborts(void **s)
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 130);
-    assert_int_equal(entries(at("out3")), 0);
+    assert_int_equal(fx_entries(at("out3")), 0);
 }
 
 /* Pack `root` with the library and compare every record with its source. */
@@ -412,10 +401,11 @@ int main(void)
         cmocka_unit_test(bad_inputs),
         cmocka_unit_test(bad_outputs),
         cmocka_unit_test(threads_do_not_change_bytes),
+        cmocka_unit_test(threads_do_not_change_raw_gray),
         cmocka_unit_test(splits_and_roots),
         cmocka_unit_test(sigterm_aborts),
         cmocka_unit_test(roundtrip_tracknetv4),
         cmocka_unit_test(roundtrip_vballnet),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -16,24 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "internal.h"
 #include "heatmap.h"
 #include "png_io.h"
 #include "vbp_loader.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of the whole process (all threads). */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int usage(FILE *f)
 {
@@ -75,7 +61,7 @@ typedef struct runner_arg { runner *r; unsigned thread; } runner_arg;
 static void *runner_main(void *p)
 {
     runner_arg *a = p;
-    while (now() < a->r->deadline && !atomic_load(&a->r->failed)) {
+    while (vbp_now() < a->r->deadline && !atomic_load(&a->r->failed)) {
         uint64_t u = a->r->work(a->r->ctx, a->thread);
         if (!u) {
             atomic_store(&a->r->failed, 1);
@@ -88,19 +74,19 @@ static void *runner_main(void *p)
 
 static uint64_t run_timed(work_fn work, void *ctx, unsigned threads, double seconds, double *took)
 {
-    runner r = { .work = work, .ctx = ctx, .deadline = now() + seconds };
+    runner r = { .work = work, .ctx = ctx, .deadline = vbp_now() + seconds };
     atomic_init(&r.units, 0);
     atomic_init(&r.failed, 0);
     pthread_t tid[64];
     runner_arg args[64];
-    double t0 = now();
+    double t0 = vbp_now();
     for (unsigned i = 0; i < threads; i++) {
         args[i] = (runner_arg){ &r, i };
         pthread_create(&tid[i], NULL, runner_main, &args[i]);
     }
     for (unsigned i = 0; i < threads; i++)
         pthread_join(tid[i], NULL);
-    *took = now() - t0;
+    *took = vbp_now() - t0;
     return atomic_load(&r.failed) ? 0 : atomic_load(&r.units);
 }
 
@@ -210,7 +196,7 @@ typedef struct serve_state { uint64_t epoch, samples; double secs; } serve_state
 
 static int serve(vbp_loader *ld, serve_state *st, double seconds, int one_epoch, vbp_error *err)
 {
-    double t0 = now();
+    double t0 = vbp_now();
     int rc = VBP_OK;
     while (!rc) {
         vbp_batch b;
@@ -226,10 +212,10 @@ static int serve(vbp_loader *ld, serve_state *st, double seconds, int one_epoch,
             continue;
         }
         st->samples += (uint64_t)n;
-        if (!one_epoch && now() - t0 >= seconds)
+        if (!one_epoch && vbp_now() - t0 >= seconds)
             break;
     }
-    st->secs += now() - t0;
+    st->secs += vbp_now() - t0;
     return rc;
 }
 
@@ -381,17 +367,17 @@ int vbbench_loader(int argc, char **argv)
     uint64_t ceil_batches = 0, png_samples = 0;
     double ceil_secs = 0, png_secs = 0, slice = 0.5, cpu[3] = { 0, 0, 0 };
     for (double done = 0; ok && done < seconds; done += slice) {
-        double took, c0 = cpu_now();
+        double took, c0 = bench_cpu();
         rc = serve(ld, &warm, slice, 0, &err);
-        double c1 = cpu_now();
+        double c1 = bench_cpu();
         ceil_batches += run_timed(ceiling_work, &cl, threads, slice, &took);
-        double c2 = cpu_now();
+        double c2 = bench_cpu();
         cpu[0] += c1 - c0;
         cpu[1] += c2 - c1;
         ceil_secs += took;
         if (png_root) {
             uint64_t n = run_timed(png_work, &pr, threads, slice, &took);
-            cpu[2] += cpu_now() - c2;
+            cpu[2] += bench_cpu() - c2;
             if (!n) {
                 snprintf(err.detail, sizeof err.detail, "%s", pr.error[0] ? pr.error : "PNG run failed");
                 rc = VBP_E_INPUT;

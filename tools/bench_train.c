@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "internal.h"
 #include "vbp_net.h"
 
 typedef struct train_opts {
@@ -24,13 +25,6 @@ typedef struct result {
     double train_sps, infer_sps, rss_mib;
     int ok;
 } result;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int usage(FILE *f)
 {
@@ -72,12 +66,12 @@ static double c_rate(vbp_net *net, const float *x, const float *y, const train_o
             exit(1);
         }
         if (n == 0)
-            t0 = now(); /* the first step is the warm-up */
-        else if (n >= 3 && now() - t0 >= (train ? o->seconds : o->seconds / 2))
+            t0 = vbp_now(); /* the first step is the warm-up */
+        else if (n >= 3 && vbp_now() - t0 >= (train ? o->seconds : o->seconds / 2))
             break;
         n++;
     }
-    return (double)(n * (int)o->batch) / (now() - t0);
+    return (double)(n * (int)o->batch) / (vbp_now() - t0);
 }
 
 /* Locate tests/bench/torch_train_bench.py: $VBP_SOURCE_DIR, else up from the executable. */

@@ -6,7 +6,15 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "bench.h"
+
+double bench_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int usage(FILE *f)
 {

@@ -11,6 +11,7 @@
 #include "vbp_guard.h"
 #include "pack_dump.h"
 #include "png_io.h"
+#include "cli.h"
 
 static const char usage_text[] =
     "usage: vbdump info PACK [--seq N] [--json]   header, geometry, splits, sizes, memory table\n"
@@ -40,23 +41,7 @@ static int fail(const char *pack, const char *msg)
 
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
-    (void)ctx;
-    int width = 40, fill = total ? (int)(done * (uint64_t)width / total) : width;
-    fprintf(stderr, "\rverify [%.*s%*s] %3d%%", fill, "########################################",
-            width - fill, "", total ? (int)(done * 100 / total) : 100);
-    if (done == total)
-        fputc('\n', stderr);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || *s == '-')
-        return -1;
-    *out = v;
-    return 0;
+    cli_bar_draw(ctx, "verify", done, total, NULL);
 }
 
 static int export_frame(vbp_pack *p, uint64_t clip, uint64_t i, const char *prefix)
@@ -111,7 +96,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--json"))
             json = 1;
         else if (!strcmp(a, "--seq") && i + 1 < argc) {
-            if (parse_u64(argv[++i], &seq) || seq < 1 || seq > 1024) {
+            if (cli_parse_u64(argv[++i], &seq) || seq < 1 || seq > 1024) {
                 fprintf(stderr, "vbdump: --seq wants a number 1..1024, not '%s'\n", argv[i]);
                 return 2;
             }
@@ -154,7 +139,10 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "frames"))
         vbp_dump_frames(stdout, p, (uint64_t)clip, json);
     else if (!strcmp(cmd, "verify")) {
-        int bad = vbp_pack_verify(p, isatty(2) ? progress : NULL, NULL, &err);
+        cli_bar bar;
+        cli_bar_init(&bar, 1, "frames");
+        int bad = vbp_pack_verify(p, bar.on ? progress : NULL, &bar, &err);
+        cli_bar_clear(&bar);
         if (json) {
             printf("{\"pack\": ");
             vbp_json_string(stdout, pos[0]);
@@ -172,7 +160,7 @@ int main(int argc, char **argv)
     } else {
         uint64_t i;
         const vbp_clip *c = vbp_pack_clip(p, (uint64_t)clip);
-        if (parse_u64(pos[2], &i) || i >= c->frame_count) {
+        if (cli_parse_u64(pos[2], &i) || i >= c->frame_count) {
             char msg[VBP_ERROR_DETAIL_MAX];
             snprintf(msg, sizeof msg, "clip '%s' has frames 0..%llu, not '%s'", c->name,
                      (unsigned long long)c->frame_count - 1, pos[2]);

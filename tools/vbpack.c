@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "vbp_build.h"
+#include "cli.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -52,33 +53,9 @@ static int usage(FILE *f)
     return f == stdout ? 0 : 2;
 }
 
-typedef struct progress {
-    double start, last;
-} progress;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void draw_progress(void *ctx, uint64_t done, uint64_t total)
 {
-    progress *p = ctx;
-    double t = now();
-    if (done < total && t - p->last < 0.1)
-        return;
-    p->last = t;
-    double el = t - p->start, rate = el > 0 ? (double)done / el : 0;
-    double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    int width = 30, fill = total ? (int)(width * done / total) : width;
-    fprintf(stderr, "\r[%.*s%*s] %llu/%llu frames  %.0f frames/s  ETA %.0fs ", fill,
-            "##############################", width - fill, "", (unsigned long long)done,
-            (unsigned long long)total, rate, eta);
-    if (done == total)
-        fputc('\n', stderr);
-    fflush(stderr);
+    cli_bar_draw(ctx, "vbpack", done, total, NULL);
 }
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -236,10 +213,11 @@ int main(int argc, char **argv)
     o.source_count = nsources;
     o.val_names = val;
     o.test_names = test;
-    progress prog = {now(), 0};
-    if (!quiet && isatty(STDERR_FILENO)) {
+    cli_bar bar;
+    cli_bar_init(&bar, !quiet, "frames");
+    if (bar.on) {
         o.progress = draw_progress;
-        o.progress_ctx = &prog;
+        o.progress_ctx = &bar;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -257,9 +235,8 @@ int main(int argc, char **argv)
     if (vbp_writer_remove_stale(out, report_stale, NULL, &err) < 0)
         fprintf(stderr, "vbpack: warning: %s\n", vbp_error_message(&err));
     int r = vbp_build_pack(out, &o, &st, &err);
+    cli_bar_clear(&bar);
     if (r != VBP_OK) {
-        if (o.progress && prog.last > 0)
-            fputc('\n', stderr); /* end the partial progress line */
         fprintf(stderr, "vbpack: %s\n", vbp_error_message(&err));
         rc = r == VBP_E_INTERRUPTED ? 130 : 1;
         goto done;

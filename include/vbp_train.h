@@ -1,0 +1,176 @@
+/*
+ * vbp_train.h - train, evaluate and run VballNetFastV1 over a pack.
+ *
+ * Training reads the train split through a vbp_loader (shuffled, flipped),
+ * evaluates the val split after every epoch and keeps, in the run directory:
+ *   last.safetensors  weights after the last completed checkpoint (PyTorch state dict)
+ *   last.state        the whole training state (weights, Adam moments, step,
+ *                     epoch and batch position, pack fingerprint, config)
+ *   best.safetensors  weights of the best epoch (val F1, then val loss;
+ *                     train loss when the pack has no val split)
+ *   metrics.jsonl     one JSON object per epoch
+ * Every file is written to a temporary name, fsynced and renamed.  The
+ * state file format is specified in docs/training.md.
+ *
+ * Determinism: a run is a function of (pack, config); resuming from
+ * last.state, written at an epoch end or mid-epoch, gives bit-identical
+ * weights to an uninterrupted run, whatever the thread counts or load mode.
+ *
+ * Evaluation and prediction use every window of stride 1 of the selected
+ * splits, in order, without flip.  Frame f of a clip of n >= seq frames is
+ * predicted by the window starting at clamp(f - (seq-1)/2, 0, n-seq): the
+ * window that holds it nearest its centre.  Clips shorter than seq frames
+ * have no window and are not predicted.
+ */
+#ifndef VBP_TRAIN_H
+#define VBP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vbp_error.h"
+#include "vbp_loader.h"
+#include "vbp_metrics.h"
+#include "vbp_net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vbp_optimizer { VBP_OPT_ADAM = 0, VBP_OPT_ADAMW = 1 } vbp_optimizer;
+
+typedef struct vbp_train_config {
+    /* What is trained (a checkpoint records these; --resume must match them). */
+    uint32_t seq;             /* frames per window (3) */
+    uint32_t channels;        /* 1 gray, 3 RGB; 0 = the pack's */
+    uint32_t batch;           /* samples per step (4) */
+    float lr;                 /* initial learning rate (1e-3) */
+    float lr_gamma;           /* staircase decay factor (0.9) */
+    uint32_t lr_decay_epochs; /* epochs' worth of steps per decay (2); 0 = no decay */
+    vbp_optimizer optimizer;  /* Adam */
+    float weight_decay;       /* 0 */
+    float flip;               /* horizontal flip probability (0.5) */
+    uint32_t stride;          /* training window stride (1) */
+    uint64_t seed;            /* weights, order and flips (0) */
+    vbp_order order;          /* AUTO: resolved at the first start and then recorded */
+    /* How long and how (free to change between a run and its resumption). */
+    uint32_t epochs;          /* total epochs, counting those already done (1) */
+    uint32_t threads;         /* network threads; 0 = OpenMP's default */
+    uint32_t loader_threads;  /* batch-assembly workers (1) */
+    vbp_load_mode mode;       /* DISK */
+    float tol;                /* metric tolerance in pixels (4) */
+    uint64_t checkpoint_every;/* also save last.state every N steps; 0 = epoch ends only */
+    uint64_t stop_after;      /* save and stop once this many steps are done; 0 = never */
+    uint64_t nan_at_step;     /* testing: treat the loss of step N (1-based) as NaN; 0 = never */
+    int resume;               /* continue from RUN_DIR/last.state */
+} vbp_train_config;
+
+void vbp_train_config_default(vbp_train_config *cfg);
+
+/* Evaluation of one split selection. */
+typedef struct vbp_eval_result {
+    double loss;          /* mean loss over windows */
+    uint64_t windows;     /* windows run through the network */
+    uint64_t frames;      /* frames predicted and counted */
+    uint64_t skipped_clips; /* clips shorter than seq: not predicted */
+    vbp_counts counts;
+    vbp_scores scores;
+    double seconds;
+} vbp_eval_result;
+
+/* One line per epoch, as printed and as written to metrics.jsonl. */
+typedef struct vbp_epoch_report {
+    uint32_t epoch;          /* 1-based number of the epoch just finished */
+    uint32_t epochs;
+    uint64_t step;           /* optimizer steps done in total */
+    double lr;               /* learning rate of the last step */
+    double train_loss;       /* mean over the epoch's samples */
+    int has_val;             /* 0: the pack has no usable val split */
+    vbp_eval_result val;
+    double samples_per_s;    /* training samples per second of this epoch (this process) */
+    double wait_fraction;    /* share of the epoch's time spent waiting for batches */
+    double seconds;
+    int best;                /* 1: best.safetensors was written from this epoch */
+} vbp_epoch_report;
+
+typedef struct vbp_train_callbacks {
+    void *ctx;
+    /* After each step: position in the epoch and the step's loss. */
+    void (*on_step)(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss);
+    void (*on_epoch)(void *ctx, const vbp_epoch_report *r);
+    /* One informational line (resume point, missing val split, loader note). */
+    void (*on_note)(void *ctx, const char *line);
+    /* May be NULL.  Checked after every step: nonzero (e.g. set by a SIGINT
+     * handler) saves a checkpoint and stops with VBP_E_INTERRUPTED. */
+    const volatile int *stop;
+} vbp_train_callbacks;
+
+/* Result of vbp_train_run. */
+typedef struct vbp_train_summary {
+    uint32_t epochs_done;
+    uint64_t steps_done;
+    int stopped_early;       /* stop_after reached */
+    double best_score;       /* val F1 (or -loss when judged by loss) of best.safetensors */
+    uint32_t best_epoch;     /* 0: none */
+} vbp_train_summary;
+
+/*
+ * Train cfg->epochs epochs on pack_path, writing run_dir (created if
+ * missing).  Without cfg->resume, an existing run_dir/last.state is an error
+ * (VBP_E_EXISTS).  With it, the state is loaded and checked: another pack
+ * (fingerprint) or a different training config fails with VBP_E_ARG naming
+ * the file and what differs.  Geometry that does not fit the config fails
+ * with VBP_E_GEOMETRY.  A NaN or infinite loss stops the run with
+ * VBP_E_NUMERIC naming the step; the last checkpoint written stays.
+ * *cb->stop set: checkpoint after the current step, VBP_E_INTERRUPTED.
+ * cb and summary may be NULL.
+ */
+int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_config *cfg,
+                  const vbp_train_callbacks *cb, vbp_train_summary *summary, vbp_error *err);
+
+/* Options of vbp_eval_run and vbp_predict_run. */
+typedef struct vbp_eval_config {
+    uint32_t splits;      /* VBP_SPLIT_BIT mask (val) */
+    float tol;            /* 4 */
+    uint32_t batch;       /* windows per forward (4) */
+    uint32_t threads;     /* network threads; 0 = OpenMP's default */
+    vbp_load_mode mode;
+} vbp_eval_config;
+
+void vbp_eval_config_default(vbp_eval_config *cfg);
+
+/*
+ * Read the seq and frame channels a weights file was trained for, from the
+ * shapes of its first input convolution and its output bias.  VBP_E_IO,
+ * VBP_E_FORMAT naming the file.
+ */
+int vbp_weights_shape(const char *weights, uint32_t *seq, uint32_t *channels, vbp_error *err);
+
+/* Evaluate the weights on the selected splits of a pack. */
+int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_config *cfg,
+                 vbp_eval_result *out, vbp_error *err);
+
+/*
+ * Predict every frame of every clip of the selected splits and write
+ * out_dir/<clip>_ball.csv (out_dir/<group>/<clip>_ball.csv when the clip has
+ * a group), header Frame,Visibility,X,Y, X,Y rounded to integer pack pixels,
+ * -1,-1 when not visible; frames of clips shorter than seq are written as not
+ * visible.  Each CSV is written atomically.  out (may be NULL) gets the
+ * metrics of the same predictions.
+ */
+int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
+                    const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err);
+
+/*
+ * One-line JSON of an evaluation ({"skipped_clips":..,"loss":..,"windows":..,
+ * "frames":..,"tp":..,...,"f1":..,"accuracy":..,"seconds":..}) and of an
+ * epoch (the metrics.jsonl line; "val" holds the evaluation object or null).
+ * Written into buf (NUL-terminated when size > 0; buf may be NULL when size
+ * is 0); returns the length needed, like snprintf.
+ */
+size_t vbp_eval_result_json(const vbp_eval_result *e, char *buf, size_t size);
+size_t vbp_epoch_report_json(const vbp_epoch_report *r, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

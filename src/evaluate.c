@@ -1,0 +1,281 @@
+/*
+ * evaluate.c - inference over every window of a split selection: loss,
+ * per-frame detection metrics, and the prediction CSVs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "internal.h"
+#include "train_internal.h"
+#include "vbp_safetensors.h"
+
+void vbp_eval_config_default(vbp_eval_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->splits = VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+    cfg->tol = 4.0f;
+    cfg->batch = 4;
+    cfg->mode = VBP_LOAD_DISK;
+}
+
+int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
+                         uint32_t splits, vbp_load_mode mode, vbp_loader **out, vbp_error *err)
+{
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.seq = seq;
+    o.stride = 1;
+    o.channels = channels;
+    o.splits = splits;
+    o.mode = mode;
+    o.order = VBP_ORDER_SEQUENTIAL;
+    o.flip_prob = 0.0f;
+    o.batch = batch;
+    o.threads = 1;
+    return vbp_loader_open(pack, &o, out, err);
+}
+
+/* First window start that owns frame f of a clip of n >= seq frames. */
+static uint64_t owner_of(uint64_t f, uint64_t n, uint32_t seq)
+{
+    uint64_t half = (seq - 1) / 2;
+    uint64_t s = f > half ? f - half : 0;
+    return s > n - seq ? n - seq : s;
+}
+
+int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void *ctx,
+                 vbp_eval_result *out, vbp_error *err)
+{
+    const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+    const vbp_pack *pack = vbp_loader_pack(ld);
+    const size_t hw = (size_t)sh->height * sh->width;
+    const uint32_t seq = sh->seq;
+    double t0 = vbp_now(), loss_sum = 0.0;
+    vbp_detector *det;
+    memset(out, 0, sizeof *out);
+    int rc = vbp_detector_create(sh->height, sh->width, &det, err);
+    if (!rc)
+        rc = vbp_loader_begin_epoch(ld, 0, 0, err);
+    vbp_batch b;
+    while (!rc && (rc = vbp_loader_next(ld, &b, err)) > 0) {
+        float loss;
+        rc = vbp_net_forward(net, b.x, b.n, 0, err);
+        if (!rc)
+            rc = vbp_net_loss(net, b.y, &loss, err);
+        if (rc)
+            break;
+        loss_sum += (double)loss * (double)b.n;
+        out->windows += b.n;
+        const float *prob = vbp_net_output(net);
+        for (size_t i = 0; i < b.n; i++) {
+            const vbp_sample *s = &b.samples[i];
+            uint64_t n = vbp_pack_clip(pack, s->clip)->frame_count;
+            for (uint32_t k = 0; k < seq; k++) {
+                if (owner_of(s->clip_frame + k, n, seq) != s->clip_frame)
+                    continue;
+                size_t plane = (i * seq + k) * hw;
+                vbp_detection pred = vbp_detect(det, prob + plane, 0.5f);
+                vbp_label label = vbp_pack_label(pack, s->first_frame + k);
+                vbp_detection truth = vbp_truth(det, &label, b.y + plane);
+                vbp_outcome o = vbp_classify(&truth, &pred, tol);
+                vbp_counts_add(&out->counts, o);
+                out->frames++;
+                if (fn)
+                    fn(ctx, s->first_frame + k, &pred, o);
+            }
+        }
+    }
+    vbp_detector_free(det);
+    if (rc < 0)
+        return rc;
+    out->loss = out->windows ? loss_sum / (double)out->windows : 0.0;
+    out->scores = vbp_counts_scores(&out->counts);
+    out->seconds = vbp_now() - t0;
+    return VBP_OK;
+}
+
+int vbp_weights_shape(const char *weights, uint32_t *seq, uint32_t *channels, vbp_error *err)
+{
+    /* A minimal net gives the tensor names: the first one is the input
+     * depthwise convolution [C,1,3,3], the last parameter the output bias [seq]. */
+    vbp_net_config pc = { 1, 1, 8, 8, 1, 1 };
+    vbp_net *probe;
+    int rc = vbp_net_create(&pc, 0, &probe, err);
+    if (rc)
+        return rc;
+    vbp_net_tensor first, last, t;
+    memset(&last, 0, sizeof last);
+    rc = vbp_net_tensor_info(probe, 0, &first);
+    for (size_t i = 0; !rc && i < vbp_net_tensor_count(probe); i++) {
+        rc = vbp_net_tensor_info(probe, i, &t);
+        if (!rc && t.kind == VBP_TENSOR_PARAM)
+            last = t;
+    }
+    vbp_st_file *f = NULL;
+    if (!rc)
+        rc = vbp_safetensors_open(weights, &f, err);
+    vbp_st_tensor in, outb;
+    if (!rc && (vbp_safetensors_find(f, first.name, &in) || vbp_safetensors_find(f, last.name, &outb) ||
+                in.ndim < 1 || outb.ndim != 1 || in.shape[0] == 0 || outb.shape[0] == 0 ||
+                in.shape[0] % outb.shape[0] || in.shape[0] / outb.shape[0] > 3))
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: not VballNetFastV1 weights (tensors %s and %s)", weights,
+                      first.name, last.name);
+    if (!rc) {
+        *seq = (uint32_t)outb.shape[0];
+        *channels = (uint32_t)(in.shape[0] / outb.shape[0]);
+    }
+    vbp_safetensors_close(f);
+    vbp_net_free(probe);
+    return rc;
+}
+
+/* Pack, net with the weights, loader: what eval and predict share. */
+typedef struct eval_session {
+    vbp_pack *pack;
+    vbp_net *net;
+    vbp_loader *ld;
+} eval_session;
+
+static void session_close(eval_session *s)
+{
+    vbp_loader_close(s->ld);
+    vbp_net_free(s->net);
+    vbp_pack_close(s->pack);
+}
+
+static int session_open(eval_session *s, const char *pack_path, const char *weights,
+                        const vbp_eval_config *cfg, vbp_error *err)
+{
+    memset(s, 0, sizeof *s);
+    uint32_t seq, channels;
+    int rc = vbp_weights_shape(weights, &seq, &channels, err);
+    if (!rc)
+        rc = vbp_pack_open(pack_path, &s->pack, err);
+    if (rc)
+        return rc;
+    const vbp_geometry *g = &vbp_pack_get_info(s->pack)->geometry;
+    if (g->frame_channels != channels) {
+        session_close(s);
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: frames have %u channel(s), %s was trained on %u",
+                        pack_path, g->frame_channels, weights, channels);
+    }
+    vbp_net_config nc = { seq * channels, seq, g->height, g->width, cfg->batch, cfg->threads };
+    rc = vbp_net_create(&nc, 0, &s->net, err);
+    if (!rc)
+        rc = vbp_net_load_safetensors(s->net, weights, err);
+    if (!rc)
+        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode, &s->ld, err);
+    if (rc)
+        session_close(s);
+    return rc;
+}
+
+/* Clips of the selected splits too short for one window. */
+static uint64_t short_clips(const vbp_pack *pack, uint32_t splits, uint32_t seq)
+{
+    uint64_t n = 0;
+    for (uint64_t c = 0; c < vbp_pack_get_info(pack)->clip_count; c++) {
+        const vbp_clip *clip = vbp_pack_clip(pack, c);
+        n += (splits & VBP_SPLIT_BIT(clip->split)) && clip->frame_count < seq;
+    }
+    return n;
+}
+
+int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_config *cfg,
+                 vbp_eval_result *out, vbp_error *err)
+{
+    eval_session s;
+    int rc = session_open(&s, pack_path, weights, cfg, err);
+    if (rc)
+        return rc;
+    rc = vbp_evaluate(s.net, s.ld, cfg->tol, NULL, NULL, out, err);
+    out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
+    session_close(&s);
+    return rc;
+}
+
+static void keep_prediction(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o)
+{
+    (void)o;
+    ((vbp_detection *)ctx)[frame] = *pred;
+}
+
+static int make_dir(const char *path, vbp_error *err)
+{
+    if (mkdir(path, 0755) && errno != EEXIST)
+        return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    return VBP_OK;
+}
+
+/* Write one clip's CSV from pred[first .. first+frames-1]. */
+static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_detection *pred,
+                          vbp_error *err)
+{
+    char path[4096];
+    int n;
+    if (clip->group[0]) {
+        n = snprintf(path, sizeof path, "%s/%s", out_dir, clip->group);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return vbp_fail(err, VBP_E_ARG, "%s: output path too long", out_dir);
+        int rc = make_dir(path, err);
+        if (rc)
+            return rc;
+        n = snprintf(path, sizeof path, "%s/%s/%s_ball.csv", out_dir, clip->group, clip->name);
+    } else {
+        n = snprintf(path, sizeof path, "%s/%s_ball.csv", out_dir, clip->name);
+    }
+    if (n < 0 || (size_t)n >= sizeof path)
+        return vbp_fail(err, VBP_E_ARG, "%s: output path too long", out_dir);
+    size_t cap = 32 + (size_t)clip->frame_count * 48, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
+    len += (size_t)snprintf(buf, cap, "Frame,Visibility,X,Y\n");
+    for (uint64_t f = 0; f < clip->frame_count; f++) {
+        const vbp_detection *d = &pred[f];
+        if (d->visible)
+            len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",1,%ld,%ld\n", f,
+                                    lroundf(d->x), lroundf(d->y));
+        else
+            len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",0,-1,-1\n", f);
+    }
+    int rc = vbp_write_file_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
+                    const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err)
+{
+    eval_session s;
+    vbp_eval_result local;
+    if (!out)
+        out = &local;
+    int rc = session_open(&s, pack_path, weights, cfg, err);
+    if (rc)
+        return rc;
+    const vbp_pack_info *info = vbp_pack_get_info(s.pack);
+    vbp_detection *pred = malloc((size_t)info->frame_count * sizeof *pred);
+    if (!pred)
+        rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", pack_path);
+    for (uint64_t f = 0; !rc && f < info->frame_count; f++)
+        pred[f] = (vbp_detection){ 0, -1.0f, -1.0f };
+    if (!rc)
+        rc = vbp_evaluate(s.net, s.ld, cfg->tol, keep_prediction, pred, out, err);
+    if (!rc) {
+        out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
+        rc = make_dir(out_dir, err);
+    }
+    for (uint64_t c = 0; !rc && c < info->clip_count; c++) {
+        const vbp_clip *clip = vbp_pack_clip(s.pack, c);
+        if (cfg->splits & VBP_SPLIT_BIT(clip->split))
+            rc = write_clip_csv(out_dir, clip, pred + clip->first_frame, err);
+    }
+    free(pred);
+    session_close(&s);
+    return rc;
+}

@@ -1,0 +1,492 @@
+/*
+ * train.c - the training loop: epochs over the train split, validation,
+ * checkpoints (last, best, state), resumption and the NaN stop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+#include "train_internal.h"
+
+#define PATH_LEN 4096
+
+void vbp_train_config_default(vbp_train_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->seq = 3;
+    cfg->batch = 4;
+    cfg->lr = 1e-3f;
+    cfg->lr_gamma = 0.9f;
+    cfg->lr_decay_epochs = 2;
+    cfg->optimizer = VBP_OPT_ADAM;
+    cfg->flip = 0.5f;
+    cfg->stride = 1;
+    cfg->order = VBP_ORDER_AUTO;
+    cfg->epochs = 1;
+    cfg->loader_threads = 1;
+    cfg->mode = VBP_LOAD_DISK;
+    cfg->tol = 4.0f;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct run {
+    const vbp_train_config *cfg;
+    const vbp_train_callbacks *cb;
+    const char *pack_path;
+    char last_w[PATH_LEN], last_s[PATH_LEN], best_w[PATH_LEN], metrics[PATH_LEN];
+    vbp_pack *pack;
+    vbp_loader *train, *val;
+    vbp_net *net;
+    vbp_adam_config adam;
+    vbp_train_state st;
+    int64_t saved_step;      /* step of the last state written or loaded; -1 none */
+} run;
+
+static void note(const run *r, const char *fmt, ...) VBP_PRINTF(2, 3);
+static void note(const run *r, const char *fmt, ...)
+{
+    if (!r->cb || !r->cb->on_note)
+        return;
+    char line[VBP_ERROR_DETAIL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    r->cb->on_note(r->cb->ctx, line);
+}
+
+static int check_config(const vbp_train_config *c, vbp_error *err)
+{
+    if (!c->seq || !c->batch || !c->epochs || !c->stride)
+        return vbp_fail(err, VBP_E_ARG, "seq, batch, epochs and stride must be at least 1");
+    if (c->channels != 0 && c->channels != 1 && c->channels != 3)
+        return vbp_fail(err, VBP_E_ARG, "channels must be 1 (grayscale) or 3 (RGB)");
+    if (!(c->lr > 0.0f) || !isfinite(c->lr) || !(c->lr_gamma > 0.0f) || !isfinite(c->lr_gamma))
+        return vbp_fail(err, VBP_E_ARG, "learning rate and its decay must be positive and finite");
+    if (!(c->flip >= 0.0f && c->flip <= 1.0f))
+        return vbp_fail(err, VBP_E_ARG, "flip probability must be in [0, 1]");
+    if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay) || !(c->tol >= 0.0f))
+        return vbp_fail(err, VBP_E_ARG, "weight decay and tolerance must be >= 0");
+    return VBP_OK;
+}
+
+static int join(char *out, const char *dir, const char *name, vbp_error *err)
+{
+    int n = snprintf(out, PATH_LEN, "%s/%s", dir, name);
+    if (n < 0 || n >= PATH_LEN - 32)
+        return vbp_fail(err, VBP_E_ARG, "%s: path too long", dir);
+    return VBP_OK;
+}
+
+static int open_train_loader(run *r, uint32_t channels, vbp_order order, vbp_error *err)
+{
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.seq = r->cfg->seq;
+    o.stride = r->cfg->stride;
+    o.channels = channels;
+    o.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN);
+    o.mode = r->cfg->mode;
+    o.order = order;
+    o.seed = r->cfg->seed;
+    o.flip_prob = r->cfg->flip;
+    o.batch = r->cfg->batch;
+    o.threads = r->cfg->loader_threads;
+    vbp_loader_close(r->train);
+    r->train = NULL;
+    return vbp_loader_open(r->pack, &o, &r->train, err);
+}
+
+/* Val loader, or none (with a note) when the pack has no usable val split. */
+static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
+{
+    const vbp_pack_info *info = vbp_pack_get_info(r->pack);
+    if (!info->clips_per_split[VBP_SPLIT_VAL]) {
+        note(r, "%s: no val split (pack with --val NAME): val metrics skipped", r->pack_path);
+        return VBP_OK;
+    }
+    vbp_error e;
+    int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels, r->cfg->batch,
+                                  VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, &r->val, &e);
+    if (rc == VBP_E_GEOMETRY) {
+        note(r, "%s: no val clip has %u frames: val metrics skipped", r->pack_path, r->cfg->seq);
+        return VBP_OK;
+    }
+    if (rc && err)
+        *err = e;
+    return rc;
+}
+
+/*
+ * Keep the lines of metrics.jsonl of epochs <= done: a run stopped after
+ * writing a line but before its state may have left lines that the resumed
+ * run writes again.
+ */
+static int trim_metrics(const char *path, uint64_t done, vbp_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return VBP_OK;
+    char *out = NULL, line[4096];
+    size_t len = 0, cap = 0;
+    int rc = VBP_OK;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "\"epoch\":");
+        if (p && strtoull(p + 8, NULL, 10) > done)
+            continue;
+        size_t n = strlen(line);
+        if (len + n > cap) {
+            cap = 2 * (len + n);
+            char *grown = realloc(out, cap);
+            if (!grown) {
+                rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            out = grown;
+        }
+        memcpy(out + len, line, n);
+        len += n;
+    }
+    fclose(f);
+    if (!rc)
+        rc = vbp_write_file_atomic(path, out ? out : "", len, err);
+    free(out);
+    return rc;
+}
+
+static int append_line(const char *path, const char *line, vbp_error *err)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return vbp_fail(err, VBP_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    int bad = fputs(line, f) < 0 || fputc('\n', f) == EOF || fflush(f) || fsync(fileno(f));
+    int e = errno;
+    if (fclose(f) || bad)
+        return vbp_fail(err, VBP_E_IO, "%s: cannot write: %s", path, strerror(e));
+    return VBP_OK;
+}
+
+static int params_finite(vbp_net *net)
+{
+    const float *p = vbp_net_params(net);
+    for (size_t i = 0, n = vbp_net_param_count(net); i < n; i++)
+        if (!isfinite(p[i]))
+            return 0;
+    return 1;
+}
+
+static int numeric_stop(const run *r, const char *what, vbp_error *err)
+{
+    char kept[PATH_LEN + 64];
+    if (r->saved_step >= 0)
+        snprintf(kept, sizeof kept, "last good checkpoint %s (step %" PRId64 ")", r->last_s, r->saved_step);
+    else
+        snprintf(kept, sizeof kept, "no checkpoint was written");
+    return vbp_fail(err, VBP_E_NUMERIC, "%s: step %" PRIu64 " (epoch %" PRIu64 ", batch %" PRIu64
+                    "): %s; stopped, %s", r->pack_path, r->st.step + 1, r->st.epoch + 1, r->st.batch + 1,
+                    what, kept);
+}
+
+/* last.safetensors then last.state (the state last: it is what --resume trusts). */
+static int save_checkpoint(run *r, vbp_error *err)
+{
+    if (!params_finite(r->net))
+        return numeric_stop(r, "parameters are not finite", err);
+    int rc = vbp_net_save_safetensors(r->net, r->last_w, err);
+    if (!rc)
+        rc = vbp_fsync_parent(r->last_w, err);
+    if (!rc)
+        rc = vbp_state_save(r->last_s, r->net, r->cfg, &r->st, err);
+    if (!rc)
+        r->saved_step = (int64_t)r->st.step;
+    return rc;
+}
+
+static int better(const run *r, double score, double loss)
+{
+    return !r->st.best_epoch || score > r->st.best_score ||
+           (score == r->st.best_score && loss < r->st.best_loss);
+}
+
+/* Validation, best.safetensors, the metrics line and the checkpoint of an epoch's end. */
+static int end_epoch(run *r, double train_seconds, double wait_seconds, uint64_t samples,
+                     double lr, vbp_error *err)
+{
+    vbp_epoch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.epoch = (uint32_t)r->st.epoch + 1;
+    rep.epochs = r->cfg->epochs;
+    rep.step = r->st.step;
+    rep.lr = lr;
+    rep.train_loss = r->st.loss_samples ? r->st.loss_sum / (double)r->st.loss_samples : 0.0;
+    rep.samples_per_s = train_seconds > 0.0 ? (double)samples / train_seconds : 0.0;
+    rep.wait_fraction = train_seconds > 0.0 ? wait_seconds / train_seconds : 0.0;
+    int rc = VBP_OK;
+    if (r->val) {
+        rep.has_val = 1;
+        rc = vbp_evaluate(r->net, r->val, r->cfg->tol, NULL, NULL, &rep.val, err);
+        if (rc)
+            return rc;
+    }
+    rep.seconds = train_seconds + rep.val.seconds;
+    double score = rep.has_val ? rep.val.scores.f1 : -rep.train_loss;
+    double loss = rep.has_val ? rep.val.loss : rep.train_loss;
+    if (!params_finite(r->net))
+        return numeric_stop(r, "parameters are not finite", err);
+    if (better(r, score, loss)) {
+        rc = vbp_net_save_safetensors(r->net, r->best_w, err);
+        if (rc)
+            return rc;
+        r->st.best_score = score;
+        r->st.best_loss = loss;
+        r->st.best_epoch = rep.epoch;
+        rep.best = 1;
+    }
+    char line[1024];
+    vbp_epoch_report_json(&rep, line, sizeof line);
+    rc = append_line(r->metrics, line, err);
+    /* The position after this epoch: the next one, from its first batch. */
+    r->st.epoch++;
+    r->st.batch = 0;
+    r->st.loss_sum = 0.0;
+    r->st.loss_samples = 0;
+    if (!rc)
+        rc = save_checkpoint(r, err);
+    if (!rc && r->cb && r->cb->on_epoch)
+        r->cb->on_epoch(r->cb->ctx, &rep);
+    return rc;
+}
+
+/* Train from r->st to the end (or to stop_after).  *stopped = 1 when stop_after hit. */
+static int train_epochs(run *r, int *stopped, vbp_error *err)
+{
+    const vbp_train_config *cfg = r->cfg;
+    const uint64_t batches = vbp_loader_get_shape(r->train)->batches;
+    const uint64_t per_decay = (uint64_t)cfg->lr_decay_epochs * batches;
+    double lr = cfg->lr;
+    *stopped = 0;
+    while (r->st.epoch < cfg->epochs) {
+        int rc = vbp_loader_begin_epoch(r->train, r->st.epoch, r->st.batch, err);
+        if (rc)
+            return rc;
+        double t0 = now_seconds(), w0 = vbp_loader_wait_seconds(r->train);
+        uint64_t samples = 0;
+        vbp_batch b;
+        while ((rc = vbp_loader_next(r->train, &b, err)) > 0) {
+            float loss;
+            lr = vbp_lr_staircase(cfg->lr, cfg->lr_gamma, r->st.step, per_decay);
+            vbp_net_zero_grad(r->net);
+            rc = vbp_net_forward(r->net, b.x, b.n, 1, err);
+            if (!rc)
+                rc = vbp_net_loss(r->net, b.y, &loss, err);
+            if (rc)
+                return rc;
+            if (cfg->nan_at_step && r->st.step + 1 == cfg->nan_at_step)
+                loss = NAN;
+            if (!isfinite(loss))
+                return numeric_stop(r, isnan(loss) ? "loss is NaN" : "loss is infinite", err);
+            rc = vbp_net_backward(r->net, err);
+            if (!rc)
+                rc = vbp_net_adam_step(r->net, &r->adam, lr, err);
+            if (rc)
+                return rc;
+            r->st.step++;
+            r->st.batch++;
+            r->st.loss_sum += (double)loss * (double)b.n;
+            r->st.loss_samples += b.n;
+            samples += b.n;
+            if (r->cb && r->cb->on_step)
+                r->cb->on_step(r->cb->ctx, (uint32_t)r->st.epoch + 1, r->st.batch, batches, loss);
+            int stop = cfg->stop_after && r->st.step >= cfg->stop_after;
+            int interrupted = r->cb && r->cb->stop && *r->cb->stop;
+            if (stop || interrupted ||
+                (cfg->checkpoint_every && r->st.step % cfg->checkpoint_every == 0)) {
+                rc = save_checkpoint(r, err);
+                if (rc)
+                    return rc;
+            }
+            if (interrupted)
+                return vbp_fail(err, VBP_E_INTERRUPTED, "%s: interrupted after step %" PRIu64
+                                "; saved %s: --resume continues", r->pack_path, r->st.step, r->last_s);
+            if (stop) {
+                *stopped = 1;
+                return VBP_OK;
+            }
+        }
+        if (rc < 0)
+            return rc;
+        double t = now_seconds() - t0;
+        rc = end_epoch(r, t, vbp_loader_wait_seconds(r->train) - w0, samples, lr, err);
+        if (rc)
+            return rc;
+    }
+    return VBP_OK;
+}
+
+/* Open pack, loaders and net; load the state when resuming. */
+static int setup(run *r, const char *run_dir, vbp_error *err)
+{
+    const vbp_train_config *cfg = r->cfg;
+    int rc = join(r->last_w, run_dir, "last.safetensors", err);
+    if (!rc)
+        rc = join(r->last_s, run_dir, "last.state", err);
+    if (!rc)
+        rc = join(r->best_w, run_dir, "best.safetensors", err);
+    if (!rc)
+        rc = join(r->metrics, run_dir, "metrics.jsonl", err);
+    if (rc)
+        return rc;
+    int have_state = access(r->last_s, F_OK) == 0;
+    if (cfg->resume && !have_state)
+        return vbp_fail(err, VBP_E_IO, "%s: no checkpoint to resume from", r->last_s);
+    if (!cfg->resume && have_state)
+        return vbp_fail(err, VBP_E_EXISTS, "%s exists: add --resume to continue that run, or choose "
+                        "another --out", r->last_s);
+    rc = vbp_pack_open(r->pack_path, &r->pack, err);
+    if (rc)
+        return rc;
+    const vbp_pack_info *info = vbp_pack_get_info(r->pack);
+    uint32_t channels = cfg->channels ? cfg->channels : info->geometry.frame_channels;
+    rc = open_train_loader(r, channels, cfg->order, err);
+    if (!rc)
+        rc = open_val_loader(r, channels, err);
+    if (rc)
+        return rc;
+    vbp_net_config nc = { cfg->seq * channels, cfg->seq, info->geometry.height, info->geometry.width,
+                          cfg->batch, cfg->threads };
+    rc = vbp_net_create(&nc, cfg->seed, &r->net, err);
+    if (rc)
+        return rc;
+    vbp_adam_defaults(&r->adam);
+    r->adam.weight_decay = cfg->weight_decay;
+    r->adam.decoupled = cfg->optimizer == VBP_OPT_ADAMW;
+    r->st.best_score = -INFINITY;
+    r->st.best_loss = INFINITY;
+    r->st.pack_fingerprint = info->fingerprint;
+    r->st.order = vbp_loader_get_shape(r->train)->order;
+    r->saved_step = -1;
+    if (mkdir(run_dir, 0755) && errno != EEXIST)
+        return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", run_dir, strerror(errno));
+    if (!cfg->resume)
+        return trim_metrics(r->metrics, 0, err);
+    rc = vbp_state_load(r->last_s, r->net, cfg, info->fingerprint, &r->st, err);
+    if (rc)
+        return rc;
+    r->saved_step = (int64_t)r->st.step;
+    if (r->st.order != vbp_loader_get_shape(r->train)->order) {
+        rc = open_train_loader(r, channels, r->st.order, err);
+        if (rc)
+            return rc;
+    }
+    note(r, "resuming %s: epoch %" PRIu64 ", batch %" PRIu64 ", step %" PRIu64, r->last_s,
+         r->st.epoch + 1, r->st.batch, r->st.step);
+    return trim_metrics(r->metrics, r->st.epoch, err);
+}
+
+int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_config *cfg,
+                  const vbp_train_callbacks *cb, vbp_train_summary *summary, vbp_error *err)
+{
+    int rc = check_config(cfg, err);
+    if (rc)
+        return rc;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.cfg = cfg;
+    r.cb = cb;
+    r.pack_path = pack_path;
+    int stopped = 0;
+    rc = setup(&r, run_dir, err);
+    if (!rc && r.st.epoch >= cfg->epochs)
+        note(&r, "%s: already trained %" PRIu64 " epoch(s); raise --epochs to continue", run_dir, r.st.epoch);
+    if (!rc)
+        rc = train_epochs(&r, &stopped, err);
+    if (summary) {
+        summary->epochs_done = (uint32_t)r.st.epoch;
+        summary->steps_done = r.st.step;
+        summary->stopped_early = stopped;
+        summary->best_score = r.st.best_score;
+        summary->best_epoch = r.st.best_epoch;
+    }
+    vbp_loader_close(r.train);
+    vbp_loader_close(r.val);
+    vbp_net_free(r.net);
+    vbp_pack_close(r.pack);
+    return rc;
+}
+
+/* Bounded appender: formats into buf, counts what it needed (like snprintf). */
+typedef struct sbuf { char *buf; size_t size, len; } sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) VBP_PRINTF(2, 3);
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = b->len < b->size ? b->size - b->len : 0;
+    int n = vsnprintf(room ? b->buf + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        b->len += (size_t)n;
+}
+
+static void sb_number(sbuf *b, const char *key, double v)
+{
+    if (isfinite(v))
+        sb_printf(b, ",\"%s\":%.6g", key, v);
+    else
+        sb_printf(b, ",\"%s\":null", key);
+}
+
+static void eval_json(sbuf *b, const vbp_eval_result *e)
+{
+    const vbp_counts *c = &e->counts;
+    sb_number(b, "loss", e->loss);
+    sb_printf(b, ",\"windows\":%" PRIu64 ",\"frames\":%" PRIu64 ",\"tp\":%" PRIu64 ",\"tn\":%" PRIu64
+              ",\"fp1\":%" PRIu64 ",\"fp2\":%" PRIu64 ",\"fn\":%" PRIu64
+              ",\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"accuracy\":%.6f",
+              e->windows, e->frames, c->tp, c->tn, c->fp1, c->fp2, c->fn, e->scores.precision,
+              e->scores.recall, e->scores.f1, e->scores.accuracy);
+}
+
+size_t vbp_eval_result_json(const vbp_eval_result *e, char *buf, size_t size)
+{
+    sbuf b = { buf, size, 0 };
+    sb_printf(&b, "{\"skipped_clips\":%" PRIu64, e->skipped_clips);
+    eval_json(&b, e);
+    sb_number(&b, "seconds", e->seconds);
+    sb_printf(&b, "}");
+    return b.len;
+}
+
+size_t vbp_epoch_report_json(const vbp_epoch_report *r, char *buf, size_t size)
+{
+    sbuf b = { buf, size, 0 };
+    sb_printf(&b, "{\"epoch\":%u,\"epochs\":%u,\"step\":%" PRIu64, r->epoch, r->epochs, r->step);
+    sb_number(&b, "lr", r->lr);
+    sb_number(&b, "train_loss", r->train_loss);
+    if (r->has_val) {
+        sb_printf(&b, ",\"val\":");
+        size_t room = b.len < b.size ? b.size - b.len : 0;
+        b.len += vbp_eval_result_json(&r->val, room ? b.buf + b.len : NULL, room);
+    } else {
+        sb_printf(&b, ",\"val\":null");
+    }
+    sb_number(&b, "samples_per_s", r->samples_per_s);
+    sb_number(&b, "data_wait", r->wait_fraction);
+    sb_number(&b, "seconds", r->seconds);
+    sb_printf(&b, ",\"best\":%s}", r->best ? "true" : "false");
+    return b.len;
+}

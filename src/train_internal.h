@@ -1,0 +1,67 @@
+/*
+ * train_internal.h - what train.c, evaluate.c and checkpoint.c share; not installed.
+ */
+#ifndef VBP_TRAIN_INTERNAL_H
+#define VBP_TRAIN_INTERNAL_H
+
+#include "vbp_train.h"
+
+/*
+ * Open the evaluation loader over `splits` of pack (borrowed): every window
+ * of stride 1 in pack order, no flip.  VBP_E_GEOMETRY when the pack does not
+ * fit (channels) or no clip of the splits has seq frames.
+ */
+int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
+                         uint32_t splits, vbp_load_mode mode, vbp_loader **out, vbp_error *err);
+
+/* Called for every predicted frame (global frame index in the pack). */
+typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o);
+
+/*
+ * Run every window of ld (opened by vbp_eval_loader_open) through net in
+ * inference mode; fill *out (loss, counts, scores) and call fn (may be NULL)
+ * for each frame in the order of the header's ownership rule.
+ */
+int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void *ctx,
+                 vbp_eval_result *out, vbp_error *err);
+
+/* Where a run stands; saved in last.state with the network and its optimizer moments. */
+typedef struct vbp_train_state {
+    uint64_t epoch;          /* epoch in progress (0-based) */
+    uint64_t batch;          /* batches of it already trained */
+    uint64_t step;           /* optimizer steps done in total */
+    double loss_sum;         /* sum of loss * samples over the epoch's batches so far */
+    uint64_t loss_samples;
+    double best_score;       /* score of best.safetensors; -inf when none */
+    double best_loss;        /* its loss (val, else train): breaks ties of best_score */
+    uint32_t best_epoch;     /* 1-based; 0 when none */
+    uint64_t pack_fingerprint;
+    vbp_order order;         /* training order in effect (never AUTO) */
+} vbp_train_state;
+
+/*
+ * Write net (parameters, BN statistics and counters, Adam moments), the
+ * position st and the training part of cfg to path, atomically.
+ * VBP_E_NUMERIC (nothing written) when a parameter is not finite.
+ */
+int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
+                   const vbp_train_state *st, vbp_error *err);
+
+/*
+ * Load a state written by vbp_state_save into net and *st.  The file must
+ * have been written for the same pack (expect_fingerprint) and the same
+ * training config (cfg: seq, channels, geometry, batch, optimizer, ...); a
+ * difference fails with VBP_E_ARG naming the file and the key
+ * ("RUN/last.state: written with batch=4, this run asks for batch=8").
+ * cfg->order AUTO accepts the recorded order.
+ */
+int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
+                   uint64_t expect_fingerprint, vbp_train_state *st, vbp_error *err);
+
+/* Write len bytes to path through path.tmp.<pid>, fsync, rename, fsync the directory. */
+int vbp_write_file_atomic(const char *path, const void *data, size_t len, vbp_error *err);
+
+/* fsync the directory holding path (after a rename).  VBP_E_IO. */
+int vbp_fsync_parent(const char *path, vbp_error *err);
+
+#endif

@@ -1,0 +1,481 @@
+/*
+ * test_train.c - the training loop on a tiny pack (32x16 gray, a handful of
+ * clips): exact resumption at an epoch end and mid-epoch, configuration and
+ * pack checks on --resume, the NaN stop, evaluation and prediction CSVs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "vbp_safetensors.h"
+#include "vbp_train.h"
+
+#define TW 32u
+#define TH 16u
+
+typedef struct tclip { const char *name, *group; vbp_split split; uint32_t frames; } tclip;
+static const tclip clips[] = {
+    { "a", "", VBP_SPLIT_TRAIN, 9 },  { "b", "", VBP_SPLIT_TRAIN, 7 },
+    { "c", "m1", VBP_SPLIT_TRAIN, 6 }, { "v", "m2", VBP_SPLIT_VAL, 6 },
+    { "tiny", "", VBP_SPLIT_VAL, 2 },
+};
+#define NCLIPS (sizeof clips / sizeof *clips)
+
+static char g_dir[256];
+static char g_pack[300], g_pack2[300];
+
+static uint32_t hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    return x ^ (x >> 16);
+}
+
+/* A ball of radius 2 on noise; hidden every fifth frame.  `salt` changes the noise. */
+static int write_pack(const char *path, uint32_t salt)
+{
+    vbp_writer_opts o = { { TH, TW, 1, 1 }, VBP_CODEC_RAW, 1 };
+    vbp_writer *w;
+    if (vbp_writer_open(path, &o, &w, NULL))
+        return -1;
+    static uint8_t frame[TH * TW], heat[TH * TW];
+    for (uint32_t c = 0; c < NCLIPS; c++) {
+        if (vbp_writer_begin_clip(w, clips[c].name, clips[c].group, clips[c].split, NULL))
+            return -1;
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint32_t i = 0; i < clips[c].frames; i++) {
+                int hidden = (i + c) % 5 == 4;
+                float bx = (float)(4 + (i * 3 + c * 5) % 24), by = (float)(3 + (i * 2 + c) % 10);
+                vbp_label lab = { (uint8_t)!hidden, hidden ? -1.0f : bx, hidden ? -1.0f : by };
+                for (uint32_t y = 0; y < TH; y++)
+                    for (uint32_t x = 0; x < TW; x++) {
+                        float d2 = ((float)x - bx) * ((float)x - bx) + ((float)y - by) * ((float)y - by);
+                        int in = !hidden && d2 <= 4.0f;
+                        frame[y * TW + x] = in ? 230 : (uint8_t)(40 + hash32(salt + c * 7919 + i * 131 + y * TW + x) % 40);
+                        heat[y * TW + x] = in ? 255 : 0;
+                    }
+                int rc = pass == 0 ? vbp_writer_add_frame(w, frame, &lab, NULL)
+                                   : vbp_writer_add_heatmap(w, heat, NULL);
+                if (rc)
+                    return -1;
+            }
+        }
+        if (vbp_writer_end_clip(w, NULL))
+            return -1;
+    }
+    return vbp_writer_finish(w, NULL) ? -1 : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/vbp_train_XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_dir))
+        return -1;
+    snprintf(g_pack, sizeof g_pack, "%s/p.vbp", g_dir);
+    snprintf(g_pack2, sizeof g_pack2, "%s/p2.vbp", g_dir);
+    return write_pack(g_pack, 0) || write_pack(g_pack2, 1);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *path_in(const char *run, const char *file)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s/%s", g_dir, run, file);
+    return buf[k];
+}
+
+static const char *run_dir(const char *run)
+{
+    static char buf[512];
+    snprintf(buf, sizeof buf, "%s/%s", g_dir, run);
+    return buf;
+}
+
+static void base_config(vbp_train_config *c)
+{
+    vbp_train_config_default(c);
+    c->batch = 2;
+    c->epochs = 2;
+    c->lr = 3e-3f;
+    c->lr_decay_epochs = 1; /* decay within the test: resumption must get the schedule right */
+    c->seed = 7;
+    c->threads = 2;
+}
+
+static int train(const char *run, const vbp_train_config *c, vbp_train_summary *sum, vbp_error *err)
+{
+    return vbp_train_run(g_pack, run_dir(run), c, NULL, sum, err);
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int ca, cb;
+    size_t n = 0;
+    do {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        if (ca != cb)
+            fail_msg("%s and %s differ at byte %zu", a, b, n);
+        n++;
+    } while (ca != EOF);
+    fclose(fa);
+    fclose(fb);
+    assert_true(n > 100);
+}
+
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0, ch;
+    while ((ch = fgetc(f)) != EOF)
+        n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+/* The uninterrupted reference run "ref": 2 epochs. */
+static void reference_run(void)
+{
+    if (access(path_in("ref", "last.state"), F_OK) == 0)
+        return;
+    vbp_train_config c;
+    base_config(&c);
+    vbp_train_summary s;
+    vbp_error err;
+    int rc = train("ref", &c, &s, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_int_equal(s.epochs_done, 2);
+    assert_int_equal(s.steps_done, 16); /* (7+5+4 windows) / batch 2 = 8 steps per epoch */
+    assert_int_equal(s.stopped_early, 0);
+    assert_int_equal(count_lines(path_in("ref", "metrics.jsonl")), 2);
+}
+
+static void assert_same_as_reference(const char *run)
+{
+    assert_same_file(path_in("ref", "last.safetensors"), path_in(run, "last.safetensors"));
+    assert_same_file(path_in("ref", "last.state"), path_in(run, "last.state"));
+    assert_same_file(path_in("ref", "best.safetensors"), path_in(run, "best.safetensors"));
+    assert_int_equal(count_lines(path_in(run, "metrics.jsonl")), 2);
+}
+
+static void resume_at_epoch_end(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    vbp_error err;
+    c.epochs = 1;
+    assert_int_equal(train("e1", &c, NULL, &err), VBP_OK);
+    assert_int_equal(count_lines(path_in("e1", "metrics.jsonl")), 1);
+    /* Resume with other thread counts and load mode: neither may change a bit. */
+    c.epochs = 2;
+    c.resume = 1;
+    c.threads = 1;
+    c.loader_threads = 0;
+    c.mode = VBP_LOAD_PRELOAD;
+    int rc = train("e1", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_same_as_reference("e1");
+}
+
+static void resume_mid_epoch(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    vbp_train_summary s;
+    vbp_error err;
+    c.checkpoint_every = 3;
+    c.stop_after = 5; /* in the middle of epoch 1 (8 steps) */
+    assert_int_equal(train("mid", &c, &s, &err), VBP_OK);
+    assert_int_equal(s.stopped_early, 1);
+    assert_int_equal(s.steps_done, 5);
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("mid", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "step"), "5");
+    assert_string_equal(vbp_safetensors_meta(f, "epoch"), "0");
+    assert_string_equal(vbp_safetensors_meta(f, "batch"), "5");
+    vbp_safetensors_close(f);
+    assert_true(count_lines(path_in("mid", "metrics.jsonl")) <= 0); /* no epoch finished */
+    c.stop_after = 0;
+    c.resume = 1;
+    c.threads = 1;
+    int rc = train("mid", &c, &s, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_same_as_reference("mid");
+
+    /* Stopped after the last batch of epoch 1, before its validation. */
+    base_config(&c);
+    c.stop_after = 8;
+    assert_int_equal(train("end", &c, &s, &err), VBP_OK);
+    assert_true(count_lines(path_in("end", "metrics.jsonl")) <= 0);
+    c.stop_after = 0;
+    c.resume = 1;
+    assert_int_equal(train("end", &c, &s, &err), VBP_OK);
+    assert_same_as_reference("end");
+}
+
+static volatile int g_stop_flag;
+
+static void stop_at_step_3(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss)
+{
+    (void)ctx;
+    (void)batches;
+    (void)loss;
+    if (epoch == 2 && batch == 3)
+        g_stop_flag = 1; /* as a SIGINT handler would */
+}
+
+static void interrupted_and_resumed(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    vbp_error err;
+    vbp_train_callbacks cb = { NULL, stop_at_step_3, NULL, NULL, &g_stop_flag };
+    g_stop_flag = 0;
+    assert_int_equal(vbp_train_run(g_pack, run_dir("int"), &c, &cb, NULL, &err), VBP_E_INTERRUPTED);
+    assert_non_null(strstr(err.detail, "after step 11"));
+    assert_non_null(strstr(err.detail, "last.state"));
+    g_stop_flag = 0;
+    c.resume = 1;
+    int rc = vbp_train_run(g_pack, run_dir("int"), &c, &cb, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_same_as_reference("int");
+}
+
+static void state_file_contents(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("ref", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "format"), "vbtrain-state");
+    assert_string_equal(vbp_safetensors_meta(f, "version"), "1");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.batch"), "2");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.seq"), "3");
+    assert_string_equal(vbp_safetensors_meta(f, "step"), "16");
+    assert_string_equal(vbp_safetensors_meta(f, "adam_steps"), "16");
+    assert_string_equal(vbp_safetensors_meta(f, "epoch"), "2");
+    /* Every parameter appears three times (model, adam_m, adam_v) with the same shape. */
+    vbp_st_file *w;
+    assert_int_equal(vbp_safetensors_open(path_in("ref", "last.safetensors"), &w, NULL), VBP_OK);
+    size_t params = 0;
+    for (size_t i = 0; i < vbp_safetensors_count(w); i++) {
+        vbp_st_tensor t, s;
+        char name[256];
+        assert_int_equal(vbp_safetensors_get(w, i, &t), VBP_OK);
+        snprintf(name, sizeof name, "model.%s", t.name);
+        assert_int_equal(vbp_safetensors_find(f, name, &s), VBP_OK);
+        assert_int_equal(s.ndim, t.ndim);
+        assert_memory_equal(s.data, t.data, vbp_st_numel(&t) * vbp_st_dtype_size(t.dtype));
+        snprintf(name, sizeof name, "adam_v.%s", t.name);
+        if (vbp_safetensors_find(f, name, &s) == VBP_OK) {
+            params++;
+            const float *v = s.data;
+            assert_true(v[0] >= 0.0f); /* second moments */
+        }
+    }
+    assert_true(params >= 8);
+    vbp_safetensors_close(w);
+    vbp_safetensors_close(f);
+}
+
+static void resume_errors(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    vbp_error err;
+    /* A fresh run over an existing one. */
+    assert_int_equal(train("ref", &c, NULL, &err), VBP_E_EXISTS);
+    assert_non_null(strstr(err.detail, "last.state"));
+    /* Another configuration: the message names the file and the key. */
+    c.resume = 1;
+    c.epochs = 3;
+    c.batch = 4;
+    assert_int_equal(train("ref", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "last.state"));
+    assert_non_null(strstr(err.detail, "batch=2"));
+    assert_non_null(strstr(err.detail, "batch=4"));
+    base_config(&c);
+    c.resume = 1;
+    c.epochs = 3;
+    c.optimizer = VBP_OPT_ADAMW;
+    assert_int_equal(train("ref", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "optimizer=adam,"));
+    /* Another pack. */
+    base_config(&c);
+    c.resume = 1;
+    c.epochs = 3;
+    assert_int_equal(vbp_train_run(g_pack2, run_dir("ref"), &c, NULL, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "another pack"));
+    /* Nothing to resume. */
+    assert_int_equal(train("nothing", &c, NULL, &err), VBP_E_IO);
+    assert_non_null(strstr(err.detail, "no checkpoint"));
+    /* Geometry: RGB asked of a gray pack. */
+    base_config(&c);
+    c.channels = 3;
+    assert_int_equal(train("rgb", &c, NULL, &err), VBP_E_GEOMETRY);
+    /* The failed attempts left the reference run untouched. */
+    assert_int_equal(count_lines(path_in("ref", "metrics.jsonl")), 2);
+    base_config(&c);
+    c.resume = 1;
+    assert_int_equal(train("ref", &c, NULL, &err), VBP_OK); /* already done: nothing to do */
+    assert_int_equal(count_lines(path_in("ref", "metrics.jsonl")), 2);
+}
+
+static void nan_stops_the_run(void **state)
+{
+    (void)state;
+    vbp_train_config c;
+    base_config(&c);
+    vbp_error err;
+    c.stop_after = 5;
+    assert_int_equal(train("five", &c, NULL, &err), VBP_OK);
+    base_config(&c);
+    c.checkpoint_every = 5;
+    c.nan_at_step = 7;
+    assert_int_equal(train("nan", &c, NULL, &err), VBP_E_NUMERIC);
+    assert_non_null(strstr(err.detail, "step 7 "));
+    assert_non_null(strstr(err.detail, "NaN"));
+    assert_non_null(strstr(err.detail, "(step 5)"));
+    /* The last good checkpoint is the one of step 5, untouched by the bad step. */
+    assert_same_file(path_in("five", "last.safetensors"), path_in("nan", "last.safetensors"));
+    assert_same_file(path_in("five", "last.state"), path_in("nan", "last.state"));
+    /* Without any checkpoint before the bad step, the message says so. */
+    c.checkpoint_every = 0;
+    c.nan_at_step = 2;
+    assert_int_equal(train("nan2", &c, NULL, &err), VBP_E_NUMERIC);
+    assert_non_null(strstr(err.detail, "no checkpoint was written"));
+    assert_int_equal(access(path_in("nan2", "last.state"), F_OK), -1);
+}
+
+static void eval_and_predict(void **state)
+{
+    (void)state;
+    reference_run();
+    const char *weights = path_in("ref", "best.safetensors");
+    uint32_t seq = 0, ch = 0;
+    assert_int_equal(vbp_weights_shape(weights, &seq, &ch, NULL), VBP_OK);
+    assert_int_equal(seq, 3);
+    assert_int_equal(ch, 1);
+    vbp_eval_config ec;
+    vbp_eval_config_default(&ec);
+    ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+    vbp_eval_result r;
+    vbp_error err;
+    int rc = vbp_eval_run(g_pack, weights, &ec, &r, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    /* Every frame of every clip with >= 3 frames once; "tiny" (2 frames) is skipped. */
+    assert_int_equal(r.frames, 9 + 7 + 6 + 6);
+    assert_int_equal(vbp_counts_total(&r.counts), r.frames);
+    assert_int_equal(r.windows, 7 + 5 + 4 + 4);
+    assert_int_equal(r.skipped_clips, 1);
+    /* Val only: the same numbers as the last epoch's val metrics of the reference run. */
+    vbp_eval_config_default(&ec);
+    assert_int_equal(vbp_eval_run(g_pack, path_in("ref", "last.safetensors"), &ec, &r, &err), VBP_OK);
+    assert_int_equal(r.frames, 6);
+    char line[1024];
+    vbp_eval_result_json(&r, line, sizeof line);
+    FILE *m = fopen(path_in("ref", "metrics.jsonl"), "r");
+    char last[2048] = "", buf[2048];
+    while (fgets(buf, sizeof buf, m))
+        strcpy(last, buf);
+    fclose(m);
+    char *tp = strstr(line, "\"tp\""), *acc = strstr(line, ",\"seconds\"");
+    assert_non_null(tp);
+    *acc = '\0';
+    assert_non_null(strstr(last, tp));
+
+    /* Predict writes a CSV per clip of the selected splits, every frame. */
+    ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+    const char *out = run_dir("pred");
+    rc = vbp_predict_run(g_pack, weights, out, &ec, &r, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    for (size_t c = 0; c < NCLIPS; c++) {
+        char path[600];
+        if (clips[c].group[0])
+            snprintf(path, sizeof path, "%s/%s/%s_ball.csv", out, clips[c].group, clips[c].name);
+        else
+            snprintf(path, sizeof path, "%s/%s_ball.csv", out, clips[c].name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char row[128];
+        assert_non_null(fgets(row, sizeof row, f));
+        assert_string_equal(row, "Frame,Visibility,X,Y\n");
+        for (uint32_t i = 0; i < clips[c].frames; i++) {
+            unsigned fr;
+            int vis, x, y;
+            assert_non_null(fgets(row, sizeof row, f));
+            assert_int_equal(sscanf(row, "%u,%d,%d,%d", &fr, &vis, &x, &y), 4);
+            assert_int_equal(fr, i);
+            if (vis) {
+                assert_int_equal(vis, 1);
+                assert_true(x >= 0 && x < (int)TW && y >= 0 && y < (int)TH);
+            } else {
+                assert_true(x == -1 && y == -1);
+            }
+            if (clips[c].frames < 3)
+                assert_int_equal(vis, 0);
+        }
+        assert_null(fgets(row, sizeof row, f));
+        fclose(f);
+    }
+    /* A weights file that is not one. */
+    assert_int_equal(vbp_eval_run(g_pack, path_in("ref", "metrics.jsonl"), &ec, &r, &err) < 0, 1);
+    assert_non_null(strstr(err.detail, "metrics.jsonl"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(resume_at_epoch_end),
+        cmocka_unit_test(resume_mid_epoch),
+        cmocka_unit_test(interrupted_and_resumed),
+        cmocka_unit_test(state_file_contents),
+        cmocka_unit_test(resume_errors),
+        cmocka_unit_test(nan_stops_the_run),
+        cmocka_unit_test(eval_and_predict),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,322 @@
+/*
+ * vbtrain - train, evaluate and run VballNetFastV1 on a pack (thin CLI over vbp_train.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vbp_train.h"
+#include "cli.h"
+
+static const char *const usage_text =
+    "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
+    "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
+    "       vbtrain predict PACK --weights W --out DIR [--split S]\n"
+    "\n"
+    "train: the train split, val metrics after every epoch; RUN_DIR gets last.safetensors,\n"
+    "last.state, best.safetensors and metrics.jsonl (docs/training.md).\n"
+    "      --seq N               frames per window (default 3)\n"
+    "      --grayscale | --rgb   frame channels the network takes (default: the pack's)\n"
+    "      --epochs E            total epochs, counting resumed ones (default 1)\n"
+    "      --batch B             samples per step (default 4)\n"
+    "      --lr LR               initial learning rate (default 0.001)\n"
+    "      --lr-decay G          x G every --lr-decay-epochs epochs' worth of steps (default 0.9)\n"
+    "      --lr-decay-epochs K   (default 2; 0 = constant learning rate)\n"
+    "      --optimizer adam|adamw  (default adam)\n"
+    "      --weight-decay WD     L2 (adam) or decoupled (adamw) decay (default 0)\n"
+    "      --flip P              horizontal flip probability (default 0.5)\n"
+    "      --stride N            training window stride (default 1)\n"
+    "      --order auto|shuffle|locality|sequential   epoch order (default auto)\n"
+    "      --seed S              weights, order and flips (default 0)\n"
+    "      --threads T           network threads (default: all cores)\n"
+    "      --preload | --disk    load mode (default disk; both read the mapped pack)\n"
+    "      --tol PX              metric tolerance in pixels (default 4; VballNet uses 10)\n"
+    "      --checkpoint-every N  also save last.state every N steps\n"
+    "      --stop-after N        save and stop after N steps in total (resume later)\n"
+    "      --resume              continue RUN_DIR/last.state exactly\n"
+    "      --json                one JSON line per epoch on stdout (as metrics.jsonl)\n"
+    "      --quiet               no progress bar, no notes\n"
+    "eval / predict:\n"
+    "      --weights W           a .safetensors state dict (seq and channels read from it)\n"
+    "      --split S             train, val, test or all (eval: val; predict: all)\n"
+    "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
+    "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
+    "  -h, --help                this help\n";
+
+enum {
+    OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
+    OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
+    OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
+    OPT_SPLIT, OPT_NAN
+};
+
+static const struct option long_opts[] = {
+    { "seq", 1, 0, OPT_SEQ }, { "grayscale", 0, 0, OPT_GRAY }, { "rgb", 0, 0, OPT_RGB },
+    { "epochs", 1, 0, OPT_EPOCHS }, { "batch", 1, 0, OPT_BATCH }, { "lr", 1, 0, OPT_LR },
+    { "lr-decay", 1, 0, OPT_LR_DECAY }, { "lr-decay-epochs", 1, 0, OPT_LR_EPOCHS },
+    { "optimizer", 1, 0, OPT_OPTIM }, { "weight-decay", 1, 0, OPT_WD }, { "flip", 1, 0, OPT_FLIP },
+    { "stride", 1, 0, OPT_STRIDE }, { "order", 1, 0, OPT_ORDER }, { "seed", 1, 0, OPT_SEED },
+    { "threads", 1, 0, OPT_THREADS }, { "preload", 0, 0, OPT_PRELOAD }, { "disk", 0, 0, OPT_DISK },
+    { "tol", 1, 0, OPT_TOL }, { "checkpoint-every", 1, 0, OPT_CKPT }, { "stop-after", 1, 0, OPT_STOP },
+    { "resume", 0, 0, OPT_RESUME }, { "json", 0, 0, OPT_JSON }, { "quiet", 0, 0, OPT_QUIET },
+    { "out", 1, 0, OPT_OUT }, { "weights", 1, 0, OPT_WEIGHTS }, { "split", 1, 0, OPT_SPLIT },
+    { "debug-nan-at-step", 1, 0, OPT_NAN }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+};
+
+typedef struct cli {
+    const char *cmd, *pack, *out, *weights;
+    vbp_train_config train;
+    vbp_eval_config eval;
+    int split_set, json, quiet;
+    cli_bar bar;     /* within-epoch progress on a terminal */
+    uint32_t bar_epoch;
+} cli;
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vbtrain: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (vbtrain --help)\n");
+    return 2;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, &v) || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_float(const char *s, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v))
+        return -1;
+    *out = (float)v;
+    return 0;
+}
+
+static int parse_split(const char *s, uint32_t *mask)
+{
+    vbp_split sp;
+    if (!strcmp(s, "all")) {
+        *mask = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL) | VBP_SPLIT_BIT(VBP_SPLIT_TEST);
+        return 0;
+    }
+    if (vbp_split_parse(s, &sp))
+        return -1;
+    *mask = VBP_SPLIT_BIT(sp);
+    return 0;
+}
+
+/* Apply one option; returns 0 or an exit code. */
+static int apply(cli *c, int opt, const char *arg)
+{
+    vbp_train_config *t = &c->train;
+    int bad = 0;
+    switch (opt) {
+    case OPT_SEQ: bad = parse_u32(arg, &t->seq); break;
+    case OPT_GRAY: t->channels = 1; break;
+    case OPT_RGB: t->channels = 3; break;
+    case OPT_EPOCHS: bad = parse_u32(arg, &t->epochs); break;
+    case OPT_BATCH: bad = parse_u32(arg, &t->batch); c->eval.batch = t->batch; break;
+    case OPT_LR: bad = parse_float(arg, &t->lr); break;
+    case OPT_LR_DECAY: bad = parse_float(arg, &t->lr_gamma); break;
+    case OPT_LR_EPOCHS: bad = parse_u32(arg, &t->lr_decay_epochs); break;
+    case OPT_OPTIM:
+        if (!strcmp(arg, "adam")) t->optimizer = VBP_OPT_ADAM;
+        else if (!strcmp(arg, "adamw")) t->optimizer = VBP_OPT_ADAMW;
+        else bad = 1;
+        break;
+    case OPT_WD: bad = parse_float(arg, &t->weight_decay); break;
+    case OPT_FLIP: bad = parse_float(arg, &t->flip); break;
+    case OPT_STRIDE: bad = parse_u32(arg, &t->stride); break;
+    case OPT_ORDER: bad = vbp_order_parse(arg, &t->order) != 0; break;
+    case OPT_SEED: bad = cli_parse_u64(arg, &t->seed); break;
+    case OPT_THREADS: bad = parse_u32(arg, &t->threads); c->eval.threads = t->threads; break;
+    case OPT_PRELOAD: t->mode = c->eval.mode = VBP_LOAD_PRELOAD; break;
+    case OPT_DISK: t->mode = c->eval.mode = VBP_LOAD_DISK; break;
+    case OPT_TOL: bad = parse_float(arg, &t->tol); c->eval.tol = t->tol; break;
+    case OPT_CKPT: bad = cli_parse_u64(arg, &t->checkpoint_every); break;
+    case OPT_STOP: bad = cli_parse_u64(arg, &t->stop_after); break;
+    case OPT_NAN: bad = cli_parse_u64(arg, &t->nan_at_step); break;
+    case OPT_RESUME: t->resume = 1; break;
+    case OPT_JSON: c->json = 1; break;
+    case OPT_QUIET: c->quiet = 1; break;
+    case OPT_OUT: c->out = arg; break;
+    case OPT_WEIGHTS: c->weights = arg; break;
+    case OPT_SPLIT: bad = parse_split(arg, &c->eval.splits); c->split_set = 1; break;
+    default: return 2;
+    }
+    return bad ? bad_usage("invalid value '%s'", arg) : 0;
+}
+
+static void on_note(void *ctx, const char *line)
+{
+    cli *c = ctx;
+    if (!c->quiet) {
+        cli_bar_clear(&c->bar);
+        fprintf(stderr, "%s\n", line);
+    }
+}
+
+static void on_step(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss)
+{
+    cli *c = ctx;
+    if (!c->bar.on)
+        return;
+    if (epoch != c->bar_epoch) { /* rate and ETA are per epoch */
+        cli_bar_init(&c->bar, 1, "steps");
+        c->bar_epoch = epoch;
+    }
+    char label[48], extra[32];
+    snprintf(label, sizeof label, "epoch %u/%u", epoch, c->train.epochs);
+    snprintf(extra, sizeof extra, "loss %.5f", loss);
+    cli_bar_draw(&c->bar, label, batch, batches, extra);
+}
+
+static void on_epoch(void *ctx, const vbp_epoch_report *r)
+{
+    cli *c = ctx;
+    cli_bar_clear(&c->bar);
+    if (c->json) {
+        char line[1024];
+        vbp_epoch_report_json(r, line, sizeof line);
+        printf("%s\n", line);
+    } else {
+        printf("epoch %u/%u step %" PRIu64 " lr %.3g train_loss %.5f", r->epoch, r->epochs, r->step,
+               r->lr, r->train_loss);
+        if (r->has_val) {
+            const vbp_counts *k = &r->val.counts;
+            const vbp_scores *s = &r->val.scores;
+            printf(" val_loss %.5f TP %" PRIu64 " TN %" PRIu64 " FP1 %" PRIu64 " FP2 %" PRIu64
+                   " FN %" PRIu64 " P %.3f R %.3f F1 %.3f Acc %.3f", r->val.loss, k->tp, k->tn,
+                   k->fp1, k->fp2, k->fn, s->precision, s->recall, s->f1, s->accuracy);
+        } else {
+            printf(" val -");
+        }
+        printf(" %.1f samples/s data-wait %.1f%%%s\n", r->samples_per_s, 100.0 * r->wait_fraction,
+               r->best ? " best" : "");
+    }
+    fflush(stdout);
+}
+
+static volatile int g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static int cmd_train(cli *c)
+{
+    if (!c->out)
+        return bad_usage("%s needs --out RUN_DIR", "train");
+    cli_bar_init(&c->bar, !c->quiet, "steps");
+    vbp_train_callbacks cb = { c, on_step, on_epoch, on_note, &g_stop };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    vbp_train_summary sum;
+    vbp_error err;
+    int rc = vbp_train_run(c->pack, c->out, &c->train, &cb, &sum, &err);
+    cli_bar_clear(&c->bar);
+    if (rc) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        return rc == VBP_E_INTERRUPTED ? 130 : 1;
+    }
+    if (!c->quiet) {
+        if (sum.stopped_early)
+            fprintf(stderr, "stopped after step %" PRIu64 " (--stop-after); continue with --resume\n",
+                    sum.steps_done);
+        fprintf(stderr, "%s: %u epoch(s), %" PRIu64 " steps; best epoch %u\n", c->out, sum.epochs_done,
+                sum.steps_done, sum.best_epoch);
+    }
+    return 0;
+}
+
+static void print_eval(const cli *c, const vbp_eval_result *e)
+{
+    if (c->json) {
+        char line[1024];
+        vbp_eval_result_json(e, line, sizeof line);
+        printf("%s\n", line);
+        return;
+    }
+    printf("frames %" PRIu64 " (windows %" PRIu64 ") loss %.5f\n", e->frames, e->windows, e->loss);
+    printf("TP %" PRIu64 " TN %" PRIu64 " FP1 %" PRIu64 " FP2 %" PRIu64 " FN %" PRIu64 "\n",
+           e->counts.tp, e->counts.tn, e->counts.fp1, e->counts.fp2, e->counts.fn);
+    printf("precision %.4f recall %.4f F1 %.4f accuracy %.4f (tol %.3g px)\n", e->scores.precision,
+           e->scores.recall, e->scores.f1, e->scores.accuracy, (double)c->eval.tol);
+    if (e->skipped_clips)
+        printf("%" PRIu64 " clip(s) shorter than seq frames were not predicted\n", e->skipped_clips);
+}
+
+static int cmd_eval(cli *c, int predict)
+{
+    if (!c->weights)
+        return bad_usage("%s needs --weights W", c->cmd);
+    if (predict && !c->out)
+        return bad_usage("%s needs --out DIR", c->cmd);
+    if (predict && !c->split_set)
+        parse_split("all", &c->eval.splits);
+    vbp_eval_result res;
+    vbp_error err;
+    int rc = predict ? vbp_predict_run(c->pack, c->weights, c->out, &c->eval, &res, &err)
+                     : vbp_eval_run(c->pack, c->weights, &c->eval, &res, &err);
+    if (rc) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        return 1;
+    }
+    if (predict && !c->quiet && !c->json)
+        fprintf(stderr, "predictions: %s/ (%" PRIu64 " frames)\n", c->out, res.frames);
+    print_eval(c, &res);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    vbp_train_config_default(&c.train);
+    vbp_eval_config_default(&c.eval);
+    if (argc < 2)
+        return bad_usage("%s", "missing command");
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    c.cmd = argv[1];
+    int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2 : -1;
+    if (kind < 0)
+        return bad_usage("unknown command '%s'", c.cmd);
+    int opt;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (opt == '?')
+            return 2;
+        int rc = apply(&c, opt, optarg);
+        if (rc)
+            return rc;
+    }
+    if (optind != argc - 1)
+        return bad_usage("%s: expected exactly one PACK argument", c.cmd);
+    c.pack = argv[optind];
+    return kind == 0 ? cmd_train(&c) : cmd_eval(&c, kind == 2);
+}
