@@ -120,6 +120,11 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
 {
     size_t hw = (size_t)ld->geo.height * ld->geo.width;
     size_t frame_floats = ld->geo.frame_channels * hw;
+    /* One fstat per window: a pack truncated under us is an error, not a SIGBUS
+     * (the race left between this check and the reads is the guard's: vbp_guard.h). */
+    int check = vbp_pack_check_unchanged(ld->pack, err);
+    if (check)
+        return check;
     for (uint32_t t = 0; t < ld->opts.seq; t++) {
         int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, flip,
                                 scratch, err);
@@ -203,7 +208,8 @@ static void willneed_span(const vbp_loader *ld, uint64_t f, uint64_t count, vbp_
 
 void vbp_batch_willneed(const vbp_loader *ld, uint64_t b)
 {
-    if (ld->shape.mode != VBP_LOAD_DISK)
+    /* the hints read index entries: not from a pack that shrank (assembly reports that) */
+    if (ld->shape.mode != VBP_LOAD_DISK || vbp_pack_check_unchanged(ld->pack, NULL))
         return;
     size_t n = batch_count(ld, b);
     for (size_t i = 0; i < n; i++) {

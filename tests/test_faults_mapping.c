@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include "pack_fixture.h"
 #include "vbp_guard.h"
+#include "vbp_loader.h"
 
 static char *dir;
 static char path[4096];
@@ -116,6 +117,29 @@ static void verify_reports_truncation_instead_of_faulting(void **s)
     vbp_pack_close(p);
 }
 
+/* The loader re-checks before every window: truncation between batches is an error. */
+static void loader_reports_truncation(void **s)
+{
+    (void)s;
+    long_pack(200);
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.threads = 0;
+    o.order = VBP_ORDER_SEQUENTIAL;
+    o.memory_limit = 1ull << 30;
+    vbp_loader *ld;
+    vbp_error err;
+    assert_int_equal(vbp_loader_open_path(path, &o, &ld, &err), VBP_OK);
+    vbp_batch b;
+    assert_true(vbp_loader_next(ld, &b, &err) > 0);
+    assert_int_equal(truncate(path, 4096), 0);
+    assert_int_equal(vbp_loader_next(ld, &b, &err), VBP_E_TRUNCATED);
+    char want[4200];
+    snprintf(want, sizeof want, "%s: file truncated while in use (4096 bytes, was ", path);
+    assert_memory_equal(err.detail, want, strlen(want));
+    vbp_loader_close(ld);
+}
+
 /*
  * Child: truncate a mapped file to one page, then read past it.  mode 0:
  * a pack, guard enabled; 1: a pack, no guard; 2: guard enabled but the
@@ -202,6 +226,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_unchanged_sees_truncation_and_rewrites),
         cmocka_unit_test(verify_reports_truncation_instead_of_faulting),
+        cmocka_unit_test(loader_reports_truncation),
         cmocka_unit_test(guard_turns_sigbus_into_an_error),
         cmocka_unit_test(other_sigbus_keep_their_default),
     };
