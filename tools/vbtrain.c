@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "vbp_guard.h"
 #include "vbp_train.h"
 #include "cli.h"
 
@@ -318,5 +319,13 @@ int main(int argc, char **argv)
     if (optind != argc - 1)
         return bad_usage("%s: expected exactly one PACK argument", c.cmd);
     c.pack = argv[optind];
+    /* A full disk or RLIMIT_FSIZE is a write error (reported), not SIGXFSZ; a pack truncated
+     * under us is an error line naming it, not a SIGBUS crash. */
+    signal(SIGXFSZ, SIG_IGN);
+    vbp_error gerr;
+    if (vbp_guard_enable("vbtrain", &gerr)) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
+        return 1;
+    }
     return kind == 0 ? cmd_train(&c) : cmd_eval(&c, kind == 2);
 }
