@@ -349,6 +349,9 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         rc = join(r->metrics, run_dir, "metrics.jsonl", err);
     if (rc)
         return rc;
+    /* A run killed while writing its state leaves last.state.tmp.<pid>: clean up, best effort. */
+    if (cfg->resume)
+        (void)vbp_writer_remove_stale(r->last_s, NULL, NULL, NULL);
     int have_state = access(r->last_s, F_OK) == 0;
     if (cfg->resume && !have_state)
         return vbp_fail(err, VBP_E_IO, "%s: no checkpoint to resume from", r->last_s);

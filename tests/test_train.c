@@ -198,6 +198,12 @@ static void resume_at_epoch_end(void **state)
     c.epochs = 1;
     assert_int_equal(train("e1", &c, NULL, &err), VBP_OK);
     assert_int_equal(count_lines(path_in("e1", "metrics.jsonl")), 1);
+    /* A state file half-written by a killed run (no process has pid 99999998) goes on resume. */
+    char stale[600];
+    snprintf(stale, sizeof stale, "%s.tmp.99999998", path_in("e1", "last.state"));
+    FILE *f = fopen(stale, "w");
+    assert_non_null(f);
+    fclose(f);
     /* Resume with other thread counts and load mode: neither may change a bit. */
     c.epochs = 2;
     c.resume = 1;
@@ -208,6 +214,7 @@ static void resume_at_epoch_end(void **state)
     if (rc)
         fail_msg("%s", vbp_error_message(&err));
     assert_same_as_reference("e1");
+    assert_int_not_equal(access(stale, F_OK), 0);
 }
 
 static void resume_mid_epoch(void **state)
