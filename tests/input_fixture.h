@@ -35,7 +35,7 @@ int fx_png_write_case(const char *path, const fx_png_case *c, uint32_t w, uint32
 int fx_png_write(const char *path, const uint8_t *planar, uint32_t w, uint32_t h,
                  uint32_t channels);
 
-/* OpenCV RGB2GRAY on one pixel, written independently of src/png_read.c. */
+/* OpenCV RGB2GRAY on one pixel, written independently of src/image/png_read.c. */
 uint8_t fx_gray(uint8_t r, uint8_t g, uint8_t b);
 
 /*

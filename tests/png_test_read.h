@@ -1,6 +1,6 @@
 /*
  * png_test_read.h - an independent PNG reader for tests (libpng's simplified
- * API), so tests of writers and drawers do not depend on src/png_read.c.
+ * API), so tests of writers and drawers do not depend on src/image/png_read.c.
  */
 #ifndef VBP_PNG_TEST_READ_H
 #define VBP_PNG_TEST_READ_H

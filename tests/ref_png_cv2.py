@@ -2,7 +2,7 @@
 
 usage: ref_png_cv2.py LIST
 LIST has one line per PNG: path, width, height, rgb_raw, gray_raw (tab separated); the raw
-files hold what src/png_read.c decoded (planar C,H,W uint8).  Expected: cv2.imread(IMREAD_COLOR)
+files hold what src/image/png_read.c decoded (planar C,H,W uint8).  Expected: cv2.imread(IMREAD_COLOR)
 converted BGR->RGB, and cv2.cvtColor(rgb, COLOR_RGB2GRAY).  Exit 0 when all equal.
 """
 import os

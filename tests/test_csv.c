@@ -1,4 +1,4 @@
-/* test_csv.c - src/labels_csv.c: strict `Frame,Visibility,X,Y` parsing. */
+/* test_csv.c - src/pack/labels_csv.c: strict `Frame,Visibility,X,Y` parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * test_layers.c - every layer's backward against central finite differences.
  *
  * How the check stays honest: each layer body is written once over a type
- * `real` and compiled for float and double (src/layers_tmpl.h).  The gradient
+ * `real` and compiled for float and double (src/nn/layers_tmpl.h).  The gradient
  * checks run the DOUBLE instantiation: J = sum(out * R) for a fixed random R,
  * the analytic gradient is backward(dout = R), and the finite difference
  * (J(v+h) - J(v-h)) / 2h with h = 1e-6 is accurate to ~1e-9, so a relative

@@ -1,4 +1,4 @@
-/* test_png_read.c - src/png_read.c: every colour type, errors, geometry, probing. */
+/* test_png_read.c - src/image/png_read.c: every colour type, errors, geometry, probing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * test_png_reference.c - src/png_read.c against OpenCV (Debian python3-opencv):
+ * test_png_reference.c - src/image/png_read.c against OpenCV (Debian python3-opencv):
  * the synthetic PNGs of every colour type and every real frame and heatmap in
  * VBP_REAL_DATA are decoded here as RGB and gray, and tests/ref_png_cv2.py
  * compares them with cv2.imread + cv2.cvtColor(RGB2GRAY).

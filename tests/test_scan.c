@@ -1,4 +1,4 @@
-/* test_scan.c - src/dataset_scan.c: both layouts, ordering, and every structural error. */
+/* test_scan.c - src/pack/dataset_scan.c: both layouts, ordering, and every structural error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /*
  * vbdump - inspect a pack: info (with the memory table), clips, frames,
- * verify, export.  Thin: the reports live in src/pack_dump.c.
+ * verify, export.  Thin: the reports live in src/pack/pack_dump.c.
  */
 #include <errno.h>
 #include <stdio.h>
