@@ -57,10 +57,10 @@ class Pack:
 
     def _parse(self):
         m, size = self._map, len(self._map)
-        if size < 8 or (size < HEADER.size and m[:8] == MAGIC):
-            self._fail(f"truncated: {size} bytes, shorter than the header")
-        if m[:8] != MAGIC:
+        if m[:8] != MAGIC[:min(size, 8)]:
             self._fail("not a vbpack file (bad magic)")
+        if size < HEADER.size:
+            self._fail(f"truncated: {size} bytes, shorter than the header")
         h = HEADER.unpack_from(m, 0)
         (_, major, minor, hsize, self.flags, H, W, C, HC, self.codec, nclips, nframes, fsize,
          csize, fesize, ralign, lalign) = h[:17]

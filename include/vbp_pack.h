@@ -99,7 +99,13 @@ const uint8_t *vbp_pack_map(const vbp_pack *pack, size_t *size);
 
 /* Clip i (i < clip_count) / NULL when out of range. */
 const vbp_clip *vbp_pack_clip(const vbp_pack *pack, uint64_t i);
-/* Index of the clip named `name` (matched against "name" or "group/name"), or -1. */
+/*
+ * Index of the clip named `name`: its qualified name "group/name" ("name"
+ * when its group is ""), unique in a pack, or its bare name when exactly
+ * one clip has it.  -1 when no clip matches, VBP_CLIP_AMBIGUOUS (-2) when
+ * the bare name belongs to clips of several groups.
+ */
+#define VBP_CLIP_AMBIGUOUS (-2)
 int64_t vbp_pack_find_clip(const vbp_pack *pack, const char *name);
 /* Clip that holds global frame f, in O(log clips). */
 uint64_t vbp_pack_clip_of_frame(const vbp_pack *pack, uint64_t f);
@@ -117,11 +123,16 @@ vbp_label vbp_pack_label(const vbp_pack *pack, uint64_t f);
 int vbp_record_decode(const vbp_record *rec, uint8_t *dst, size_t dst_size, vbp_error *err);
 
 /*
- * Recompute the checksum of every record, in frame order (frame, then its
- * heatmap).  Returns VBP_OK or VBP_E_CHECKSUM naming the first bad record:
- * "PATH: clip 'NAME' frame N heatmap: checksum mismatch", N within the clip.
+ * Check every byte that opening did not (formats/vbpack.md, "Verification"):
+ * zero padding after the header, between records and after the data section
+ * and the clip table; every record's checksum; every lz4 record decoded to
+ * exactly its raw size.  Walks the file in order and names the first bad
+ * byte: "PATH: offset N: clip 'NAME' frame I heatmap: checksum mismatch"
+ * (VBP_E_CHECKSUM), "... lz4 block ... does not decode ..." (VBP_E_CODEC),
+ * "... padding ...: byte 0x.., must be 0" (VBP_E_FORMAT), I within the clip.
  * `progress` (may be NULL) is called with (done, total) frames every 64
- * frames and at the end.
+ * frames and at the end.  Fails with VBP_E_TRUNCATED or VBP_E_IO when the
+ * file changes meanwhile (vbp_pack_check_unchanged, every 64 frames).
  */
 typedef void (*vbp_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int vbp_pack_verify(const vbp_pack *pack, vbp_progress_fn progress, void *ctx, vbp_error *err);
@@ -131,7 +142,7 @@ int vbp_pack_verify(const vbp_pack *pack, vbp_progress_fn progress, void *ctx, v
  * or rewrite it in place; touching a mapped page past a new end raises
  * SIGBUS.  One fstat: VBP_OK, VBP_E_TRUNCATED ("PACK: file truncated while in
  * use") when it shrank, VBP_E_IO when its size or mtime changed otherwise.
- * vbp_pack_verify calls it every 64 records, the loader before each sample;
+ * vbp_pack_verify calls it every 64 frames, the loader before each sample;
  * programs also guard the mapping (vbp_guard.h) for the race in between.
  */
 int vbp_pack_check_unchanged(const vbp_pack *pack, vbp_error *err);

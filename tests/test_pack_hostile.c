@@ -269,7 +269,7 @@ static void hostile_clip_table(void **s)
     b = index_copy(good, good_size, VBP_SEC_CLIPS, 2, &e);
     memset(e + 64, 'g', 64);
     resign(b, good_size);
-    expect(b, good_size, VBP_E_FORMAT, "name not NUL-terminated");
+    expect(b, good_size, VBP_E_FORMAT, "clip table entry 2: group not NUL-terminated");
     free(b);
     b = index_copy(good, good_size, VBP_SEC_CLIPS, 0, &e);
     e[128] = 3;
@@ -342,7 +342,7 @@ static void hostile_frame_index(void **s)
     free(b);
 }
 
-/* An lz4 record whose bytes are garbage but correctly checksummed: decode fails cleanly. */
+/* An lz4 record whose bytes are garbage but correctly checksummed: verify and decode fail cleanly. */
 static void lz4_garbage_does_not_decode(void **s)
 {
     (void)s;
@@ -361,7 +361,10 @@ static void lz4_garbage_does_not_decode(void **s)
     resign(b, good_lz4_size);
     assert_int_equal(fix_spit(path, b, good_lz4_size), 0);
     assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
-    assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_E_CODEC); /* verify decodes it */
+    char want[128];
+    snprintf(want, sizeof want, "offset %zu: clip 'rally1' frame 2 frame: lz4 block of %zu bytes", at, n);
+    assert_non_null(strstr(err.detail, want));
     assert_int_equal(vbp_pack_record(p, 2, VBP_REC_FRAME, &r), VBP_OK);
     uint8_t out[64 * 48];
     assert_int_equal(vbp_record_decode(&r, out, sizeof out, &err), VBP_E_CODEC);

@@ -17,7 +17,7 @@ static const char usage_text[] =
     "usage: vbdump info PACK [--seq N] [--json]   header, geometry, splits, sizes, memory table\n"
     "       vbdump clips PACK [--json]             the clip table\n"
     "       vbdump frames PACK CLIP [--json]       frame index rows of a clip (name or group/name)\n"
-    "       vbdump verify PACK [--json]            recompute every record checksum\n"
+    "       vbdump verify PACK [--json]            check every byte: checksums, lz4 decoding, zero padding\n"
     "       vbdump export PACK CLIP FRAME -o PREFIX\n"
     "                                              PREFIX_frame.png, PREFIX_heatmap.png, PREFIX_overlay.png\n"
     "FRAME counts from 0 within the clip.  Exit status: 0 ok, 1 error or bad pack, 2 usage.\n";
@@ -130,7 +130,11 @@ int main(int argc, char **argv)
     int64_t clip = -1;
     if (want >= 2 && (clip = vbp_pack_find_clip(p, pos[1])) < 0) {
         char msg[VBP_ERROR_DETAIL_MAX];
-        snprintf(msg, sizeof msg, "no clip named '%s' (see vbdump clips)", pos[1]);
+        if (clip == VBP_CLIP_AMBIGUOUS)
+            snprintf(msg, sizeof msg, "clip name '%s' is in several groups: name it GROUP/%s (see vbdump clips)",
+                     pos[1], pos[1]);
+        else
+            snprintf(msg, sizeof msg, "no clip named '%s' (see vbdump clips)", pos[1]);
         rc = fail(pos[0], msg);
     } else if (!strcmp(cmd, "info"))
         vbp_dump_info(stdout, p, (uint32_t)seq, json);
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
             }
             printf("}\n");
         } else if (!bad)
-            printf("%s: ok, %llu frames and heatmaps match their checksums\n", pos[0],
+            printf("%s: ok, %llu frames and heatmaps match their checksums, every byte as the spec writes it\n", pos[0],
                    (unsigned long long)vbp_pack_get_info(p)->frame_count);
         rc = bad ? fail(pos[0], vbp_error_message(&err)) : 0;
     } else {

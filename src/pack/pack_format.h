@@ -76,6 +76,19 @@ void vbp_frame_entry_decode(const uint8_t in[VBP_FRAME_ENTRY_SIZE], vbp_frame_en
 int vbp_pack_validate(const char *path, const uint8_t *map, uint64_t size, vbp_header *h,
                       vbp_clip **clips, vbp_error *err);
 
+/*
+ * The byte-for-byte part of vbp_pack_verify, on a pack that opened (so h and
+ * clips passed vbp_pack_validate): zero padding after the header, before
+ * every record and after the data section and the clip table, every record's
+ * checksum, every lz4 record decoded (into a scratch buffer) to exactly its
+ * raw size, in file order; the first problem is named by its offset.
+ */
+int vbp_pack_check_bytes(const vbp_pack *p, const vbp_header *h, const vbp_clip *clips,
+                         vbp_progress_fn progress, void *ctx, vbp_error *err);
+
+/* The label convention: visible with finite x, y; hidden or unlabelled with x = y = -1. */
+int vbp_label_valid(const vbp_label *l);
+
 /* Bytes of one raw record of `channels` planes in geometry g (fits: dims are validated). */
 static inline uint64_t vbp_plane_bytes(const vbp_geometry *g, uint32_t channels)
 {

@@ -79,9 +79,9 @@ int vbp_pack_open(const char *path, vbp_pack **out, vbp_error *err)
         rc = vbp_fail(err, VBP_E_IO, "%s: cannot open: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
         rc = vbp_fail(err, VBP_E_IO, "%s: not a regular file", path);
-    else if ((uint64_t)st.st_size < VBP_MAGIC_SIZE)
-        rc = vbp_fail(err, VBP_E_TRUNCATED, "%s: file is %lld bytes, shorter than the %u-byte header",
-                      path, (long long)st.st_size, VBP_HEADER_SIZE);
+    else if (st.st_size == 0) /* cannot be mapped; validation says the same of 1..255 bytes */
+        rc = vbp_fail(err, VBP_E_TRUNCATED, "%s: file is 0 bytes, shorter than the %u-byte header",
+                      path, VBP_HEADER_SIZE);
     if (!rc) {
         p->size = (size_t)st.st_size;
         p->mtime = st.st_mtim;
@@ -124,15 +124,17 @@ const vbp_clip *vbp_pack_clip(const vbp_pack *p, uint64_t i)
 int64_t vbp_pack_find_clip(const vbp_pack *p, const char *name)
 {
     size_t n = strlen(name);
+    int64_t bare = -1;
     for (uint64_t i = 0; i < p->hdr.clip_count; i++) {
         const vbp_clip *c = &p->clips[i];
         size_t g = strlen(c->group);
-        if (!strcmp(c->name, name))
-            return (int64_t)i;
-        if (g && n > g && !strncmp(name, c->group, g) && name[g] == '/' && !strcmp(name + g + 1, c->name))
-            return (int64_t)i;
+        if (g ? n > g && !strncmp(name, c->group, g) && name[g] == '/' && !strcmp(name + g + 1, c->name)
+              : !strcmp(c->name, name))
+            return (int64_t)i; /* the qualified name: unique in a valid pack */
+        if (g && !strcmp(c->name, name))
+            bare = bare == -1 ? (int64_t)i : VBP_CLIP_AMBIGUOUS;
     }
-    return -1;
+    return bare;
 }
 
 uint64_t vbp_pack_clip_of_frame(const vbp_pack *p, uint64_t f)
@@ -212,23 +214,5 @@ int vbp_pack_check_unchanged(const vbp_pack *p, vbp_error *err)
 
 int vbp_pack_verify(const vbp_pack *p, vbp_progress_fn progress, void *ctx, vbp_error *err)
 {
-    static const char *const kind[2] = {"frame", "heatmap"};
-    uint64_t n = p->hdr.frame_count;
-    for (uint64_t f = 0; f < n; f++) {
-        int rc = f % 64 ? VBP_OK : vbp_pack_check_unchanged(p, err);
-        if (rc)
-            return rc;
-        for (int k = 0; k < 2; k++) {
-            vbp_record r;
-            vbp_pack_record(p, f, (vbp_record_kind)k, &r);
-            if (XXH3_64bits(r.stored, (size_t)r.stored_size) != r.checksum) {
-                const vbp_clip *c = &p->clips[vbp_pack_clip_of_frame(p, f)];
-                return vbp_fail(err, VBP_E_CHECKSUM, "%s: clip '%s' frame %llu %s: checksum mismatch",
-                                p->path, c->name, (unsigned long long)(f - c->first_frame), kind[k]);
-            }
-        }
-        if (progress && (f % 64 == 63 || f + 1 == n))
-            progress(ctx, f + 1, n);
-    }
-    return VBP_OK;
+    return vbp_pack_check_bytes(p, &p->hdr, p->clips, progress, ctx, err);
 }

@@ -205,6 +205,11 @@ int vbp_writer_begin_clip(vbp_writer *w, const char *name, const char *group, vb
                         w->path, VBP_NAME_MAX - 1);
     if ((unsigned)split >= VBP_SPLIT_COUNT)
         return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': invalid split %d", w->path, name, (int)split);
+    const char *g = group ? group : "";
+    for (uint64_t i = 0; i < w->clip_count; i++)
+        if (!strcmp(w->clips[i].name, name) && !strcmp(w->clips[i].group, g))
+            return vbp_fail(err, VBP_E_ARG, "%s: a second clip named '%s%s%s' (clip names are unique)",
+                            w->path, g, *g ? "/" : "", name);
     if (grow((void **)&w->clips, &w->clip_cap, w->clip_count + 1, sizeof *w->clips))
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", w->path);
     vbp_clip *c = &w->clips[w->clip_count++];
@@ -299,6 +304,12 @@ int vbp_writer_add_frame_encoded(vbp_writer *w, const vbp_record *rec, const vbp
     if (w->frame_count >= VBP_MAX_FRAMES)
         return vbp_fail(err, VBP_E_ARG, "%s: more than %llu frames", w->path,
                         (unsigned long long)VBP_MAX_FRAMES);
+    if (label && !vbp_label_valid(label))
+        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s' frame %llu: label visibility %u at (%g, %g) "
+                        "(visible: finite x, y; hidden or no label: -1, -1)", w->path,
+                        w->clips[w->clip_count - 1].name,
+                        (unsigned long long)w->clips[w->clip_count - 1].frame_count,
+                        label->visibility, (double)label->x, (double)label->y);
     if (grow((void **)&w->frames, &w->frame_cap, w->frame_count + 1, sizeof *w->frames))
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", w->path);
     vbp_frame_entry *e = &w->frames[w->frame_count];
