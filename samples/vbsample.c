@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vbp_util.h"
 #include "cli.h"
 #include "heatmap.h"
 #include "png_io.h"
@@ -390,22 +391,6 @@ static int make_clip(const options *o, unsigned long m, unsigned long c, uint8_t
     return rc;
 }
 
-/* Print s as a JSON string literal. */
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static int usage(FILE *f)
 {
     fprintf(f,
@@ -515,13 +500,21 @@ int main(int argc, char **argv)
     if (rc)
         return 1;
     if (o.json) {
-        printf("{\"out\": ");
-        json_string(stdout, o.out);
-        printf(", \"matches\": %lu, \"clips_per_match\": %lu, \"frames_per_clip\": "
-               "%lu, \"width\": %lu, \"height\": %lu, \"channels\": %d, \"frames\": %zu, "
-               "\"visible\": %lu, \"seed\": %llu}\n",
-               o.matches, o.clips, o.frames, o.width, o.height, o.gray ? 1 : 3, done,
-               visible, (unsigned long long)o.seed);
+        vbp_json j;
+        vbp_json_init(&j, 1);
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "out", o.out);
+        vbp_json_ku64(&j, "matches", o.matches);
+        vbp_json_ku64(&j, "clips_per_match", o.clips);
+        vbp_json_ku64(&j, "frames_per_clip", o.frames);
+        vbp_json_ku64(&j, "width", o.width);
+        vbp_json_ku64(&j, "height", o.height);
+        vbp_json_ku64(&j, "channels", o.gray ? 1 : 3);
+        vbp_json_ku64(&j, "frames", done);
+        vbp_json_ku64(&j, "visible", visible);
+        vbp_json_ku64(&j, "seed", o.seed);
+        vbp_json_end_object(&j);
+        vbp_json_print(&j, stdout);
     } else
         fprintf(stderr, "vbsample: wrote %zu frames (%lu with the ball visible) under %s\n", done,
                 visible, o.out);

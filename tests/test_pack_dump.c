@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "pack_dump.h"
+#include "vbp_util.h"
 #include "pack_fixture.h"
 
 static void memory_table_of_fixture(void **s)
@@ -49,13 +50,31 @@ static void memory_table_of_fixture(void **s)
 static void json_strings_are_escaped(void **s)
 {
     (void)s;
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-    vbp_json_string(f, "a\"b\\c\n");
-    fclose(f);
-    assert_string_equal(buf, "\"a\\\"b\\\\c\\u000a\"");
-    free(buf);
+    vbp_json j;
+    vbp_json_init(&j, 1);
+    vbp_json_begin_object(&j);
+    vbp_json_kstring(&j, "k\x01", "a\"b\\c\n\x1f\x7f\xc3\xa9");
+    vbp_json_key(&j, "n");
+    vbp_json_begin_array(&j);
+    vbp_json_u64(&j, 18446744073709551615ull);
+    vbp_json_i64(&j, -3);
+    vbp_json_double(&j, 0.1, 6);
+    vbp_json_double(&j, 1.0 / 0.0, 6);
+    vbp_json_bool(&j, 1);
+    vbp_json_null(&j);
+    vbp_json_end_array(&j);
+    vbp_json_end_object(&j);
+    /* control bytes escaped as \u00XX (never dropped), other bytes (UTF-8, DEL) kept */
+    assert_string_equal(vbp_json_text(&j), "{\"k\\u0001\": \"a\\\"b\\\\c\\u000a\\u001f\x7f\xc3\xa9\", "
+                        "\"n\": [18446744073709551615, -3, 0.1, null, true, null]}");
+    vbp_json_free(&j);
+    vbp_json_init(&j, 0);
+    vbp_json_begin_object(&j);
+    vbp_json_ku64(&j, "a", 1);
+    vbp_json_kbool(&j, "b", 0);
+    vbp_json_end_object(&j);
+    assert_string_equal(vbp_json_text(&j), "{\"a\":1,\"b\":false}");
+    vbp_json_free(&j);
 }
 
 static void overlay_tints_red_where_the_heatmap_is(void **s)

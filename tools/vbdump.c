@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "vbp_pack.h"
 #include "vbp_guard.h"
+#include "vbp_util.h"
 #include "pack_dump.h"
 #include "png_io.h"
 #include "cli.h"
@@ -148,15 +149,16 @@ int main(int argc, char **argv)
         int bad = vbp_pack_verify(p, bar.on ? progress : NULL, &bar, &err);
         cli_bar_clear(&bar);
         if (json) {
-            printf("{\"pack\": ");
-            vbp_json_string(stdout, pos[0]);
-            printf(", \"ok\": %s, \"frames\": %llu", bad ? "false" : "true",
-                   (unsigned long long)vbp_pack_get_info(p)->frame_count);
-            if (bad) {
-                printf(", \"error\": ");
-                vbp_json_string(stdout, vbp_error_message(&err));
-            }
-            printf("}\n");
+            vbp_json j;
+            vbp_json_init(&j, 1);
+            vbp_json_begin_object(&j);
+            vbp_json_kstring(&j, "pack", pos[0]);
+            vbp_json_kbool(&j, "ok", !bad);
+            vbp_json_ku64(&j, "frames", vbp_pack_get_info(p)->frame_count);
+            if (bad)
+                vbp_json_kstring(&j, "error", vbp_error_message(&err));
+            vbp_json_end_object(&j);
+            vbp_json_print(&j, stdout);
         } else if (!bad)
             printf("%s: ok, %llu frames and heatmaps match their checksums, every byte as the spec writes it\n", pos[0],
                    (unsigned long long)vbp_pack_get_info(p)->frame_count);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "vbp_build.h"
+#include "vbp_util.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -82,28 +83,32 @@ static int push_source(vbp_build_source **v, size_t *n, const char *root, vbp_sp
 
 static void print_json(const char *out, const vbp_build_opts *o, const vbp_build_stats *s)
 {
-    printf("{\"pack\": \"");
-    for (const char *p = out; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            putchar('\\');
-        if ((unsigned char)*p >= 0x20)
-            putchar(*p);
+    static const char *const split[3] = {"train", "val", "test"};
+    vbp_json j;
+    vbp_json_init(&j, 1);
+    vbp_json_begin_object(&j);
+    vbp_json_kstring(&j, "pack", out);
+    vbp_json_ku64(&j, "clips", s->clips);
+    vbp_json_ku64(&j, "frames", s->frames);
+    vbp_json_ku64(&j, "labelled_clips", s->labelled_clips);
+    for (int k = 0; k < 2; k++) {
+        vbp_json_key(&j, k ? "clips_per_split" : "frames_per_split");
+        vbp_json_begin_object(&j);
+        for (int i = 0; i < 3; i++)
+            vbp_json_ku64(&j, split[i], k ? s->clips_per_split[i] : s->frames_per_split[i]);
+        vbp_json_end_object(&j);
     }
-    printf("\", \"clips\": %llu, \"frames\": %llu, \"labelled_clips\": %llu, "
-           "\"frames_per_split\": {\"train\": %llu, \"val\": %llu, \"test\": %llu}, "
-           "\"clips_per_split\": {\"train\": %llu, \"val\": %llu, \"test\": %llu}, "
-           "\"width\": %u, \"height\": %u, \"channels\": %u, \"codec\": \"%s\", "
-           "\"input_bytes\": %llu, \"pixel_bytes\": %llu, \"pack_bytes\": %llu, "
-           "\"threads\": %u, \"seconds\": %.3f}\n",
-           (unsigned long long)s->clips, (unsigned long long)s->frames,
-           (unsigned long long)s->labelled_clips,
-           (unsigned long long)s->frames_per_split[0], (unsigned long long)s->frames_per_split[1],
-           (unsigned long long)s->frames_per_split[2], (unsigned long long)s->clips_per_split[0],
-           (unsigned long long)s->clips_per_split[1], (unsigned long long)s->clips_per_split[2],
-           (unsigned)o->width, (unsigned)o->height, (unsigned)o->frame_channels,
-           vbp_codec_name(o->codec), (unsigned long long)s->input_bytes,
-           (unsigned long long)s->pixel_bytes, (unsigned long long)s->pack_bytes, s->threads,
-           s->seconds);
+    vbp_json_ku64(&j, "width", o->width);
+    vbp_json_ku64(&j, "height", o->height);
+    vbp_json_ku64(&j, "channels", o->frame_channels);
+    vbp_json_kstring(&j, "codec", vbp_codec_name(o->codec));
+    vbp_json_ku64(&j, "input_bytes", s->input_bytes);
+    vbp_json_ku64(&j, "pixel_bytes", s->pixel_bytes);
+    vbp_json_ku64(&j, "pack_bytes", s->pack_bytes);
+    vbp_json_ku64(&j, "threads", s->threads);
+    vbp_json_kdouble(&j, "seconds", s->seconds, 6);
+    vbp_json_end_object(&j);
+    vbp_json_print(&j, stdout);
 }
 
 enum {

@@ -1,10 +1,9 @@
 /*
  * png_write.c - writing channel-planar uint8 images as 8-bit PNG files.
  *
- * The file appears at its path only when complete: the PNG is written to a
- * temporary file in the same directory, fsync'ed and renamed over the
- * target.  On any failure the temporary file is removed and the target is
- * left as it was.
+ * The file appears at its path only when complete (atomic.h: temporary
+ * file, fsync, rename over the target, fsync of the directory).  On any
+ * failure the temporary file is removed and the target is left as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "internal.h"
 #include "png_io.h"
 
@@ -86,62 +86,44 @@ int vbp_png_write_planar(const char *path, const uint8_t *planar, uint32_t width
         return vbp_fail(err, VBP_E_ARG, "%s: cannot write PNG: bad arguments (%ux%u, %u channels)",
                         path ? path : "(null)", width, height, channels);
 
-    size_t tmp_len = strlen(path) + 16;
-    char *tmp = malloc(tmp_len);
     uint8_t *row = malloc((size_t)width * channels);
-    if (!tmp || !row) {
-        free(tmp);
-        free(row);
+    if (!row)
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
-    }
-    snprintf(tmp, tmp_len, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
+    vbp_atomic file;
+    int rc = vbp_atomic_open(&file, path, err);
+    if (rc) {
         free(row);
-        return vbp_fail(err, VBP_E_IO, "%s: cannot create temporary file: %s", path, strerror(e));
+        return rc;
     }
-    /* mkstemp creates 0600; images are meant to be shared like any data file.
-     * (Reading the umask would mean changing it, which is process-global.) */
-    (void)fchmod(fd, 0644);
-
     png_write_ctx ctx = {{0}};
     const char *what = NULL;
     int e = 0;
-    FILE *fp = fdopen(fd, "wb");
+    /* libpng writes through a FILE of its own descriptor; commit fsyncs and closes file.fd */
+    int fd = dup(file.fd);
+    FILE *fp = fd < 0 ? NULL : fdopen(fd, "wb");
     if (!fp) {
         e = errno;
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         what = "cannot open temporary file";
     } else {
-        int rc = encode(fp, planar, width, height, channels, row, &ctx);
-        if (rc != 0)
+        if (encode(fp, planar, width, height, channels, row, &ctx) != 0)
             what = ctx.msg;
         if (!what && fflush(fp) != 0) {
             e = errno;
             what = "write failed";
         }
-        if (!what && fsync(fileno(fp)) != 0) {
-            e = errno;
-            what = "fsync failed";
-        }
         if (fclose(fp) != 0 && !what) {
             e = errno;
             what = "close failed";
         }
-        if (!what && rename(tmp, path) != 0) {
-            e = errno;
-            what = "rename failed";
-        }
     }
-    int rc = VBP_OK;
     if (what) {
-        unlink(tmp);
+        vbp_atomic_abort(&file);
         rc = e ? vbp_fail(err, VBP_E_IO, "%s: cannot write PNG: %s: %s", path, what, strerror(e))
                : vbp_fail(err, VBP_E_IO, "%s: cannot write PNG: %s", path, what);
-    }
-    free(tmp);
+    } else
+        rc = vbp_atomic_commit(&file, 1, err);
     free(row);
     return rc;
 }

@@ -16,13 +16,6 @@
 #include "internal.h"
 #include "loader_internal.h"
 
-double vbp_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int may_assign(const vbp_loader *ld)
 {
     return !ld->paused && ld->next_assign < ld->shape.batches &&

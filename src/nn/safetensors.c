@@ -9,7 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "atomic.h"
 #include "internal.h"
+#include "vbp_util.h"
 #include "vbp_net.h"
 #include "vbp_safetensors.h"
 
@@ -51,37 +53,6 @@ uint64_t vbp_st_numel(const vbp_st_tensor *t)
 
 /* ------------------------------------------------------------------ writer */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) VBP_PRINTF(2, 3);
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        const int n = b->oom ? 0 : vsnprintf(b->p ? b->p + b->len : NULL,
-                                             b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (b->oom || n < 0)
-            return;
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        const size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q, b->cap = cap;
-    }
-}
-
 static int plain_string(const char *s)
 {
     for (; *s; s++)
@@ -90,86 +61,77 @@ static int plain_string(const char *s)
     return 1;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        const ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 int vbp_safetensors_write(const char *path, const vbp_st_tensor *tensors, size_t count,
                           const char *const *meta, size_t meta_count, vbp_error *err)
 {
-    sbuf b = {0};
-    sb_printf(&b, "{");
+    vbp_json j;
+    vbp_json_init(&j, 0);
+    vbp_json_begin_object(&j);
     if (meta_count) {
-        sb_printf(&b, "\"__metadata__\":{");
+        vbp_json_key(&j, "__metadata__");
+        vbp_json_begin_object(&j);
         for (size_t i = 0; i < meta_count; i++) {
+            /* the reader here parses simple strings only */
             if (!plain_string(meta[2 * i]) || !plain_string(meta[2 * i + 1])) {
-                free(b.p);
+                vbp_json_free(&j);
                 return vbp_fail(err, VBP_E_ARG, "%s: metadata '%s' needs JSON escaping", path,
                                 meta[2 * i]);
             }
-            sb_printf(&b, "%s\"%s\":\"%s\"", i ? "," : "", meta[2 * i], meta[2 * i + 1]);
+            vbp_json_kstring(&j, meta[2 * i], meta[2 * i + 1]);
         }
-        sb_printf(&b, "}%s", count ? "," : "");
+        vbp_json_end_object(&j);
     }
     uint64_t off = 0;
     for (size_t i = 0; i < count; i++) {
         const vbp_st_tensor *t = &tensors[i];
         if (!plain_string(t->name) || !t->name[0] || t->ndim > VBP_ST_MAX_DIMS) {
-            free(b.p);
+            vbp_json_free(&j);
             return vbp_fail(err, VBP_E_ARG, "%s: bad tensor name or rank '%s'", path, t->name);
         }
         const uint64_t bytes = vbp_st_numel(t) * vbp_st_dtype_size(t->dtype);
-        sb_printf(&b, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", i ? "," : "", t->name,
-                  t->dtype == VBP_ST_I64 ? "I64" : "F32");
+        vbp_json_key(&j, t->name);
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "dtype", t->dtype == VBP_ST_I64 ? "I64" : "F32");
+        vbp_json_key(&j, "shape");
+        vbp_json_begin_array(&j);
         for (uint32_t d = 0; d < t->ndim; d++)
-            sb_printf(&b, "%s%" PRIu64, d ? "," : "", t->shape[d]);
-        sb_printf(&b, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", off, off + bytes);
+            vbp_json_u64(&j, t->shape[d]);
+        vbp_json_end_array(&j);
+        vbp_json_key(&j, "data_offsets");
+        vbp_json_begin_array(&j);
+        vbp_json_u64(&j, off);
+        vbp_json_u64(&j, off + bytes);
+        vbp_json_end_array(&j);
+        vbp_json_end_object(&j);
         off += bytes;
     }
-    sb_printf(&b, "}");
-    while (!b.oom && b.len % 8)
-        sb_printf(&b, " ");
-    if (b.oom) {
-        free(b.p);
+    vbp_json_end_object(&j);
+    /* the header is padded with spaces to a multiple of 8 bytes */
+    const char *text = vbp_json_text(&j);
+    size_t tlen = text ? strlen(text) : 0, hpad = (8 - tlen % 8) % 8;
+    char *head = text ? malloc(tlen + hpad) : NULL;
+    if (!head) {
+        vbp_json_free(&j);
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory building the header", path);
     }
-    char *tmp = malloc(strlen(path) + 16);
-    if (!tmp) {
-        free(b.p);
-        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
-    }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    const int fd = mkstemp(tmp);
-    int rc = VBP_OK;
-    if (fd < 0) {
-        rc = vbp_fail(err, VBP_E_IO, "%s: cannot create: %s", path, strerror(errno));
-        goto out;
-    }
+    memcpy(head, text, tlen);
+    memset(head + tlen, ' ', hpad);
+    vbp_json_free(&j);
+    struct { char *p; size_t len; } b = {head, tlen + hpad};
+    vbp_atomic f;
     const uint64_t hlen = b.len;
-    int bad = fchmod(fd, 0644) != 0 || write_all(fd, &hlen, 8) || write_all(fd, b.p, b.len);
-    for (size_t i = 0; i < count && !bad; i++)
-        bad = write_all(fd, tensors[i].data,
-                        vbp_st_numel(&tensors[i]) * vbp_st_dtype_size(tensors[i].dtype));
-    if (!bad)
-        bad = fsync(fd) != 0;
-    if (close(fd) != 0)
-        bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        rc = vbp_fail(err, VBP_E_IO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-out:
-    free(tmp);
+    int rc = vbp_atomic_open(&f, path, err);
+    if (!rc)
+        rc = vbp_atomic_write(&f, &hlen, 8, err);
+    if (!rc)
+        rc = vbp_atomic_write(&f, b.p, b.len, err);
+    for (size_t i = 0; i < count && !rc; i++)
+        rc = vbp_atomic_write(&f, tensors[i].data,
+                              vbp_st_numel(&tensors[i]) * vbp_st_dtype_size(tensors[i].dtype), err);
+    if (!rc)
+        rc = vbp_atomic_commit(&f, 1, err);
+    else
+        vbp_atomic_abort(&f);
     free(b.p);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "pack_dump.h"
+#include "vbp_util.h"
 
 void vbp_pack_memory(const vbp_pack *p, uint32_t seq, vbp_memory *m)
 {
@@ -19,21 +20,6 @@ void vbp_pack_memory(const vbp_pack *p, uint32_t seq, vbp_memory *m)
     m->preload_frames = in->frame_count * (m->frame + m->heatmap);
     m->preload_windows = m->windows * m->sequence;
     m->mapped = in->file_size;
-}
-
-void vbp_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
 }
 
 /* Decimal units, as memory-note.md uses them ("0.44 MB"). */
@@ -79,32 +65,52 @@ int vbp_dump_info(FILE *out, const vbp_pack *p, uint32_t seq, int json)
     vbp_pack_memory(p, seq, &m);
     stored(p, &s);
     if (json) {
-        fputs("{\"pack\": ", out);
-        vbp_json_string(out, vbp_pack_path(p));
-        fprintf(out, ", \"version\": \"%u.%u\", \"flags\": %" PRIu32 ", \"fingerprint\": \"%016" PRIx64 "\""
-                ", \"height\": %u, \"width\": %u, \"frame_channels\": %u, \"heatmap_channels\": %u"
-                ", \"codec\": \"%s\", \"clips\": %" PRIu64 ", \"frames\": %" PRIu64,
-                in->version_major, in->version_minor, in->flags, in->fingerprint, g->height, g->width,
-                g->frame_channels, g->heatmap_channels, vbp_codec_name(in->default_codec),
-                in->clip_count, in->frame_count);
+        vbp_json j;
+        char hex[17];
+        vbp_json_init(&j, 1);
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "pack", vbp_pack_path(p));
+        snprintf(hex, sizeof hex, "%u.%u", in->version_major, in->version_minor);
+        vbp_json_kstring(&j, "version", hex);
+        vbp_json_ku64(&j, "flags", in->flags);
+        snprintf(hex, sizeof hex, "%016" PRIx64, in->fingerprint);
+        vbp_json_kstring(&j, "fingerprint", hex);
+        vbp_json_ku64(&j, "height", g->height);
+        vbp_json_ku64(&j, "width", g->width);
+        vbp_json_ku64(&j, "frame_channels", g->frame_channels);
+        vbp_json_ku64(&j, "heatmap_channels", g->heatmap_channels);
+        vbp_json_kstring(&j, "codec", vbp_codec_name(in->default_codec));
+        vbp_json_ku64(&j, "clips", in->clip_count);
+        vbp_json_ku64(&j, "frames", in->frame_count);
         for (int k = 0; k < 2; k++) {
-            fputs(k ? ", \"frames_per_split\": {" : ", \"clips_per_split\": {", out);
+            vbp_json_key(&j, k ? "frames_per_split" : "clips_per_split");
+            vbp_json_begin_object(&j);
             for (int i = 0; i < VBP_SPLIT_COUNT; i++)
-                fprintf(out, "%s\"%s\": %" PRIu64, i ? ", " : "", vbp_split_name((vbp_split)i),
-                        k ? in->frames_per_split[i] : in->clips_per_split[i]);
-            fputc('}', out);
+                vbp_json_ku64(&j, vbp_split_name((vbp_split)i),
+                              k ? in->frames_per_split[i] : in->clips_per_split[i]);
+            vbp_json_end_object(&j);
         }
-        fprintf(out, ", \"file_size\": %" PRIu64 ", \"data_offset\": %" PRIu64 ", \"data_size\": %" PRIu64
-                ", \"frame_bytes_stored\": %" PRIu64 ", \"heatmap_bytes_stored\": %" PRIu64
-                ", \"lz4_frames\": %" PRIu64 ", \"lz4_heatmaps\": %" PRIu64,
-                in->file_size, in->data_offset, in->data_size, s.bytes[0], s.bytes[1], s.lz4[0], s.lz4[1]);
-        fprintf(out, ", \"memory\": {\"seq\": %u, \"frame_uint8\": %" PRIu64 ", \"heatmap_uint8\": %" PRIu64
-                ", \"sequence_uint8\": %" PRIu64 ", \"windows\": %" PRIu64
-                ", \"preload_frames_uint8\": %" PRIu64 ", \"preload_windows_uint8\": %" PRIu64
-                ", \"mapped\": %" PRIu64 ", \"float32_factor\": 4}}\n",
-                m.seq, m.frame, m.heatmap, m.sequence, m.windows, m.preload_frames,
-                m.preload_windows, m.mapped);
-        return VBP_OK;
+        vbp_json_ku64(&j, "file_size", in->file_size);
+        vbp_json_ku64(&j, "data_offset", in->data_offset);
+        vbp_json_ku64(&j, "data_size", in->data_size);
+        vbp_json_ku64(&j, "frame_bytes_stored", s.bytes[0]);
+        vbp_json_ku64(&j, "heatmap_bytes_stored", s.bytes[1]);
+        vbp_json_ku64(&j, "lz4_frames", s.lz4[0]);
+        vbp_json_ku64(&j, "lz4_heatmaps", s.lz4[1]);
+        vbp_json_key(&j, "memory");
+        vbp_json_begin_object(&j);
+        vbp_json_ku64(&j, "seq", m.seq);
+        vbp_json_ku64(&j, "frame_uint8", m.frame);
+        vbp_json_ku64(&j, "heatmap_uint8", m.heatmap);
+        vbp_json_ku64(&j, "sequence_uint8", m.sequence);
+        vbp_json_ku64(&j, "windows", m.windows);
+        vbp_json_ku64(&j, "preload_frames_uint8", m.preload_frames);
+        vbp_json_ku64(&j, "preload_windows_uint8", m.preload_windows);
+        vbp_json_ku64(&j, "mapped", m.mapped);
+        vbp_json_ku64(&j, "float32_factor", 4);
+        vbp_json_end_object(&j);
+        vbp_json_end_object(&j);
+        return vbp_json_print(&j, out) ? VBP_E_IO : VBP_OK;
     }
     char a[32], b[32];
     fprintf(out, "pack         %s\n", vbp_pack_path(p));
@@ -140,10 +146,12 @@ int vbp_dump_info(FILE *out, const vbp_pack *p, uint32_t seq, int json)
 int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
 {
     const vbp_pack_info *in = vbp_pack_get_info(p);
+    vbp_json j;
+    vbp_json_init(&j, 1);
     if (!json)
         fprintf(out, "%-5s %-24s %-24s %-5s %10s %8s\n", "#", "group", "name", "split", "first", "frames");
     else
-        fputs("[", out);
+        vbp_json_begin_array(&j);
     for (uint64_t i = 0; i < in->clip_count; i++) {
         const vbp_clip *c = vbp_pack_clip(p, i);
         if (!json) {
@@ -152,15 +160,19 @@ int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
                     c->frame_count);
             continue;
         }
-        fprintf(out, "%s\n {\"index\": %" PRIu64 ", \"name\": ", i ? "," : "", i);
-        vbp_json_string(out, c->name);
-        fputs(", \"group\": ", out);
-        vbp_json_string(out, c->group);
-        fprintf(out, ", \"split\": \"%s\", \"first_frame\": %" PRIu64 ", \"frame_count\": %" PRIu64 "}",
-                vbp_split_name(c->split), c->first_frame, c->frame_count);
+        vbp_json_begin_object(&j);
+        vbp_json_ku64(&j, "index", i);
+        vbp_json_kstring(&j, "name", c->name);
+        vbp_json_kstring(&j, "group", c->group);
+        vbp_json_kstring(&j, "split", vbp_split_name(c->split));
+        vbp_json_ku64(&j, "first_frame", c->first_frame);
+        vbp_json_ku64(&j, "frame_count", c->frame_count);
+        vbp_json_end_object(&j);
     }
-    if (json)
-        fputs("\n]\n", out);
+    if (json) {
+        vbp_json_end_array(&j);
+        return vbp_json_print(&j, out) ? VBP_E_IO : VBP_OK;
+    }
     return VBP_OK;
 }
 
@@ -172,8 +184,10 @@ int vbp_dump_frames(FILE *out, const vbp_pack *p, uint64_t clip, int json)
     if (!json)
         fprintf(out, "%-6s %10s %4s %8s %8s  %-4s %12s %8s %16s  %-4s %12s %8s %16s\n", "frame", "global",
                 "vis", "x", "y", "fcod", "foffset", "fsize", "fxxh3", "hcod", "hoffset", "hsize", "hxxh3");
-    else
-        fputs("[", out);
+    vbp_json j;
+    vbp_json_init(&j, 1);
+    if (json)
+        vbp_json_begin_array(&j);
     for (uint64_t i = 0; i < c->frame_count; i++) {
         uint64_t f = c->first_frame + i;
         vbp_record r[2];
@@ -190,17 +204,30 @@ int vbp_dump_frames(FILE *out, const vbp_pack *p, uint64_t clip, int json)
             fputc('\n', out);
             continue;
         }
-        fprintf(out, "%s\n {\"frame\": %" PRIu64 ", \"global\": %" PRIu64 ", \"visibility\": %u", i ? "," : "",
-                i, f, l.visibility);
-        fprintf(out, ", \"x\": %.9g, \"y\": %.9g", l.x, l.y);
-        for (int k = 0; k < 2; k++)
-            fprintf(out, ", \"%s\": {\"codec\": \"%s\", \"offset\": %" PRIu64 ", \"stored_size\": %" PRIu64
-                    ", \"raw_size\": %" PRIu64 ", \"xxh3\": \"%016" PRIx64 "\"}", k ? "heatmap_record" : "frame_record",
-                    vbp_codec_name(r[k].codec), off[k], r[k].stored_size, r[k].raw_size, r[k].checksum);
-        fputc('}', out);
+        vbp_json_begin_object(&j);
+        vbp_json_ku64(&j, "frame", i);
+        vbp_json_ku64(&j, "global", f);
+        vbp_json_ku64(&j, "visibility", l.visibility);
+        vbp_json_kdouble(&j, "x", l.x, 9);
+        vbp_json_kdouble(&j, "y", l.y, 9);
+        for (int k = 0; k < 2; k++) {
+            char hex[17];
+            snprintf(hex, sizeof hex, "%016" PRIx64, r[k].checksum);
+            vbp_json_key(&j, k ? "heatmap_record" : "frame_record");
+            vbp_json_begin_object(&j);
+            vbp_json_kstring(&j, "codec", vbp_codec_name(r[k].codec));
+            vbp_json_ku64(&j, "offset", off[k]);
+            vbp_json_ku64(&j, "stored_size", r[k].stored_size);
+            vbp_json_ku64(&j, "raw_size", r[k].raw_size);
+            vbp_json_kstring(&j, "xxh3", hex);
+            vbp_json_end_object(&j);
+        }
+        vbp_json_end_object(&j);
     }
-    if (json)
-        fputs("\n]\n", out);
+    if (json) {
+        vbp_json_end_array(&j);
+        return vbp_json_print(&j, out) ? VBP_E_IO : VBP_OK;
+    }
     return VBP_OK;
 }
 

@@ -33,8 +33,6 @@ int vbp_dump_info(FILE *out, const vbp_pack *pack, uint32_t seq, int json);
 int vbp_dump_clips(FILE *out, const vbp_pack *pack, int json);
 /* Frame index rows of clip `clip` (an index < clip_count). */
 int vbp_dump_frames(FILE *out, const vbp_pack *pack, uint64_t clip, int json);
-/* A JSON string literal for s (quotes, backslashes and control bytes escaped). */
-void vbp_json_string(FILE *out, const char *s);
 
 /*
  * Frame (C planes) with the heatmap blended on it in red, as 3 planes of

@@ -1,7 +1,7 @@
 /*
  * pack_write.c - streaming pack writer.
  *
- * Records are appended to "path.tmp.<pid>" as they arrive (raw ones on a
+ * Records are appended to "path.tmp.<pid>" (atomic.h) as they arrive (raw ones on a
  * 4096-byte boundary, lz4 ones on 8), writeback starting every 2 MiB; the
  * encoding of a record (lz4 or raw, and its XXH3) is vbp_record_encode, which
  * callers may run on their own threads.  The clip table and frame index are kept
@@ -20,12 +20,13 @@
 #include <unistd.h>
 #include <lz4.h>
 #include <xxhash.h>
+#include "atomic.h"
 #include "internal.h"
 #include "pack_format.h"
 
 struct vbp_writer {
-    char *path, *tmp;
-    int fd;
+    char *path;
+    vbp_atomic file;     /* the temporary file; file.fd is written */
     int broken;          /* an I/O error happened: only abort is possible */
     vbp_writer_opts opts;
     uint64_t pos;        /* end of what has been written */
@@ -62,7 +63,7 @@ static void start_writeback(vbp_writer *w)
 {
 #ifdef SYNC_FILE_RANGE_WRITE
     while (w->pos - w->writeback >= WRITEBACK_SPAN) {
-        (void)sync_file_range(w->fd, (off_t)w->writeback, (off_t)WRITEBACK_SPAN,
+        (void)sync_file_range(w->file.fd, (off_t)w->writeback, (off_t)WRITEBACK_SPAN,
                               SYNC_FILE_RANGE_WRITE);
         w->writeback += WRITEBACK_SPAN;
     }
@@ -74,20 +75,12 @@ static void start_writeback(vbp_writer *w)
 /* Write all n bytes at the current position; VBP_E_IO naming the target on failure. */
 static int write_all(vbp_writer *w, const void *buf, size_t n, vbp_error *err)
 {
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t k = write(w->fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            w->broken = 1;
-            return vbp_fail(err, VBP_E_IO, "%s: write failed: %s", w->path,
-                            k < 0 ? strerror(errno) : "no progress");
-        }
-        p += k;
-        n -= (size_t)k;
-        w->pos += (uint64_t)k;
+    int rc = vbp_atomic_write(&w->file, buf, n, err);
+    if (rc) {
+        w->broken = 1;
+        return rc;
     }
+    w->pos += n;
     start_writeback(w);
     return VBP_OK;
 }
@@ -114,12 +107,11 @@ static int grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
     return 0;
 }
 
+/* Free w; the temporary file, if still there, is removed. */
 static void writer_free(vbp_writer *w)
 {
-    if (w->fd >= 0)
-        close(w->fd);
+    vbp_atomic_abort(&w->file);
     free(w->path);
-    free(w->tmp);
     free(w->scratch);
     free(w->clips);
     free(w->frames);
@@ -152,30 +144,26 @@ int vbp_writer_open(const char *path, const vbp_writer_opts *opts, vbp_writer **
     vbp_writer *w = calloc(1, sizeof *w);
     if (!w)
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
-    w->fd = -1;
+    w->file.fd = -1;
     w->opts = *opts;
     w->frame_bytes = vbp_plane_bytes(g, g->frame_channels);
     w->heatmap_bytes = vbp_plane_bytes(g, g->heatmap_channels);
-    size_t tlen = strlen(path) + 32;
     w->path = strdup(path);
-    w->tmp = malloc(tlen);
     if (opts->codec == VBP_CODEC_LZ4) {
         w->scratch_size = vbp_record_encode_bound(w->frame_bytes);
         w->scratch = malloc(w->scratch_size);
     }
-    if (!w->path || !w->tmp || (opts->codec == VBP_CODEC_LZ4 && !w->scratch)) {
+    if (!w->path || (opts->codec == VBP_CODEC_LZ4 && !w->scratch)) {
         writer_free(w);
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
     }
-    snprintf(w->tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int rc = vbp_fail(err, VBP_E_IO, "%s: cannot create %s: %s", path, w->tmp, strerror(errno));
+    int rc = vbp_atomic_open(&w->file, path, err);
+    if (rc) {
         writer_free(w);
         return rc;
     }
     /* The header is written last; reserve its page now so the first record lands at 4096. */
-    int rc = write_all(w, zeros, VBP_ALIGN, err);
+    rc = write_all(w, zeros, VBP_ALIGN, err);
     if (rc) {
         vbp_writer_abort(w);
         return rc;
@@ -405,53 +393,6 @@ static int write_table(vbp_writer *w, int which, vbp_section *s, vbp_error *err)
     return rc;
 }
 
-static int sync_dir(const char *path, vbp_error *err)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = VBP_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        rc = vbp_fail(err, VBP_E_IO, "%s: cannot sync directory %s: %s", path, dir, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
-/* Move tmp to path; without overwrite never replace a file that appeared meanwhile. */
-static int publish(vbp_writer *w, vbp_error *err)
-{
-    if (w->opts.overwrite) {
-        if (rename(w->tmp, w->path) != 0)
-            return vbp_fail(err, VBP_E_IO, "%s: rename failed: %s", w->path, strerror(errno));
-        return VBP_OK;
-    }
-    if (renameat2(AT_FDCWD, w->tmp, AT_FDCWD, w->path, RENAME_NOREPLACE) == 0)
-        return VBP_OK;
-    if (errno != EINVAL && errno != ENOSYS) {
-        if (errno == EEXIST)
-            return vbp_fail(err, VBP_E_EXISTS, "%s: already exists (use --force to replace it)", w->path);
-        return vbp_fail(err, VBP_E_IO, "%s: rename failed: %s", w->path, strerror(errno));
-    }
-    /* Filesystem without RENAME_NOREPLACE: link fails if path exists. */
-    if (link(w->tmp, w->path) != 0) {
-        if (errno == EEXIST)
-            return vbp_fail(err, VBP_E_EXISTS, "%s: already exists (use --force to replace it)", w->path);
-        return vbp_fail(err, VBP_E_IO, "%s: link failed: %s", w->path, strerror(errno));
-    }
-    unlink(w->tmp);
-    return VBP_OK;
-}
-
 int vbp_writer_finish(vbp_writer *w, vbp_error *err)
 {
     int rc = usable(w, err);
@@ -487,29 +428,22 @@ int vbp_writer_finish(vbp_writer *w, vbp_error *err)
         uint8_t buf[VBP_HEADER_SIZE];
         h.file_size = w->pos;
         vbp_header_encode(&h, buf);
-        if (pwrite(w->fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf)
+        if (pwrite(w->file.fd, buf, sizeof buf, 0) != (ssize_t)sizeof buf)
             rc = vbp_fail(err, VBP_E_IO, "%s: cannot write header: %s", w->path, strerror(errno));
     }
-    if (!rc && fsync(w->fd) != 0)
-        rc = vbp_fail(err, VBP_E_IO, "%s: fsync failed: %s", w->path, strerror(errno));
-    if (!rc && close(w->fd) != 0)
-        rc = vbp_fail(err, VBP_E_IO, "%s: close failed: %s", w->path, strerror(errno));
-    w->fd = -1;
     if (!rc)
-        rc = publish(w, err);
-    if (rc) {
-        vbp_writer_abort(w);
-        return rc;
-    }
-    rc = sync_dir(w->path, err);
+        rc = vbp_atomic_commit(&w->file, w->opts.overwrite, err); /* releases w->file either way */
     writer_free(w);
     return rc;
 }
 
 void vbp_writer_abort(vbp_writer *w)
 {
-    if (!w)
-        return;
-    unlink(w->tmp);
-    writer_free(w);
+    if (w)
+        writer_free(w);
+}
+
+int vbp_writer_remove_stale(const char *path, vbp_stale_fn removed, void *ctx, vbp_error *err)
+{
+    return vbp_temp_sweep(path, removed, ctx, err);
 }

@@ -134,7 +134,7 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
     rc = vbp_safetensors_write(path, tensors, count, meta, np, err);
     free(tensors);
     free(names);
-    return rc ? rc : vbp_fsync_parent(path, err);
+    return rc;
 }
 
 static int meta_u64(const vbp_st_file *f, const char *path, const char *key, uint64_t *out,
@@ -270,60 +270,4 @@ int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
     vbp_net_set_batches_tracked(net, (uint64_t)counter);
     *st = s;
     return VBP_OK;
-}
-
-int vbp_fsync_parent(const char *path, vbp_error *err)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return vbp_fail(err, VBP_E_IO, "%s: cannot open directory: %s", dir, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    /* Some file systems refuse fsync on a directory; the rename is done anyway. */
-    if (rc && e != EINVAL && e != EROFS)
-        return vbp_fail(err, VBP_E_IO, "%s: fsync: %s", dir, strerror(e));
-    return VBP_OK;
-}
-
-int vbp_write_file_atomic(const char *path, const void *data, size_t len, vbp_error *err)
-{
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return vbp_fail(err, VBP_E_ARG, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return vbp_fail(err, VBP_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        p += w;
-        left -= (size_t)w;
-    }
-    int e = errno;
-    if (left || fsync(fd)) {
-        e = left ? e : errno;
-        close(fd);
-        unlink(tmp);
-        return vbp_fail(err, VBP_E_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    if (close(fd) || rename(tmp, path)) {
-        e = errno;
-        unlink(tmp);
-        return vbp_fail(err, VBP_E_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    return vbp_fsync_parent(path, err);
 }

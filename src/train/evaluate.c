@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "internal.h"
+#include "atomic.h"
 #include "train_internal.h"
 #include "vbp_safetensors.h"
 
@@ -243,7 +244,7 @@ static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_d
         else
             len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",0,-1,-1\n", f);
     }
-    int rc = vbp_write_file_atomic(path, buf, len, err);
+    int rc = vbp_atomic_write_file(path, buf, len, err);
     free(buf);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "internal.h"
+#include "atomic.h"
 #include "train_internal.h"
 
 #define PATH_LEN 4096
@@ -33,13 +34,6 @@ void vbp_train_config_default(vbp_train_config *cfg)
     cfg->loader_threads = 1;
     cfg->mode = VBP_LOAD_DISK;
     cfg->tol = 4.0f;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct run {
@@ -162,7 +156,7 @@ static int trim_metrics(const char *path, uint64_t done, vbp_error *err)
     }
     fclose(f);
     if (!rc)
-        rc = vbp_write_file_atomic(path, out ? out : "", len, err);
+        rc = vbp_atomic_write_file(path, out ? out : "", len, err);
     free(out);
     return rc;
 }
@@ -206,8 +200,6 @@ static int save_checkpoint(run *r, vbp_error *err)
     if (!params_finite(r->net))
         return numeric_stop(r, "parameters are not finite", err);
     int rc = vbp_net_save_safetensors(r->net, r->last_w, err);
-    if (!rc)
-        rc = vbp_fsync_parent(r->last_w, err);
     if (!rc)
         rc = vbp_state_save(r->last_s, r->net, r->cfg, &r->st, err);
     if (!rc)
@@ -282,7 +274,7 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
         int rc = vbp_loader_begin_epoch(r->train, r->st.epoch, r->st.batch, err);
         if (rc)
             return rc;
-        double t0 = now_seconds(), w0 = vbp_loader_wait_seconds(r->train);
+        double t0 = vbp_now(), w0 = vbp_loader_wait_seconds(r->train);
         uint64_t samples = 0;
         vbp_batch b;
         while ((rc = vbp_loader_next(r->train, &b, err)) > 0) {
@@ -328,7 +320,7 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
         }
         if (rc < 0)
             return rc;
-        double t = now_seconds() - t0;
+        double t = vbp_now() - t0;
         rc = end_epoch(r, t, vbp_loader_wait_seconds(r->train) - w0, samples, lr, err);
         if (rc)
             return rc;
@@ -349,9 +341,10 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         rc = join(r->metrics, run_dir, "metrics.jsonl", err);
     if (rc)
         return rc;
-    /* A run killed while writing its state leaves last.state.tmp.<pid>: clean up, best effort. */
-    if (cfg->resume)
-        (void)vbp_writer_remove_stale(r->last_s, NULL, NULL, NULL);
+    /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */
+    const char *written[4] = {r->last_w, r->last_s, r->best_w, r->metrics};
+    for (int i = 0; i < 4; i++)
+        (void)vbp_temp_sweep(written[i], NULL, NULL, NULL);
     int have_state = access(r->last_s, F_OK) == 0;
     if (cfg->resume && !have_state)
         return vbp_fail(err, VBP_E_IO, "%s: no checkpoint to resume from", r->last_s);
@@ -430,66 +423,68 @@ int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_co
     return rc;
 }
 
-/* Bounded appender: formats into buf, counts what it needed (like snprintf). */
-typedef struct sbuf { char *buf; size_t size, len; } sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) VBP_PRINTF(2, 3);
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = b->len < b->size ? b->size - b->len : 0;
-    int n = vsnprintf(room ? b->buf + b->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        b->len += (size_t)n;
-}
-
-static void sb_number(sbuf *b, const char *key, double v)
-{
-    if (isfinite(v))
-        sb_printf(b, ",\"%s\":%.6g", key, v);
-    else
-        sb_printf(b, ",\"%s\":null", key);
-}
-
-static void eval_json(sbuf *b, const vbp_eval_result *e)
+/* The fields of an eval result, inside an open object. */
+static void eval_json(vbp_json *j, const vbp_eval_result *e)
 {
     const vbp_counts *c = &e->counts;
-    sb_number(b, "loss", e->loss);
-    sb_printf(b, ",\"windows\":%" PRIu64 ",\"frames\":%" PRIu64 ",\"tp\":%" PRIu64 ",\"tn\":%" PRIu64
-              ",\"fp1\":%" PRIu64 ",\"fp2\":%" PRIu64 ",\"fn\":%" PRIu64
-              ",\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"accuracy\":%.6f",
-              e->windows, e->frames, c->tp, c->tn, c->fp1, c->fp2, c->fn, e->scores.precision,
-              e->scores.recall, e->scores.f1, e->scores.accuracy);
+    vbp_json_ku64(j, "skipped_clips", e->skipped_clips);
+    vbp_json_kdouble(j, "loss", e->loss, 6);
+    vbp_json_ku64(j, "windows", e->windows);
+    vbp_json_ku64(j, "frames", e->frames);
+    vbp_json_ku64(j, "tp", c->tp);
+    vbp_json_ku64(j, "tn", c->tn);
+    vbp_json_ku64(j, "fp1", c->fp1);
+    vbp_json_ku64(j, "fp2", c->fp2);
+    vbp_json_ku64(j, "fn", c->fn);
+    vbp_json_kdouble(j, "precision", e->scores.precision, 6);
+    vbp_json_kdouble(j, "recall", e->scores.recall, 6);
+    vbp_json_kdouble(j, "f1", e->scores.f1, 6);
+    vbp_json_kdouble(j, "accuracy", e->scores.accuracy, 6);
+    vbp_json_kdouble(j, "seconds", e->seconds, 6);
+}
+
+/* Copy j's text into buf like snprintf (returns the length it needed) and free j. */
+static size_t json_out(vbp_json *j, char *buf, size_t size)
+{
+    const char *t = vbp_json_text(j);
+    size_t n = t ? strlen(t) : 0;
+    if (size)
+        snprintf(buf, size, "%s", t ? t : "");
+    vbp_json_free(j);
+    return n;
 }
 
 size_t vbp_eval_result_json(const vbp_eval_result *e, char *buf, size_t size)
 {
-    sbuf b = { buf, size, 0 };
-    sb_printf(&b, "{\"skipped_clips\":%" PRIu64, e->skipped_clips);
-    eval_json(&b, e);
-    sb_number(&b, "seconds", e->seconds);
-    sb_printf(&b, "}");
-    return b.len;
+    vbp_json j;
+    vbp_json_init(&j, 0);
+    vbp_json_begin_object(&j);
+    eval_json(&j, e);
+    vbp_json_end_object(&j);
+    return json_out(&j, buf, size);
 }
 
 size_t vbp_epoch_report_json(const vbp_epoch_report *r, char *buf, size_t size)
 {
-    sbuf b = { buf, size, 0 };
-    sb_printf(&b, "{\"epoch\":%u,\"epochs\":%u,\"step\":%" PRIu64, r->epoch, r->epochs, r->step);
-    sb_number(&b, "lr", r->lr);
-    sb_number(&b, "train_loss", r->train_loss);
+    vbp_json j;
+    vbp_json_init(&j, 0);
+    vbp_json_begin_object(&j);
+    vbp_json_ku64(&j, "epoch", r->epoch);
+    vbp_json_ku64(&j, "epochs", r->epochs);
+    vbp_json_ku64(&j, "step", r->step);
+    vbp_json_kdouble(&j, "lr", r->lr, 6);
+    vbp_json_kdouble(&j, "train_loss", r->train_loss, 6);
+    vbp_json_key(&j, "val");
     if (r->has_val) {
-        sb_printf(&b, ",\"val\":");
-        size_t room = b.len < b.size ? b.size - b.len : 0;
-        b.len += vbp_eval_result_json(&r->val, room ? b.buf + b.len : NULL, room);
-    } else {
-        sb_printf(&b, ",\"val\":null");
-    }
-    sb_number(&b, "samples_per_s", r->samples_per_s);
-    sb_number(&b, "data_wait", r->wait_fraction);
-    sb_number(&b, "seconds", r->seconds);
-    sb_printf(&b, ",\"best\":%s}", r->best ? "true" : "false");
-    return b.len;
+        vbp_json_begin_object(&j);
+        eval_json(&j, &r->val);
+        vbp_json_end_object(&j);
+    } else
+        vbp_json_null(&j);
+    vbp_json_kdouble(&j, "samples_per_s", r->samples_per_s, 6);
+    vbp_json_kdouble(&j, "data_wait", r->wait_fraction, 6);
+    vbp_json_kdouble(&j, "seconds", r->seconds, 6);
+    vbp_json_kbool(&j, "best", r->best);
+    vbp_json_end_object(&j);
+    return json_out(&j, buf, size);
 }

@@ -58,10 +58,4 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
 int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
                    uint64_t expect_fingerprint, vbp_train_state *st, vbp_error *err);
 
-/* Write len bytes to path through path.tmp.<pid>, fsync, rename, fsync the directory. */
-int vbp_write_file_atomic(const char *path, const void *data, size_t len, vbp_error *err);
-
-/* fsync the directory holding path (after a rename).  VBP_E_IO. */
-int vbp_fsync_parent(const char *path, vbp_error *err);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include "vbp_error.h"
+#include "vbp_util.h"
 
 #if defined(__GNUC__)
 #define VBP_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -21,9 +22,6 @@ int vbp_fail(vbp_error *err, int code, const char *fmt, ...) VBP_PRINTF(3, 4);
 
 /* Clear err (code VBP_OK, empty detail); err may be NULL. */
 void vbp_error_clear(vbp_error *err);
-
-/* Seconds on the monotonic clock (defined in loader_prefetch.c). */
-double vbp_now(void);
 
 /* Name tables indexed by enum value: names[v], or "?" when v >= count. */
 const char *vbp_name_of(const char *const *names, unsigned count, unsigned v);

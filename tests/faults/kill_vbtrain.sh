@@ -1,7 +1,10 @@
 #!/bin/sh
 # vbtrain killed with SIGKILL mid-epoch, again and again: each time
 # `--resume` continues from the last checkpoint, and the run ends with
-# weights byte-identical to an uninterrupted run's.
+# weights byte-identical to an uninterrupted run's, and no temporary file
+# ("FILE.tmp.<pid>", the one scheme of src/util/atomic.h) is left behind:
+# the kills leave some, and the test plants more, named as the writers name
+# them, with pids no process has.
 # usage: kill_vbtrain.sh VBSAMPLE VBPACK VBTRAIN
 set -eu
 vbsample=$1; vbpack=$2; vbtrain=$3
@@ -24,6 +27,12 @@ while [ "$status" -ne 0 ]; do
   [ "$attempt" -le 20 ] || fail "no finished run after 20 attempts"
   resume=""
   if [ -f "$tmp/run/last.state" ]; then resume=--resume; resumes=$((resumes + 1)); fi
+  if [ "$attempt" -eq 2 ]; then
+    mkdir -p "$tmp/run"
+    for f in last.state last.safetensors best.safetensors metrics.jsonl; do
+      : > "$tmp/run/$f.tmp.99999998"
+    done
+  fi
   # shellcheck disable=SC2086
   "$vbtrain" train "$tmp/p.vbp" --out "$tmp/run" $args $resume >/dev/null 2>"$tmp/err" &
   pid=$!
@@ -46,6 +55,7 @@ for f in last.safetensors best.safetensors; do
   cmp -s "$tmp/ref/$f" "$tmp/run/$f" || fail "$f differs from the uninterrupted run's"
 done
 left=$(ls "$tmp/run" | grep -c '\.tmp\.' || true)
+[ "$left" -eq 0 ] || fail "temporary files left in the run directory: $(ls "$tmp/run")"
 echo "kill_vbtrain: $kills SIGKILLs mid-run (uninterrupted run ${secs} s), $resumes --resume," \
   "final last.safetensors and best.safetensors byte-identical to the uninterrupted run;" \
-  "$left temporary checkpoint files of killed runs left in the run directory"
+  "no temporary file left (4 planted, plus those of the kills)"
