@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "vbp_util.h"
 #include "internal.h"
 #include "heatmap.h"
 #include "png_io.h"
@@ -422,31 +423,65 @@ int vbbench_loader(int argc, char **argv)
     double cpu_of_ceiling = per_cpu[1] > 0 ? per_cpu[0] / per_cpu[1] : 0;
     double cpu_vs_png = per_cpu[2] > 0 ? per_cpu[0] / per_cpu[2] : 0;
     if (json) {
-        printf("{\"pack\":\"%s\",\"seq\":%u,\"batch\":%u,\"channels\":%u,\"mode\":\"%s\","
-               "\"order\":\"%s\",\"threads\":%u,\"flip\":%.2f,\"samples\":%llu,"
-               "\"first_epoch\":{\"cold\":%s,\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,"
-               "\"seconds\":%.3f,\"served\":%llu},"
-               "\"loader\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,\"seconds\":%.3f,"
-               "\"served\":%llu,\"waited_s\":%.3f,\"of_ceiling\":%.3f,\"per_cpu_s\":%.1f,"
-               "\"cpu_of_ceiling\":%.3f},"
-               "\"ceiling\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,\"per_cpu_s\":%.1f},",
-               path, sh->seq, sh->batch, sh->channels, vbp_load_mode_name(sh->mode),
-               vbp_order_name(sh->order), o.threads, (double)o.flip_prob,
-               (unsigned long long)sh->samples, cold ? "true" : "false", cold_r.samples_s,
-               cold_r.mb_s, cold_r.seconds, (unsigned long long)cold_r.samples, load_r.samples_s,
-               load_r.mb_s, load_r.seconds, (unsigned long long)load_r.samples, waited, of_ceiling,
-               per_cpu[0], cpu_of_ceiling, ceil_r.samples_s, ceil_r.mb_s, per_cpu[1]);
-        if (png_root)
-            printf("\"png\":{\"samples_per_s\":%.1f,\"mb_per_s\":%.1f,\"speedup\":%.1f,"
-                   "\"per_cpu_s\":%.1f,\"cpu_speedup\":%.1f},",
-                   png_r.samples_s, png_r.mb_s, vs_png, per_cpu[2], cpu_vs_png);
-        printf("\"memory\":{\"pack_bytes\":%llu,\"resident_at_start\":%llu,"
-               "\"resident_after_first_epoch\":%llu,\"peak_rss_bytes\":%llu,"
-               "\"anon_rss_bytes\":%llu,\"float32_bytes\":%llu,\"saving_bytes\":%llu}}\n",
-               (unsigned long long)m1.pack_bytes, (unsigned long long)m0.resident_bytes,
-               (unsigned long long)m1.resident_bytes, (unsigned long long)m1.peak_rss_bytes,
-               (unsigned long long)m1.anon_rss_bytes, (unsigned long long)m1.float32_bytes,
-               (unsigned long long)m1.saving_bytes);
+        vbp_json j;
+        vbp_json_init(&j, 0);
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "pack", path);
+        vbp_json_ku64(&j, "seq", sh->seq);
+        vbp_json_ku64(&j, "batch", sh->batch);
+        vbp_json_ku64(&j, "channels", sh->channels);
+        vbp_json_kstring(&j, "mode", vbp_load_mode_name(sh->mode));
+        vbp_json_kstring(&j, "order", vbp_order_name(sh->order));
+        vbp_json_ku64(&j, "threads", o.threads);
+        vbp_json_kdouble(&j, "flip", (double)o.flip_prob, 3);
+        vbp_json_ku64(&j, "samples", sh->samples);
+        vbp_json_key(&j, "first_epoch");
+        vbp_json_begin_object(&j);
+        vbp_json_kbool(&j, "cold", cold);
+        vbp_json_kdouble(&j, "samples_per_s", cold_r.samples_s, 6);
+        vbp_json_kdouble(&j, "mb_per_s", cold_r.mb_s, 6);
+        vbp_json_kdouble(&j, "seconds", cold_r.seconds, 6);
+        vbp_json_ku64(&j, "served", cold_r.samples);
+        vbp_json_end_object(&j);
+        vbp_json_key(&j, "loader");
+        vbp_json_begin_object(&j);
+        vbp_json_kdouble(&j, "samples_per_s", load_r.samples_s, 6);
+        vbp_json_kdouble(&j, "mb_per_s", load_r.mb_s, 6);
+        vbp_json_kdouble(&j, "seconds", load_r.seconds, 6);
+        vbp_json_ku64(&j, "served", load_r.samples);
+        vbp_json_kdouble(&j, "waited_s", waited, 6);
+        vbp_json_kdouble(&j, "of_ceiling", of_ceiling, 4);
+        vbp_json_kdouble(&j, "per_cpu_s", per_cpu[0], 6);
+        vbp_json_kdouble(&j, "cpu_of_ceiling", cpu_of_ceiling, 4);
+        vbp_json_end_object(&j);
+        vbp_json_key(&j, "ceiling");
+        vbp_json_begin_object(&j);
+        vbp_json_kdouble(&j, "samples_per_s", ceil_r.samples_s, 6);
+        vbp_json_kdouble(&j, "mb_per_s", ceil_r.mb_s, 6);
+        vbp_json_kdouble(&j, "per_cpu_s", per_cpu[1], 6);
+        vbp_json_end_object(&j);
+        if (png_root) {
+            vbp_json_key(&j, "png");
+            vbp_json_begin_object(&j);
+            vbp_json_kdouble(&j, "samples_per_s", png_r.samples_s, 6);
+            vbp_json_kdouble(&j, "mb_per_s", png_r.mb_s, 6);
+            vbp_json_kdouble(&j, "speedup", vs_png, 4);
+            vbp_json_kdouble(&j, "per_cpu_s", per_cpu[2], 6);
+            vbp_json_kdouble(&j, "cpu_speedup", cpu_vs_png, 4);
+            vbp_json_end_object(&j);
+        }
+        vbp_json_key(&j, "memory");
+        vbp_json_begin_object(&j);
+        vbp_json_ku64(&j, "pack_bytes", m1.pack_bytes);
+        vbp_json_ku64(&j, "resident_at_start", m0.resident_bytes);
+        vbp_json_ku64(&j, "resident_after_first_epoch", m1.resident_bytes);
+        vbp_json_ku64(&j, "peak_rss_bytes", m1.peak_rss_bytes);
+        vbp_json_ku64(&j, "anon_rss_bytes", m1.anon_rss_bytes);
+        vbp_json_ku64(&j, "float32_bytes", m1.float32_bytes);
+        vbp_json_ku64(&j, "saving_bytes", m1.saving_bytes);
+        vbp_json_end_object(&j);
+        vbp_json_end_object(&j);
+        vbp_json_print(&j, stdout);
     } else {
         char label[64];
         snprintf(label, sizeof label, "first epoch%s", cold ? ", cold cache" : " (warm-up)");

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "vbp_util.h"
 #include "internal.h"
 #include "dataset_scan.h"
 #include "png_io.h"
@@ -173,14 +174,26 @@ int vbbench_pack(int argc, char **argv)
     double dec_fps = (double)frames / best_decode, pack_fps = (double)frames / best_pack;
     double dec_med_fps = (double)frames / med_decode, pack_med_fps = (double)frames / med_pack;
     double ratio = pack_fps / (dec_fps * used), ratio_med = pack_med_fps / (dec_med_fps * used);
-    if (json)
-        printf("{\"frames\": %llu, \"rounds\": %u, \"threads\": %u, \"cores\": %u, "
-               "\"decode_fps\": %.1f, \"decode_mb_s\": %.1f, \"pack_fps\": %.1f, "
-               "\"pack_mb_s\": %.1f, \"ratio\": %.3f, \"decode_fps_median\": %.1f, "
-               "\"pack_fps_median\": %.1f, \"ratio_median\": %.3f, \"cpu_ratio_median\": %.3f}\n",
-               (unsigned long long)frames, rounds, threads, cores, dec_fps, mb / best_decode,
-               pack_fps, mb / best_pack, ratio, dec_med_fps, pack_med_fps, ratio_med, cpu_ratio);
-    else
+    if (json) {
+        vbp_json j;
+        vbp_json_init(&j, 1);
+        vbp_json_begin_object(&j);
+        vbp_json_ku64(&j, "frames", frames);
+        vbp_json_ku64(&j, "rounds", rounds);
+        vbp_json_ku64(&j, "threads", threads);
+        vbp_json_ku64(&j, "cores", cores);
+        vbp_json_kdouble(&j, "decode_fps", dec_fps, 6);
+        vbp_json_kdouble(&j, "decode_mb_s", mb / best_decode, 6);
+        vbp_json_kdouble(&j, "pack_fps", pack_fps, 6);
+        vbp_json_kdouble(&j, "pack_mb_s", mb / best_pack, 6);
+        vbp_json_kdouble(&j, "ratio", ratio, 4);
+        vbp_json_kdouble(&j, "decode_fps_median", dec_med_fps, 6);
+        vbp_json_kdouble(&j, "pack_fps_median", pack_med_fps, 6);
+        vbp_json_kdouble(&j, "ratio_median", ratio_med, 4);
+        vbp_json_kdouble(&j, "cpu_ratio_median", cpu_ratio, 4);
+        vbp_json_end_object(&j);
+        vbp_json_print(&j, stdout);
+    } else
         printf("vbbench pack %s: %llu frames (%s, %s), %u rounds\n"
                "                            best                        median\n"
                "  libpng decode, 1 thread : %7.1f frames/s %6.1f MB/s  %7.1f frames/s %6.1f MB/s\n"

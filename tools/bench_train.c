@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "vbp_util.h"
 #include "internal.h"
 #include "vbp_net.h"
 
@@ -257,15 +258,31 @@ int vbbench_train(int argc, char **argv)
     vbp_net_free(net);
     free(x), free(y);
     if (o.json) {
-        printf("{\"batch\":%u,\"seq\":%u,\"in_channels\":%u,\"height\":%u,\"width\":%u,"
-               "\"threads\":%u,\"rounds\":%u,\"omp_wait_policy\":\"%s\",\"c\":{\"train_sps\":%.3f,\"infer_sps\":%.3f,\"peak_rss_mib\":%.1f}",
-               o.batch, o.seq, cin, o.height, o.width, o.threads, o.rounds,
-               getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "", c.train_sps, c.infer_sps,
-               c.rss_mib);
-        for (int k = 0; o.torch && k < 2; k++)
-            printf(",\"torch_%s\":{\"train_sps\":%.3f,\"infer_sps\":%.3f,\"peak_rss_mib\":%.1f}",
-                   layouts[k], t[k].train_sps, t[k].infer_sps, t[k].rss_mib);
-        printf("}\n");
+        vbp_json j;
+        vbp_json_init(&j, 0);
+        vbp_json_begin_object(&j);
+        vbp_json_ku64(&j, "batch", o.batch);
+        vbp_json_ku64(&j, "seq", o.seq);
+        vbp_json_ku64(&j, "in_channels", cin);
+        vbp_json_ku64(&j, "height", o.height);
+        vbp_json_ku64(&j, "width", o.width);
+        vbp_json_ku64(&j, "threads", o.threads);
+        vbp_json_ku64(&j, "rounds", o.rounds);
+        vbp_json_kstring(&j, "omp_wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
+        for (int k = -1; k < (o.torch ? 2 : 0); k++) {
+            const result *r = k < 0 ? &c : &t[k];
+            char key[32] = "c";
+            if (k >= 0)
+                snprintf(key, sizeof key, "torch_%s", layouts[k]);
+            vbp_json_key(&j, key);
+            vbp_json_begin_object(&j);
+            vbp_json_kdouble(&j, "train_sps", r->train_sps, 6);
+            vbp_json_kdouble(&j, "infer_sps", r->infer_sps, 6);
+            vbp_json_kdouble(&j, "peak_rss_mib", r->rss_mib, 6);
+            vbp_json_end_object(&j);
+        }
+        vbp_json_end_object(&j);
+        vbp_json_print(&j, stdout);
         return 0;
     }
     printf("VballNetFastV1 batch %u, seq %u %s (%u channels), %ux%u, %u threads, best of %u, "

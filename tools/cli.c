@@ -5,19 +5,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "vbp_util.h"
 
 void cli_bar_init(cli_bar *b, int enabled, const char *unit)
 {
     b->on = enabled && isatty(STDERR_FILENO);
     b->drawn = 0;
-    b->start = now();
+    b->start = vbp_now();
     b->last = 0;
     b->unit = unit;
 }
@@ -26,7 +20,7 @@ void cli_bar_draw(cli_bar *b, const char *label, uint64_t done, uint64_t total, 
 {
     if (!b->on)
         return;
-    double t = now();
+    double t = vbp_now();
     if (done < total && t - b->last < 0.1)
         return;
     b->last = t;
