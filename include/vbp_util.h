@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "vbp_error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -15,6 +16,14 @@ extern "C" {
 
 /* Seconds on the monotonic clock (for durations only). */
 double vbp_now(void);
+
+/*
+ * Replace the file at path with len bytes, atomically: written to
+ * "PATH.tmp.<pid>", fsync'ed, renamed onto path, directory fsync'ed (the one
+ * scheme of every file the library writes).  VBP_E_IO naming the file; on
+ * failure path is left as it was and the temporary file is removed.
+ */
+int vbp_atomic_write_file(const char *path, const void *data, size_t len, vbp_error *err);
 
 /*
  * A JSON text built in memory: begin/end objects and arrays, keys and

@@ -21,8 +21,7 @@
 
 #include "vbp_util.h"
 #include "cli.h"
-#include "heatmap.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 typedef struct options {
     const char *out;
@@ -273,34 +272,12 @@ static int make_dirs(const char *path)
     return 0;
 }
 
-/* Write `text` to path atomically (temporary file, fsync, rename). */
+/* Write `text` to path atomically; 0 or -1 (message printed). */
 static int write_text(const char *path, const char *text, size_t len)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "vbsample: %s: cannot create: %s\n", path, strerror(errno));
-        return -1;
-    }
-    (void)fchmod(fd, 0644);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t k = write(fd, text + off, len - off);
-        if (k <= 0)
-            break;
-        off += (size_t)k;
-    }
-    int e = off < len ? (errno ? errno : EIO) : 0;
-    if (!e && fsync(fd) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        fprintf(stderr, "vbsample: %s: cannot write: %s\n", path, strerror(e));
+    vbp_error err;
+    if (vbp_atomic_write_file(path, text, len, &err)) {
+        fprintf(stderr, "vbsample: %s\n", vbp_error_message(&err));
         return -1;
     }
     return 0;

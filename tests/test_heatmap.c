@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "heatmap.h"
+#include "vbp_image.h"
 #include "png_test_read.h"
 
 static const vbp_heatmap_style DISC = {VBP_HEATMAP_DISC, 3.0f, 0.0f};

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "fixture.h"
-#include "png_io.h"
+#include "vbp_image.h"
 #include "vbp_build.h"
 #include "vbp_loader.h"
 

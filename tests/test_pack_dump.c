@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "pack_dump.h"
+#include "vbp_dump.h"
 #include "vbp_util.h"
 #include "pack_fixture.h"
 

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <png.h>
 #include "input_fixture.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 #define W 37u
 #define H 23u

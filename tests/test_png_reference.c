@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "input_fixture.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 static char *tmp;
 static FILE *list;

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "png_io.h"
+#include "vbp_image.h"
 #include "png_test_read.h"
 
 static void round_trip(uint32_t channels, uint32_t w, uint32_t h)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "dataset_scan.h"
+#include "vbp_dataset.h"
 #include "input_fixture.h"
 
 static char path[4096];

@@ -18,10 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "heatmap.h"
 #include "input_fixture.h"
 #include "labels_csv.h"
-#include "png_io.h"
+#include "vbp_image.h"
 #include "vbp_build.h"
 
 static const char *real(const char *sub);

@@ -4,6 +4,6 @@
 int vbbench_pack(int argc, char **argv);
 int vbbench_loader(int argc, char **argv);
 int vbbench_train(int argc, char **argv);
-/* CPU seconds of the whole process (all threads); wall time is vbp_now() (internal.h). */
+/* CPU seconds of the whole process (all threads); wall time is vbp_now() (vbp_util.h). */
 double bench_cpu(void);
 #endif

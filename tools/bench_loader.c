@@ -17,9 +17,7 @@
 #include <unistd.h>
 #include "bench.h"
 #include "vbp_util.h"
-#include "internal.h"
-#include "heatmap.h"
-#include "png_io.h"
+#include "vbp_image.h"
 #include "vbp_loader.h"
 
 static int usage(FILE *f)

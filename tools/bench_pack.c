@@ -19,9 +19,8 @@
 #include <unistd.h>
 #include "bench.h"
 #include "vbp_util.h"
-#include "internal.h"
-#include "dataset_scan.h"
-#include "png_io.h"
+#include "vbp_dataset.h"
+#include "vbp_image.h"
 #include "vbp_build.h"
 
 static int cmp_double(const void *a, const void *b)

@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include "bench.h"
 #include "vbp_util.h"
-#include "internal.h"
 #include "vbp_net.h"
 
 typedef struct train_opts {

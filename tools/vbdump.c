@@ -10,8 +10,8 @@
 #include "vbp_pack.h"
 #include "vbp_guard.h"
 #include "vbp_util.h"
-#include "pack_dump.h"
-#include "png_io.h"
+#include "vbp_dump.h"
+#include "vbp_image.h"
 #include "cli.h"
 
 static const char usage_text[] =

@@ -27,7 +27,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "heatmap.h"
+#include "vbp_image.h"
 
 /* Clamp the closed interval [lo, hi] (doubles) to pixel indices [0, n-1]; returns 0 if empty. */
 static int clip_span(double lo, double hi, uint32_t n, uint32_t *a, uint32_t *b)

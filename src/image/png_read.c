@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 /* libpng error text of the current decode, and where to jump on error. */
 typedef struct png_failure {

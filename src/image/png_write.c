@@ -17,7 +17,7 @@
 
 #include "atomic.h"
 #include "internal.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 /* libpng reports errors through longjmp; the message is kept for vbp_fail. */
 typedef struct png_write_ctx {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "dataset_scan.h"
+#include "vbp_dataset.h"
 #include "internal.h"
 #include "labels_csv.h"
 

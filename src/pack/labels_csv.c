@@ -7,7 +7,7 @@
 #include <string.h>
 #include "internal.h"
 #include "labels_csv.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 /* Parse a decimal field ending at ',' or end of line.  *p advances past it. */
 static int parse_number(const char **p, const char *end, double *out)

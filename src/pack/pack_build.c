@@ -16,10 +16,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "dataset_scan.h"
-#include "heatmap.h"
+#include "vbp_dataset.h"
 #include "internal.h"
-#include "png_io.h"
+#include "vbp_image.h"
 #include "vbp_build.h"
 
 typedef struct job {

@@ -1,7 +1,7 @@
 /* pack_dump.c - the reports of vbdump: pack info with its memory table, clips, frame rows. */
 #include <inttypes.h>
 #include <string.h>
-#include "pack_dump.h"
+#include "vbp_dump.h"
 #include "vbp_util.h"
 
 void vbp_pack_memory(const vbp_pack *p, uint32_t seq, vbp_memory *m)

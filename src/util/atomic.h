@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include "vbp_error.h"
+#include "vbp_util.h"
 
 typedef struct vbp_atomic {
     char *path, *tmp;
@@ -38,8 +39,7 @@ int vbp_atomic_commit(vbp_atomic *a, int replace, vbp_error *err);
 /* Remove the temporary file and release a (a zeroed or released a is fine). */
 void vbp_atomic_abort(vbp_atomic *a);
 
-/* open + write + commit (replacing) of len bytes. */
-int vbp_atomic_write_file(const char *path, const void *data, size_t len, vbp_error *err);
+/* vbp_atomic_write_file (open + write + commit, replacing) is public: vbp_util.h. */
 
 /* fsync PATH's directory (a file system that refuses it, EINVAL/EROFS, is accepted). */
 int vbp_fsync_parent(const char *path, vbp_error *err);

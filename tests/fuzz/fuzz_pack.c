@@ -21,7 +21,7 @@
 #include <xxhash.h>
 #include "fuzz_common.h"
 #include "internal.h"
-#include "pack_dump.h"
+#include "vbp_dump.h"
 #include "pack_format.h"
 #include "vbp_loader.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fuzz_common.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

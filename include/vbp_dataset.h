@@ -1,13 +1,17 @@
 /*
- * dataset_scan.h - finding clips, frames, heatmaps and labels under a
- * dataset root in either public layout (internal).
+ * vbp_dataset.h - finding clips, frames, heatmaps and labels under a
+ * dataset root in either public layout (what vbp_build_pack reads).
  */
-#ifndef VBP_DATASET_SCAN_H
-#define VBP_DATASET_SCAN_H
+#ifndef VBP_DATASET_H
+#define VBP_DATASET_H
 
 #include <stddef.h>
 #include "vbp_build.h"
 #include "vbp_pack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct vbp_source_clip {
     char name[VBP_NAME_MAX];
@@ -39,4 +43,7 @@ int vbp_dataset_scan(vbp_dataset *ds, const char *root, vbp_layout layout, vbp_s
 /* Free everything ds holds; ds is left empty. */
 void vbp_dataset_free(vbp_dataset *ds);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

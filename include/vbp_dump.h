@@ -1,11 +1,11 @@
 /*
- * pack_dump.h - what vbdump prints, as library code (internal).
+ * vbp_dump.h - what vbdump prints, as library code: reports on an open pack.
  *
  * Each function writes one report about an open pack to `out`, as aligned
  * text or (json != 0) as one JSON object, and returns a vbp_errcode.
  */
-#ifndef VBP_PACK_DUMP_H
-#define VBP_PACK_DUMP_H
+#ifndef VBP_DUMP_H
+#define VBP_DUMP_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +18,10 @@
  * heatmap once, or every window materialised (what per-sequence preloading
  * builds: windows * seq * (frame + heatmap)).
  */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vbp_memory {
     uint32_t seq;
     uint64_t frame, heatmap, sequence;   /* uint8 bytes; float32 is 4x */
@@ -41,4 +45,7 @@ int vbp_dump_frames(FILE *out, const vbp_pack *pack, uint64_t clip, int json);
 void vbp_overlay_heatmap(const uint8_t *frame, uint32_t channels, const uint8_t *heatmap,
                          uint32_t width, uint32_t height, uint8_t *rgb);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
