@@ -341,6 +341,19 @@ static void record_rules(void **s)
     (void)put32;
 }
 
+/* Under 8 bytes: a prefix of the magic (the empty file too) is truncated, anything else not a pack. */
+static void short_files(void **s)
+{
+    (void)s;
+    vbp_error err;
+    assert_int_equal(check_bytes((const uint8_t *)"", 0, &err), VBP_E_TRUNCATED);
+    assert_int_equal(check_bytes((const uint8_t *)"\x89VBP", 4, &err), VBP_E_TRUNCATED);
+    assert_non_null(strstr(err.detail, "file is 4 bytes, shorter than the 256-byte header"));
+    assert_int_equal(check_bytes((const uint8_t *)"hello", 5, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "not a vbpack file (bad magic)"));
+    assert_int_equal(check_bytes(packs[0].b, 100, &err), VBP_E_TRUNCATED);
+}
+
 /* The writer keeps the same rules: unique names, the label convention. */
 static void writer_rules(void **s)
 {
@@ -387,6 +400,7 @@ int main(void)
         cmocka_unit_test(frame_rules),
         cmocka_unit_test(record_rules),
         cmocka_unit_test(writer_rules),
+        cmocka_unit_test(short_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
