@@ -388,6 +388,22 @@ static void writer_rules(void **s)
     assert_int_equal(vbp_pack_find_clip(p, "B/r"), 1);
     assert_int_equal(vbp_pack_find_clip(p, "C/r"), -1);
     vbp_pack_close(p);
+    /* vbdump export does not pick one of them */
+    const char *build = getenv("VBP_BUILD_DIR");
+    assert_non_null(build);
+    char tool[4096], prefix[4200], out[4200], errf[4200];
+    snprintf(tool, sizeof tool, "%s/tools/vbdump", build);
+    snprintf(prefix, sizeof prefix, "%s/x", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(errf, sizeof errf, "%s/err.txt", dir);
+    char *argv[] = {tool, "export", path, "r", "0", "-o", prefix, NULL};
+    assert_int_equal(fx_run(argv, out, errf), 1);
+    char *msg = fix_slurp(errf, NULL);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "clip name 'r' is in several groups: name it GROUP/r"));
+    free(msg);
+    char *argv2[] = {tool, "export", path, "B/r", "0", "-o", prefix, NULL};
+    assert_int_equal(fx_run(argv2, out, errf), 0);
 }
 
 int main(void)
