@@ -14,8 +14,7 @@ import numpy as np
 
 from .pack import SPLITS, Pack, PackError
 
-# float32(v) / float32(255) for every byte: a lookup gives the C loader's values exactly.
-_LUT = np.arange(256, dtype=np.float32) / np.float32(255)
+_255 = np.float32(255)
 
 
 def _channel_word(c):
@@ -72,8 +71,9 @@ class Windows:
             fr, hm = self.pack.frame(first + t), self.pack.heatmap(first + t)
             if flip:
                 fr, hm = fr[..., ::-1], hm[..., ::-1]
-            np.take(_LUT, fr, out=x[t * c:(t + 1) * c], mode="clip")
-            np.take(_LUT, hm, out=y[t], mode="clip")
+            # float32 division, correctly rounded: the C loader's (float)v / 255.0f exactly
+            np.divide(fr, _255, out=x[t * c:(t + 1) * c], dtype=np.float32, casting="unsafe")
+            np.divide(hm, _255, out=y[t], dtype=np.float32, casting="unsafe")
         return x, y
 
     def __getitem__(self, i):
