@@ -1,4 +1,4 @@
-"""Reference test: formats/vbpack_reader.py (numpy) reads exactly what the C reader reads.
+"""Reference test: python/vbpack/pack.py (vbpack.Pack, numpy) reads exactly what the C reader reads.
 
 usage: VBP_PYTHON tests/test_numpy_reader.py PACK_EXPECT_EXE
 For raw and lz4 packs, gray and RGB, compares every decoded frame and heatmap
@@ -29,8 +29,8 @@ try:
 except ImportError as e:
     skip_or_fail(f"lz4 (python3-lz4) not importable in {sys.executable}: {e}")
 
-sys.path.insert(0, os.path.join(os.environ.get("VBP_SOURCE_DIR", "."), "formats"))
-from vbpack_reader import Pack, PackError  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ.get("VBP_SOURCE_DIR", "."), "python"))
+from vbpack import Pack, PackError  # noqa: E402
 
 
 def check(exe, tmp, codec, channels):

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vbp_guard.h"
+#include "vbp_onnx.h"
 #include "vbp_train.h"
 #include "cli.h"
 
@@ -18,6 +19,7 @@ static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
     "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
     "       vbtrain predict PACK --weights W --out DIR [--split S]\n"
+    "       vbtrain export  --weights W -o MODEL.onnx [--height H --width W]\n"
     "\n"
     "train: the train split, val metrics after every epoch; RUN_DIR gets last.safetensors,\n"
     "last.state, best.safetensors and metrics.jsonl (docs/training.md).\n"
@@ -47,6 +49,9 @@ static const char *const usage_text =
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
     "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
+    "export: the inference graph as ONNX (input N x seq*C x H x W float32, N dynamic; output\n"
+    "      the seq sigmoid heatmaps; BatchNorm folded; docs/network.md).\n"
+    "      --height H, --width W  frame size of the model (default 288 x 512)\n"
     "  -h, --help                this help\n";
 
 enum {
@@ -287,6 +292,46 @@ static int cmd_eval(cli *c, int predict)
     return 0;
 }
 
+/* vbtrain export --weights W -o MODEL.onnx [--height H --width W]: no pack involved. */
+static int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "weights", 1, 0, 'w' }, { "out", 1, 0, 'o' }, { "height", 1, 0, 'H' },
+        { "width", 1, 0, 'W' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    };
+    const char *weights = NULL, *out = NULL;
+    uint32_t height = VBP_ONNX_DEFAULT_HEIGHT, width = VBP_ONNX_DEFAULT_WIDTH;
+    int opt;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (opt == '?')
+            return 2;
+        if ((opt == 'H' && parse_u32(optarg, &height)) || (opt == 'W' && parse_u32(optarg, &width)))
+            return bad_usage("invalid value '%s'", optarg);
+        if (opt == 'w')
+            weights = optarg;
+        if (opt == 'o')
+            out = optarg;
+    }
+    if (!weights || !out)
+        return bad_usage("%s needs --weights W and -o MODEL.onnx", "export");
+    if (optind != argc)
+        return bad_usage("export: unexpected argument '%s'", argv[optind]);
+    if (!height || !width)
+        return bad_usage("%s", "export: --height and --width must be positive");
+    signal(SIGXFSZ, SIG_IGN);
+    vbp_error err;
+    if (vbp_onnx_export(weights, height, width, out, &err)) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -300,6 +345,8 @@ int main(int argc, char **argv)
         return 0;
     }
     c.cmd = argv[1];
+    if (!strcmp(c.cmd, "export"))
+        return cmd_export(argc, argv);
     int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2 : -1;
     if (kind < 0)
         return bad_usage("unknown command '%s'", c.cmd);

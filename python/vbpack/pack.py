@@ -1,4 +1,4 @@
-"""vbpack_reader - a numpy-only reader of vbpack 1.x files (formats/vbpack.md).
+"""vbpack.pack - the numpy-only reader of vbpack 1.x files (formats/vbpack.md).
 
 A second, independent implementation of the format, for Python trainers and
 for checking the C library. It maps the file and checks the structure the
@@ -16,7 +16,9 @@ reimplemented here. Run `vbdump verify PACK` to check checksums.
         p.window(clip, start, seq)         # uint8 (seq*C, H, W): frames start..start+seq-1
 
 lz4 records need the `lz4` module (Debian: python3-lz4); without it reading
-one raises PackError saying so.
+one raises PackError saying so.  A Pack pickles as its path (a DataLoader
+worker started with spawn maps the file again; with fork it inherits the map):
+either way every process reads the one copy in the page cache.
 """
 import mmap
 import struct
@@ -150,6 +152,12 @@ class Pack:
 
     def __len__(self):
         return len(self.index)
+
+    def __getstate__(self):
+        return {"path": self.path}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"])
 
     def close(self):
         self.index = None
