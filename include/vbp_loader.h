@@ -9,6 +9,8 @@
  * Batches are float32, channels first, values v / 255.0f of the stored uint8:
  *   x: N, seq*C, H, W   frame 0's C planes, then frame 1's, ... (RGB planar)
  *   y: N, seq,   H, W   heatmap of frame 0, 1, ...
+ * Heatmaps are the target: v / 255.0f (VBP_TARGET_SOFT) or, with
+ * VBP_TARGET_BINARY, exactly 1.0f where v >= target_cut and 0.0f elsewhere.
  * A horizontally flipped sample has every frame plane and every heatmap
  * mirrored (column w takes column W-1-w); the flip is applied while
  * converting, with no intermediate copy.
@@ -48,6 +50,18 @@ typedef enum vbp_order {
                                  group of open blocks (quasi-random, for packs larger than RAM) */
 } vbp_order;
 
+/* What the heatmaps of a batch hold (y). */
+typedef enum vbp_target {
+    VBP_TARGET_AUTO = 0,   /* VBP_TARGET_DEFAULT (vbp_train_run: the recorded one on --resume) */
+    VBP_TARGET_SOFT = 1,   /* v / 255: the stored Gaussian */
+    VBP_TARGET_BINARY = 2  /* 1 where v >= target_cut, else 0: a disc */
+} vbp_target;
+
+/* The target of AUTO: one line to change the default of every tool. */
+#define VBP_TARGET_DEFAULT VBP_TARGET_SOFT
+/* Default binary cut: half the peak (a disc of radius ~3.5 px for sigma-3 Gaussians). */
+#define VBP_TARGET_CUT_DEFAULT 128u
+
 /* Bit of vbp_loader_opts.splits for split s. */
 #define VBP_SPLIT_BIT(s) (1u << (unsigned)(s))
 
@@ -61,6 +75,8 @@ typedef struct vbp_loader_opts {
     vbp_order order;       /* default VBP_ORDER_AUTO */
     uint64_t seed;         /* default 0 */
     float flip_prob;       /* probability of a horizontal flip per sample; 0 for evaluation */
+    vbp_target target;     /* heatmap values in y; default AUTO (= VBP_TARGET_DEFAULT) */
+    uint32_t target_cut;   /* BINARY: v >= target_cut is 1; 1..255, 0 = VBP_TARGET_CUT_DEFAULT */
     uint32_t batch;        /* samples per batch, >= 1 (default 4) */
     int drop_last;         /* 1: an epoch has only full batches (default 0: last may be short) */
     uint32_t threads;      /* worker threads assembling ahead; 0 = assemble inside next() */
@@ -227,6 +243,8 @@ int vbp_loader_memory(const vbp_loader *ld, vbp_memreport *out, vbp_error *err);
 size_t vbp_memreport_format(const vbp_memreport *m, char *buf, size_t size);
 
 const char *vbp_order_name(vbp_order o);   /* "auto", "shuffle", "sequential", "locality" */
+const char *vbp_target_name(vbp_target t);                 /* "auto", "soft", "binary" */
+int vbp_target_parse(const char *s, vbp_target *out);       /* VBP_OK or VBP_E_ARG */
 int vbp_order_parse(const char *s, vbp_order *out);        /* VBP_OK or VBP_E_ARG */
 const char *vbp_load_mode_name(vbp_load_mode m);           /* "disk", "preload" */
 int vbp_load_mode_parse(const char *s, vbp_load_mode *out); /* VBP_OK or VBP_E_ARG */

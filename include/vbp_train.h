@@ -52,6 +52,8 @@ typedef struct vbp_train_config {
     uint32_t stride;          /* training window stride (1) */
     uint64_t seed;            /* weights, order and flips (0) */
     vbp_order order;          /* AUTO: resolved at the first start and then recorded */
+    vbp_target target;        /* heatmap targets; AUTO: VBP_TARGET_DEFAULT, on --resume the recorded */
+    uint32_t target_cut;      /* binary cut 1..255; 0: VBP_TARGET_CUT_DEFAULT, on --resume the recorded */
     /* How long and how (free to change between a run and its resumption). */
     uint32_t epochs;          /* total epochs, counting those already done (1) */
     uint32_t threads;         /* network threads; 0 = OpenMP's default */
@@ -134,6 +136,8 @@ typedef struct vbp_eval_config {
     uint32_t batch;       /* windows per forward (4) */
     uint32_t threads;     /* network threads; 0 = OpenMP's default */
     vbp_load_mode mode;
+    vbp_target target;    /* targets of the loss (AUTO = VBP_TARGET_DEFAULT); metrics do not use them */
+    uint32_t target_cut;  /* 0 = VBP_TARGET_CUT_DEFAULT */
 } vbp_eval_config;
 
 void vbp_eval_config_default(vbp_eval_config *cfg);

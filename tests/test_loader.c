@@ -345,6 +345,65 @@ static void batch_values_are_pixels_over_255_and_flip_mirrors_both(void **state)
     }
 }
 
+/* Binary targets: heatmaps exactly 1 where v >= cut (mirrored with the flip), frames unchanged. */
+static void binary_targets_are_discs_with_the_cut(void **state)
+{
+    (void)state;
+    const char *p = write_pack("bin.vbp", VBP_CODEC_LZ4, 1, 4, three_clips, three_splits);
+    vbp_target t;
+    assert_int_equal(vbp_target_parse("binary", &t), VBP_OK);
+    assert_int_equal(t, VBP_TARGET_BINARY);
+    assert_string_equal(vbp_target_name(VBP_TARGET_SOFT), "soft");
+    assert_int_equal(vbp_target_parse("hard", &t), VBP_E_ARG);
+    const uint32_t cuts[] = { 0, 1, 100, 200, 255 };
+    for (size_t ci = 0; ci < sizeof cuts / sizeof *cuts; ci++) {
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.target = VBP_TARGET_BINARY;
+        o.target_cut = cuts[ci];
+        uint32_t cut = cuts[ci] ? cuts[ci] : 128; /* 0 = the default */
+        vbp_loader *ld = open_ok(p, &o);
+        const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+        const uint64_t ids[] = { 0, 4, 2, 7 };
+        const uint8_t flips[] = { 0, 1, 1, 0 };
+        float *x = malloc(4 * sh->x_floats * sizeof(float));
+        float *y = malloc(4 * sh->y_floats * sizeof(float));
+        vbp_error err;
+        assert_int_equal(vbp_loader_assemble(ld, ids, flips, 4, x, y, &err), VBP_OK);
+        size_t ones = 0, zeros_above = 0;
+        for (int i = 0; i < 4; i++) {
+            vbp_sample s;
+            assert_int_equal(vbp_loader_sample(ld, ids[i], &s), VBP_OK);
+            for (uint32_t tt = 0; tt < 3; tt++)
+                for (uint32_t yy = 0; yy < H; yy++)
+                    for (uint32_t xx = 0; xx < W; xx++) {
+                        uint32_t sx = flips[i] ? W - 1 - xx : xx;
+                        uint32_t f = (uint32_t)s.clip_frame + tt;
+                        uint8_t v = heat_px((uint32_t)s.clip, f, yy, sx);
+                        float got = y[i * sh->y_floats + (tt * H + yy) * W + xx];
+                        assert_true(got == (v >= cut ? 1.0f : 0.0f));
+                        ones += got == 1.0f;
+                        zeros_above += v > 0 && got == 0.0f;
+                        float want = (float)frame_px((uint32_t)s.clip, f, 0, yy, sx) / 255.0f;
+                        assert_true(x[i * sh->x_floats + (tt * H + yy) * W + xx] == want);
+                    }
+        }
+        /* The cut really splits the blob values (neither all nor none for the middle cuts). */
+        if (cut == 100 || cut == 200 || cut == 128)
+            assert_true(ones > 0 && zeros_above > 0);
+        free(x);
+        free(y);
+        vbp_loader_close(ld);
+    }
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.target = VBP_TARGET_BINARY;
+    o.target_cut = 256;
+    vbp_loader *ld;
+    vbp_error err;
+    assert_int_equal(vbp_loader_open_path(p, &o, &ld, &err), VBP_E_ARG);
+}
+
 /* Hash of every batch of `epochs` epochs (x, y, sample ids, flips) into out. */
 static size_t run_epochs(vbp_loader *ld, uint64_t first_epoch, uint64_t epochs, uint64_t start,
                          uint64_t *out)
@@ -780,6 +839,7 @@ int main(void)
         cmocka_unit_test(orders_are_reproducible_permutations),
         cmocka_unit_test(batch_values_are_pixels_over_255_and_flip_mirrors_both),
         cmocka_unit_test(next_matches_order_flips_and_assemble),
+        cmocka_unit_test(binary_targets_are_discs_with_the_cut),
         cmocka_unit_test(batches_identical_across_modes_codecs_threads),
         cmocka_unit_test(resume_at_epoch_and_batch),
         cmocka_unit_test(pack_over_memory_limit_uses_locality_order),

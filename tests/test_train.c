@@ -59,7 +59,7 @@ static int write_pack(const char *path, uint32_t salt)
                         float d2 = ((float)x - bx) * ((float)x - bx) + ((float)y - by) * ((float)y - by);
                         int in = !hidden && d2 <= 4.0f;
                         frame[y * TW + x] = in ? 230 : (uint8_t)(40 + hash32(salt + c * 7919 + i * 131 + y * TW + x) % 40);
-                        heat[y * TW + x] = in ? 255 : 0;
+                        heat[y * TW + x] = in ? (d2 <= 1.0f ? 255 : 150) : 0; /* two levels for binary cuts */
                     }
                 int rc = pass == 0 ? vbp_writer_add_frame(w, frame, &lab, NULL)
                                    : vbp_writer_add_heatmap(w, heat, NULL);
@@ -369,6 +369,73 @@ static void resume_errors(void **state)
     assert_int_equal(count_lines(path_in("ref", "metrics.jsonl")), 2);
 }
 
+static int files_differ(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int ca, cb, differ = 0;
+    do {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        differ |= ca != cb;
+    } while (ca != EOF && cb != EOF);
+    fclose(fa);
+    fclose(fb);
+    return differ;
+}
+
+/* Binary targets are recorded: --resume without them continues binary, bit-identically. */
+static void resume_keeps_binary_target(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    c.target = VBP_TARGET_BINARY;
+    c.target_cut = 100;
+    vbp_error err;
+    int rc = train("bin", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("bin", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.target"), "binary");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.target_cut"), "100");
+    vbp_safetensors_close(f);
+    assert_true(files_differ(path_in("ref", "last.safetensors"), path_in("bin", "last.safetensors")));
+    /* Another cut trains differently. */
+    c.target_cut = 200;
+    c.epochs = 1;
+    assert_int_equal(train("bin200", &c, NULL, &err), VBP_OK);
+    c.target_cut = 100;
+    assert_int_equal(train("bin1", &c, NULL, &err), VBP_OK);
+    assert_true(files_differ(path_in("bin1", "last.safetensors"), path_in("bin200", "last.safetensors")));
+    /* Resume without naming the target: the recorded one. */
+    base_config(&c);
+    c.resume = 1;
+    rc = train("bin1", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_same_file(path_in("bin", "last.state"), path_in("bin1", "last.state"));
+    assert_same_file(path_in("bin", "best.safetensors"), path_in("bin1", "best.safetensors"));
+    /* Asking for another target or cut names the key. */
+    c.epochs = 3;
+    c.target = VBP_TARGET_SOFT;
+    assert_int_equal(train("bin1", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "target=binary"));
+    assert_non_null(strstr(err.detail, "target=soft"));
+    c.target = VBP_TARGET_BINARY;
+    c.target_cut = 128;
+    assert_int_equal(train("bin1", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "target_cut=100"));
+    /* A soft run resumed as soft, explicitly, is fine (the reference is soft). */
+    base_config(&c);
+    c.resume = 1;
+    c.target = VBP_TARGET_SOFT;
+    assert_int_equal(train("ref", &c, NULL, &err), VBP_OK);
+}
+
 static void nan_stops_the_run(void **state)
 {
     (void)state;
@@ -481,6 +548,7 @@ int main(void)
         cmocka_unit_test(interrupted_and_resumed),
         cmocka_unit_test(state_file_contents),
         cmocka_unit_test(resume_errors),
+        cmocka_unit_test(resume_keeps_binary_target),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
     };

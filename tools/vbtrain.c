@@ -31,6 +31,9 @@ static const char *const usage_text =
     "      --optimizer adam|adamw  (default adam)\n"
     "      --weight-decay WD     L2 (adam) or decoupled (adamw) decay (default 0)\n"
     "      --flip P              horizontal flip probability (default 0.5)\n"
+    "      --target soft|binary  heatmap targets: v/255, or 1 where v >= --target-cut (default soft;\n"
+    "                            --resume keeps the run's)\n"
+    "      --target-cut N        binary cut, 1..255 (default 128: half the peak)\n"
     "      --stride N            training window stride (default 1)\n"
     "      --order auto|shuffle|locality|sequential   epoch order (default auto)\n"
     "      --seed S              weights, order and flips (default 0)\n"
@@ -47,13 +50,14 @@ static const char *const usage_text =
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
     "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
+    "      --target soft|binary, --target-cut N   targets of the reported loss (as in train)\n"
     "  -h, --help                this help\n";
 
 enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT
 };
 
 static const struct option long_opts[] = {
@@ -66,7 +70,8 @@ static const struct option long_opts[] = {
     { "tol", 1, 0, OPT_TOL }, { "checkpoint-every", 1, 0, OPT_CKPT }, { "stop-after", 1, 0, OPT_STOP },
     { "resume", 0, 0, OPT_RESUME }, { "json", 0, 0, OPT_JSON }, { "quiet", 0, 0, OPT_QUIET },
     { "out", 1, 0, OPT_OUT }, { "weights", 1, 0, OPT_WEIGHTS }, { "split", 1, 0, OPT_SPLIT },
-    { "debug-nan-at-step", 1, 0, OPT_NAN }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
+    { "target-cut", 1, 0, OPT_TARGET_CUT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
 typedef struct cli {
@@ -150,6 +155,14 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_CKPT: bad = cli_parse_u64(arg, &t->checkpoint_every); break;
     case OPT_STOP: bad = cli_parse_u64(arg, &t->stop_after); break;
     case OPT_NAN: bad = cli_parse_u64(arg, &t->nan_at_step); break;
+    case OPT_TARGET:
+        bad = vbp_target_parse(arg, &t->target) != 0 || t->target == VBP_TARGET_AUTO;
+        c->eval.target = t->target;
+        break;
+    case OPT_TARGET_CUT:
+        bad = parse_u32(arg, &t->target_cut) || t->target_cut < 1 || t->target_cut > 255;
+        c->eval.target_cut = t->target_cut;
+        break;
     case OPT_RESUME: t->resume = 1; break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;

@@ -1,7 +1,8 @@
 /*
  * loader_batch.c - the one batch code path: uint8 records of the mapping
  * (or an lz4 record decoded into a scratch row) -> float32 v / 255 in the
- * batch, with the horizontal flip fused into the conversion.
+ * batch (binary heatmaps through a value table), with the horizontal flip
+ * fused into the conversion.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +40,23 @@ static inline void stream16(float *dst, const uint8_t *src, int rev)
 }
 #endif
 
-/* n uint8 -> float32 / 255; mirrored (dst[i] from src[n-1-i]) when flip. */
-static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t n, int flip)
+/*
+ * n uint8 -> float32: lut[v] when lut, else v / 255 (streamed); mirrored
+ * (dst[i] from src[n-1-i]) when flip.
+ */
+static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t n, int flip,
+                        const float *restrict lut)
 {
     size_t i = 0;
+    if (lut) {
+        if (flip)
+            for (; i < n; i++)
+                dst[i] = lut[src[n - 1 - i]];
+        else
+            for (; i < n; i++)
+                dst[i] = lut[src[i]];
+        return;
+    }
 #ifdef VBP_STREAM
     for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
         dst[i] = (float)src[flip ? n - 1 - i : i] / 255.0f;
@@ -57,20 +71,41 @@ static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t
             dst[i] = (float)src[i] / 255.0f;
 }
 
-/* rows x w uint8 -> float32 / 255, each row mirrored when flip. */
-static void convert_rows(float *restrict dst, const uint8_t *restrict src, size_t rows, size_t w,
-                         int flip)
+/* How a record's values and geometry change on the way into the batch. */
+typedef struct conv {
+    const float *lut;  /* 256 values, NULL for v / 255 */
+    int flip;          /* mirror each row (before the translation) */
+    int32_t dx, dy;    /* translation in pixels, zero fill */
+} conv;
+
+/*
+ * planes x h x w uint8 -> float32 through k: pixel (x, y) of a plane takes
+ * the mirrored (when flip) source pixel (x - dx, y - dy), 0 outside.
+ */
+static void convert_planes(float *restrict dst, const uint8_t *restrict src, size_t planes,
+                           size_t h, size_t w, const conv *k)
 {
-    if (!flip) {
-        convert_run(dst, src, rows * w, 0);
+    if (!k->dx && !k->dy && !k->flip) {
+        convert_run(dst, src, planes * h * w, 0, k->lut);
         return;
     }
-    /* Rows are read right to left; the hardware prefetcher does not follow
-     * that, so the row after next is prefetched by hand. */
-    for (size_t r = 0; r < rows; r++, dst += w, src += w) {
-        for (size_t k = 0; r + 2 < rows && k < w; k += 64)
-            __builtin_prefetch(src + 2 * w + k);
-        convert_run(dst, src, w, 1);
+    const int64_t W = (int64_t)w;
+    const int64_t x0 = k->dx > 0 ? k->dx : 0, x1 = k->dx < 0 ? W + k->dx : W;
+    for (size_t r = 0; r < planes * h; r++, dst += w) {
+        int64_t sr = (int64_t)(r % h) - k->dy;
+        if (sr < 0 || sr >= (int64_t)h || x1 <= x0) {
+            memset(dst, 0, w * sizeof *dst);
+            continue;
+        }
+        const uint8_t *row = src + (r - r % h + (size_t)sr) * w;
+        /* Rows read right to left are not followed by the hardware prefetcher. */
+        if (k->flip && r + 2 < planes * h)
+            for (size_t q = 0; q < w; q += 64)
+                __builtin_prefetch(row + 2 * w + q);
+        memset(dst, 0, (size_t)x0 * sizeof *dst);
+        memset(dst + x1, 0, (size_t)(W - x1) * sizeof *dst);
+        int64_t first = k->flip ? W - x1 + k->dx : x0 - k->dx;
+        convert_run(dst + x0, row + first, (size_t)(x1 - x0), k->flip, k->lut);
     }
 }
 
@@ -81,7 +116,7 @@ static void convert_rows(float *restrict dst, const uint8_t *restrict src, size_
  * VBP_E_NOMEM.
  */
 static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind, float *dst,
-                          int flip, uint8_t **scratch, vbp_error *err)
+                          const conv *k, uint8_t **scratch, vbp_error *err)
 {
     const vbp_geometry *g = &ld->geo;
     size_t planes = kind == VBP_REC_FRAME ? g->frame_channels : 1;
@@ -110,7 +145,7 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
         }
         src = *scratch;
     }
-    convert_rows(dst, src, planes * g->height, g->width, flip);
+    convert_planes(dst, src, planes, g->height, g->width, k);
     return VBP_OK;
 }
 
@@ -125,11 +160,13 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
     int check = vbp_pack_check_unchanged(ld->pack, err);
     if (check)
         return check;
+    const conv fk = { NULL, flip, 0, 0 };
+    const conv hk = { ld->opts.target == VBP_TARGET_BINARY ? ld->target_lut : NULL, flip, 0, 0 };
     for (uint32_t t = 0; t < ld->opts.seq; t++) {
-        int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, flip,
+        int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, &fk,
                                 scratch, err);
         if (!rc)
-            rc = convert_record(ld, first_frame + t, VBP_REC_HEATMAP, y + t * hw, flip, scratch,
+            rc = convert_record(ld, first_frame + t, VBP_REC_HEATMAP, y + t * hw, &hk, scratch,
                                 err);
         if (rc)
             return rc;

@@ -23,7 +23,8 @@ void vbp_eval_config_default(vbp_eval_config *cfg)
 }
 
 int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_loader **out, vbp_error *err)
+                         uint32_t splits, vbp_load_mode mode, vbp_target target,
+                         uint32_t target_cut, vbp_loader **out, vbp_error *err)
 {
     vbp_loader_opts o;
     vbp_loader_opts_default(&o);
@@ -34,6 +35,8 @@ int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32
     o.mode = mode;
     o.order = VBP_ORDER_SEQUENTIAL;
     o.flip_prob = 0.0f;
+    o.target = target;
+    o.target_cut = target_cut;
     o.batch = batch;
     o.threads = 1;
     return vbp_loader_open(pack, &o, out, err);
@@ -168,7 +171,8 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
     if (!rc)
         rc = vbp_net_load_safetensors(s->net, weights, err);
     if (!rc)
-        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode, &s->ld, err);
+        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode,
+                                  cfg->target, cfg->target_cut, &s->ld, err);
     if (rc)
         session_close(s);
     return rc;

@@ -78,6 +78,8 @@ static int check_config(const vbp_train_config *c, vbp_error *err)
         return vbp_fail(err, VBP_E_ARG, "learning rate and its decay must be positive and finite");
     if (!(c->flip >= 0.0f && c->flip <= 1.0f))
         return vbp_fail(err, VBP_E_ARG, "flip probability must be in [0, 1]");
+    if ((unsigned)c->target > VBP_TARGET_BINARY || c->target_cut > 255)
+        return vbp_fail(err, VBP_E_ARG, "target must be soft or binary, its cut in 1..255");
     if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay) || !(c->tol >= 0.0f))
         return vbp_fail(err, VBP_E_ARG, "weight decay and tolerance must be >= 0");
     return VBP_OK;
@@ -103,6 +105,8 @@ static int open_train_loader(run *r, uint32_t channels, vbp_order order, vbp_err
     o.order = order;
     o.seed = r->cfg->seed;
     o.flip_prob = r->cfg->flip;
+    o.target = r->st.target;
+    o.target_cut = r->st.target_cut;
     o.batch = r->cfg->batch;
     o.threads = r->cfg->loader_threads;
     vbp_loader_close(r->train);
@@ -119,8 +123,11 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
         return VBP_OK;
     }
     vbp_error e;
+    vbp_loader_close(r->val);
+    r->val = NULL;
     int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels, r->cfg->batch,
-                                  VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, &r->val, &e);
+                                  VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, r->st.target,
+                                  r->st.target_cut, &r->val, &e);
     if (rc == VBP_E_GEOMETRY) {
         note(r, "%s: no val clip has %u frames: val metrics skipped", r->pack_path, r->cfg->seq);
         return VBP_OK;
@@ -363,6 +370,8 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         return rc;
     const vbp_pack_info *info = vbp_pack_get_info(r->pack);
     uint32_t channels = cfg->channels ? cfg->channels : info->geometry.frame_channels;
+    r->st.target = cfg->target ? cfg->target : VBP_TARGET_DEFAULT;
+    r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
     rc = open_train_loader(r, channels, cfg->order, err);
     if (!rc)
         rc = open_val_loader(r, channels, err);
@@ -380,6 +389,8 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     r->st.best_loss = INFINITY;
     r->st.pack_fingerprint = info->fingerprint;
     r->st.order = vbp_loader_get_shape(r->train)->order;
+    const vbp_target opened_target = r->st.target;
+    const uint32_t opened_cut = r->st.target_cut;
     r->saved_step = -1;
     if (mkdir(run_dir, 0755) && errno != EEXIST)
         return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", run_dir, strerror(errno));
@@ -389,8 +400,11 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     if (rc)
         return rc;
     r->saved_step = (int64_t)r->st.step;
-    if (r->st.order != vbp_loader_get_shape(r->train)->order) {
+    int new_target = r->st.target != opened_target || r->st.target_cut != opened_cut;
+    if (new_target || r->st.order != vbp_loader_get_shape(r->train)->order) {
         rc = open_train_loader(r, channels, r->st.order, err);
+        if (!rc && new_target && r->val)
+            rc = open_val_loader(r, channels, err);
         if (rc)
             return rc;
     }

@@ -12,7 +12,8 @@
  * fit (channels) or no clip of the splits has seq frames.
  */
 int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_loader **out, vbp_error *err);
+                         uint32_t splits, vbp_load_mode mode, vbp_target target,
+                         uint32_t target_cut, vbp_loader **out, vbp_error *err);
 
 /* Called for every predicted frame (global frame index in the pack). */
 typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o);
@@ -37,6 +38,8 @@ typedef struct vbp_train_state {
     uint32_t best_epoch;     /* 1-based; 0 when none */
     uint64_t pack_fingerprint;
     vbp_order order;         /* training order in effect (never AUTO) */
+    vbp_target target;       /* heatmap targets in effect (never AUTO) */
+    uint32_t target_cut;     /* 1..255 */
 } vbp_train_state;
 
 /*
@@ -53,7 +56,8 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
  * training config (cfg: seq, channels, geometry, batch, optimizer, ...); a
  * difference fails with VBP_E_ARG naming the file and the key
  * ("RUN/last.state: written with batch=4, this run asks for batch=8").
- * cfg->order AUTO accepts the recorded order.
+ * cfg->order AUTO accepts the recorded order, cfg->target AUTO and
+ * target_cut 0 the recorded target (soft, 128 in files older than them).
  */
 int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
                    uint64_t expect_fingerprint, vbp_train_state *st, vbp_error *err);
