@@ -64,6 +64,9 @@ typedef struct vbp_train_config {
     uint64_t stop_after;      /* save and stop once this many steps are done; 0 = never */
     uint64_t nan_at_step;     /* testing: treat the loss of step N (1-based) as NaN; 0 = never */
     int resume;               /* continue from RUN_DIR/last.state */
+    const char *init;         /* a new run starts from these weights (.safetensors) instead of
+                                 random ones; Adam moments and step start at 0; NULL = none;
+                                 ignored on resume (the state holds the weights) */
 } vbp_train_config;
 
 void vbp_train_config_default(vbp_train_config *cfg);
@@ -120,7 +123,9 @@ typedef struct vbp_train_summary {
  * missing).  Without cfg->resume, an existing run_dir/last.state is an error
  * (VBP_E_EXISTS).  With it, the state is loaded and checked: another pack
  * (fingerprint) or a different training config fails with VBP_E_ARG naming
- * the file and what differs.  Geometry that does not fit the config fails
+ * the file and what differs.  cfg->init whose seq or channels differ from the
+ * run's fails with VBP_E_GEOMETRY naming it; a missing tensor or another
+ * shape with the error of vbp_net_load_safetensors.  Geometry that does not fit the config fails
  * with VBP_E_GEOMETRY.  A NaN or infinite loss stops the run with
  * VBP_E_NUMERIC naming the step; the last checkpoint written stays.
  * *cb->stop set: checkpoint after the current step, VBP_E_INTERRUPTED.

@@ -436,6 +436,128 @@ static void resume_keeps_binary_target(void **state)
     assert_int_equal(train("ref", &c, NULL, &err), VBP_OK);
 }
 
+static double g_first_loss;
+
+static void keep_first_loss(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss)
+{
+    (void)ctx;
+    (void)batches;
+    if (epoch == 1 && batch == 1)
+        g_first_loss = loss;
+}
+
+/* Loss of the first training batch (seed 7, batch 2, flip 0.5) for the weights W in training mode. */
+static float first_batch_loss(const char *weights)
+{
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.channels = 1;
+    o.seed = 7;
+    o.flip_prob = 0.5f;
+    o.batch = 2;
+    vbp_loader *ld;
+    vbp_error err;
+    assert_int_equal(vbp_loader_open_path(g_pack, &o, &ld, &err), VBP_OK);
+    vbp_batch b;
+    assert_int_equal(vbp_loader_next(ld, &b, &err), 2);
+    vbp_net_config nc = { 3, 3, TH, TW, 2, 2 };
+    vbp_net *net;
+    assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
+    assert_int_equal(vbp_net_load_safetensors(net, weights, &err), VBP_OK);
+    float loss;
+    assert_int_equal(vbp_net_forward(net, b.x, b.n, 1, &err), VBP_OK);
+    assert_int_equal(vbp_net_loss(net, b.y, &loss, &err), VBP_OK);
+    vbp_net_free(net);
+    vbp_loader_close(ld);
+    return loss;
+}
+
+/* --init: the first step sees exactly the given weights; mismatches name the file. */
+static void init_from_weights(void **state)
+{
+    (void)state;
+    reference_run();
+    const char *w = path_in("ref", "best.safetensors");
+    vbp_train_config c;
+    base_config(&c);
+    c.epochs = 1;
+    vbp_error err;
+    vbp_train_callbacks cb = { NULL, keep_first_loss, NULL, NULL, NULL };
+    g_first_loss = -1.0;
+    assert_int_equal(vbp_train_run(g_pack, run_dir("scratch"), &c, &cb, NULL, &err), VBP_OK);
+    double scratch = g_first_loss;
+    c.init = w;
+    g_first_loss = -1.0;
+    int rc = vbp_train_run(g_pack, run_dir("init"), &c, &cb, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    float want = first_batch_loss(w);
+    assert_true(g_first_loss == (double)want);
+    assert_true(scratch != g_first_loss);
+    /* Trained weights start lower than random ones on the same batch. */
+    assert_true(g_first_loss < scratch);
+    /* The optimizer started fresh: step counters of one epoch, not 16 + 8. */
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("init", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "step"), "8");
+    assert_string_equal(vbp_safetensors_meta(f, "adam_steps"), "8");
+    vbp_safetensors_close(f);
+    /* Resuming a fine-tuning run with the same command line ignores --init. */
+    c.epochs = 2;
+    c.resume = 1;
+    assert_int_equal(vbp_train_run(g_pack, run_dir("init"), &c, NULL, NULL, &err), VBP_OK);
+
+    /* seq 5 asked of seq-3 weights. */
+    base_config(&c);
+    c.init = w;
+    c.seq = 5;
+    assert_int_equal(train("init5", &c, NULL, &err), VBP_E_GEOMETRY);
+    assert_non_null(strstr(err.detail, "best.safetensors"));
+    assert_non_null(strstr(err.detail, "seq 3"));
+    assert_int_not_equal(access(run_dir("init5"), F_OK), 0);
+    /* RGB weights for a gray run. */
+    char rgb[600];
+    snprintf(rgb, sizeof rgb, "%s/rgb.safetensors", g_dir);
+    vbp_net_config nc = { 9, 3, TH, TW, 1, 1 };
+    vbp_net *net;
+    assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
+    assert_int_equal(vbp_net_save_safetensors(net, rgb, &err), VBP_OK);
+    vbp_net_free(net);
+    base_config(&c);
+    c.init = rgb;
+    assert_int_equal(train("initrgb", &c, NULL, &err), VBP_E_GEOMETRY);
+    assert_non_null(strstr(err.detail, "rgb.safetensors"));
+    assert_non_null(strstr(err.detail, "3 channel(s)"));
+    /* A tensor missing: every tensor of the file but one in the middle. */
+    char part[600];
+    snprintf(part, sizeof part, "%s/part.safetensors", g_dir);
+    vbp_st_file *wf;
+    assert_int_equal(vbp_safetensors_open(w, &wf, NULL), VBP_OK);
+    size_t n = vbp_safetensors_count(wf), k = 0;
+    vbp_st_tensor *t = calloc(n, sizeof *t);
+    char dropped[128] = "";
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(vbp_safetensors_get(wf, i, &t[k]), VBP_OK);
+        if (i == n / 2)
+            snprintf(dropped, sizeof dropped, "%s", t[k].name);
+        else
+            k++;
+    }
+    assert_int_equal(vbp_safetensors_write(part, t, k, NULL, 0, &err), VBP_OK);
+    free(t);
+    vbp_safetensors_close(wf);
+    base_config(&c);
+    c.init = part;
+    rc = train("initpart", &c, NULL, &err);
+    assert_true(rc != VBP_OK);
+    assert_non_null(strstr(err.detail, "part.safetensors"));
+    assert_non_null(strstr(err.detail, dropped));
+    /* Not a weights file at all. */
+    c.init = path_in("ref", "metrics.jsonl");
+    assert_true(train("initjunk", &c, NULL, &err) != VBP_OK);
+    assert_non_null(strstr(err.detail, "metrics.jsonl"));
+}
+
 static void nan_stops_the_run(void **state)
 {
     (void)state;
@@ -549,6 +671,7 @@ int main(void)
         cmocka_unit_test(state_file_contents),
         cmocka_unit_test(resume_errors),
         cmocka_unit_test(resume_keeps_binary_target),
+        cmocka_unit_test(init_from_weights),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
     };

@@ -43,6 +43,7 @@ static const char *const usage_text =
     "      --checkpoint-every N  also save last.state every N steps\n"
     "      --stop-after N        save and stop after N steps in total (resume later)\n"
     "      --resume              continue RUN_DIR/last.state exactly\n"
+    "      --init W              start from the weights W (fine-tuning; optimizer starts fresh)\n"
     "      --json                one JSON line per epoch on stdout (as metrics.jsonl)\n"
     "      --quiet               no progress bar, no notes\n"
     "eval / predict:\n"
@@ -57,7 +58,7 @@ enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT
 };
 
 static const struct option long_opts[] = {
@@ -71,7 +72,7 @@ static const struct option long_opts[] = {
     { "resume", 0, 0, OPT_RESUME }, { "json", 0, 0, OPT_JSON }, { "quiet", 0, 0, OPT_QUIET },
     { "out", 1, 0, OPT_OUT }, { "weights", 1, 0, OPT_WEIGHTS }, { "split", 1, 0, OPT_SPLIT },
     { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
-    { "target-cut", 1, 0, OPT_TARGET_CUT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
 typedef struct cli {
@@ -164,6 +165,7 @@ static int apply(cli *c, int opt, const char *arg)
         c->eval.target_cut = t->target_cut;
         break;
     case OPT_RESUME: t->resume = 1; break;
+    case OPT_INIT: t->init = arg; break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;
     case OPT_OUT: c->out = arg; break;

@@ -343,6 +343,22 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
     return VBP_OK;
 }
 
+/* Fine-tuning: the weights (and BatchNorm statistics) of cfg->init, checked as eval checks them. */
+static int init_weights(run *r, uint32_t channels, vbp_error *err)
+{
+    uint32_t seq, ch;
+    int rc = vbp_weights_shape(r->cfg->init, &seq, &ch, err);
+    if (rc)
+        return rc;
+    if (seq != r->cfg->seq || ch != channels)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: weights for seq %u and %u channel(s), this run "
+                        "trains seq %u and %u channel(s)", r->cfg->init, seq, ch, r->cfg->seq, channels);
+    rc = vbp_net_load_safetensors(r->net, r->cfg->init, err);
+    if (!rc)
+        note(r, "starting from %s", r->cfg->init);
+    return rc;
+}
+
 /* Open pack, loaders and net; load the state when resuming. */
 static int setup(run *r, const char *run_dir, vbp_error *err)
 {
@@ -392,6 +408,11 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     const vbp_target opened_target = r->st.target;
     const uint32_t opened_cut = r->st.target_cut;
     r->saved_step = -1;
+    if (cfg->init && !cfg->resume) {
+        rc = init_weights(r, channels, err);
+        if (rc)
+            return rc;
+    }
     if (mkdir(run_dir, 0755) && errno != EEXIST)
         return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", run_dir, strerror(errno));
     if (!cfg->resume)
