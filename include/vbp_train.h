@@ -49,6 +49,9 @@ typedef struct vbp_train_config {
     vbp_optimizer optimizer;  /* Adam */
     float weight_decay;       /* 0 */
     float flip;               /* horizontal flip probability (0.5) */
+    float brightness;         /* frame brightness jitter, 0..1 (0 = off; vbp_loader_opts) */
+    float contrast;           /* frame contrast jitter, 0..1 (0 = off) */
+    uint32_t shift;           /* random shift of frames and heatmaps, pixels (0 = off) */
     uint32_t stride;          /* training window stride (1) */
     uint64_t seed;            /* weights, order and flips (0) */
     vbp_order order;          /* AUTO: resolved at the first start and then recorded */

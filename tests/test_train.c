@@ -558,6 +558,49 @@ static void init_from_weights(void **state)
     assert_non_null(strstr(err.detail, "metrics.jsonl"));
 }
 
+/* Augmentations are recorded like the flip; a resumed augmented run is bit-identical. */
+static void augmented_run_resumes_exactly(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    c.brightness = 0.2f;
+    c.contrast = 0.25f;
+    c.shift = 3;
+    vbp_error err;
+    int rc = train("aug", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_true(files_differ(path_in("ref", "last.safetensors"), path_in("aug", "last.safetensors")));
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("aug", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.shift"), "3");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.brightness"), "0.200000003");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.contrast"), "0.25");
+    vbp_safetensors_close(f);
+    c.stop_after = 5;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_OK);
+    c.stop_after = 0;
+    c.resume = 1;
+    c.threads = 1;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_OK);
+    assert_same_file(path_in("aug", "last.state"), path_in("aug5", "last.state"));
+    assert_same_file(path_in("aug", "best.safetensors"), path_in("aug5", "best.safetensors"));
+    c.epochs = 3;
+    c.shift = 2;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "shift=3"));
+    assert_non_null(strstr(err.detail, "shift=2"));
+    c.shift = 3;
+    c.brightness = 0.0f;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "brightness=0.2"));
+    base_config(&c);
+    c.contrast = 2.0f;
+    assert_int_equal(train("augbad", &c, NULL, &err), VBP_E_ARG);
+}
+
 static void nan_stops_the_run(void **state)
 {
     (void)state;
@@ -672,6 +715,7 @@ int main(void)
         cmocka_unit_test(resume_errors),
         cmocka_unit_test(resume_keeps_binary_target),
         cmocka_unit_test(init_from_weights),
+        cmocka_unit_test(augmented_run_resumes_exactly),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
     };

@@ -34,6 +34,9 @@ static const char *const usage_text =
     "      --target soft|binary  heatmap targets: v/255, or 1 where v >= --target-cut (default soft;\n"
     "                            --resume keeps the run's)\n"
     "      --target-cut N        binary cut, 1..255 (default 128: half the peak)\n"
+    "      --brightness F        frame brightness jitter: + uniform [-F, F] (0..1; default 0 = off)\n"
+    "      --contrast F          frame contrast jitter: x uniform [1-F, 1+F] (0..1; default 0 = off)\n"
+    "      --shift PX            shift frames and heatmaps by up to PX pixels (default 0 = off)\n"
     "      --stride N            training window stride (default 1)\n"
     "      --order auto|shuffle|locality|sequential   epoch order (default auto)\n"
     "      --seed S              weights, order and flips (default 0)\n"
@@ -58,7 +61,7 @@ enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT
 };
 
 static const struct option long_opts[] = {
@@ -72,7 +75,8 @@ static const struct option long_opts[] = {
     { "resume", 0, 0, OPT_RESUME }, { "json", 0, 0, OPT_JSON }, { "quiet", 0, 0, OPT_QUIET },
     { "out", 1, 0, OPT_OUT }, { "weights", 1, 0, OPT_WEIGHTS }, { "split", 1, 0, OPT_SPLIT },
     { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
-    { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
+    { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
 typedef struct cli {
@@ -166,6 +170,9 @@ static int apply(cli *c, int opt, const char *arg)
         break;
     case OPT_RESUME: t->resume = 1; break;
     case OPT_INIT: t->init = arg; break;
+    case OPT_BRIGHT: bad = parse_float(arg, &t->brightness); break;
+    case OPT_CONTRAST: bad = parse_float(arg, &t->contrast); break;
+    case OPT_SHIFT: bad = parse_u32(arg, &t->shift); break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;
     case OPT_OUT: c->out = arg; break;

@@ -76,6 +76,10 @@ static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err
         return vbp_fail(err, VBP_E_ARG, "%s: unknown mode or order", path);
     if (!(o->flip_prob >= 0.0f && o->flip_prob <= 1.0f))
         return vbp_fail(err, VBP_E_ARG, "%s: flip probability must be in [0, 1]", path);
+    if (!(o->brightness >= 0.0f && o->brightness <= 1.0f) ||
+        !(o->contrast >= 0.0f && o->contrast <= 1.0f) || o->shift > 1024)
+        return vbp_fail(err, VBP_E_ARG, "%s: brightness and contrast must be in [0, 1], shift "
+                        "at most 1024 px", path);
     if ((unsigned)o->target > VBP_TARGET_BINARY || o->target_cut > 255)
         return vbp_fail(err, VBP_E_ARG, "%s: unknown target or target cut %u > 255", path,
                         o->target_cut);

@@ -1,8 +1,8 @@
 /*
  * loader_batch.c - the one batch code path: uint8 records of the mapping
  * (or an lz4 record decoded into a scratch row) -> float32 v / 255 in the
- * batch (binary heatmaps through a value table), with the horizontal flip
- * fused into the conversion.
+ * batch (binary heatmaps and jittered frames through a value table), with
+ * the horizontal flip and the shift fused into the conversion.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -149,9 +149,10 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
     return VBP_OK;
 }
 
-/* One window: seq frames into x (seq*C planes), seq heatmaps into y. */
-static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, float *x, float *y,
-                        uint8_t **scratch, vbp_error *err)
+/* One window: seq frames into x (seq*C planes), seq heatmaps into y; aug NULL: none. */
+static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
+                        const vbp_augment *aug, float *x, float *y, uint8_t **scratch,
+                        vbp_error *err)
 {
     size_t hw = (size_t)ld->geo.height * ld->geo.width;
     size_t frame_floats = ld->geo.frame_channels * hw;
@@ -160,8 +161,22 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
     int check = vbp_pack_check_unchanged(ld->pack, err);
     if (check)
         return check;
-    const conv fk = { NULL, flip, 0, 0 };
-    const conv hk = { ld->opts.target == VBP_TARGET_BINARY ? ld->target_lut : NULL, flip, 0, 0 };
+    static const vbp_augment none = { 1.0f, 0.0f, 0, 0 };
+    if (!aug)
+        aug = &none;
+    /* One value table for the window's frames: the same gain and bias for all of them. */
+    float lut[256];
+    const float *frame_lut = NULL;
+    if (aug->gain != 1.0f || aug->bias != 0.0f) {
+        for (int v = 0; v < 256; v++) {
+            float t = aug->gain * ((float)v / 255.0f) + aug->bias;
+            lut[v] = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+        }
+        frame_lut = lut;
+    }
+    const conv fk = { frame_lut, flip, aug->dx, aug->dy };
+    const conv hk = { ld->opts.target == VBP_TARGET_BINARY ? ld->target_lut : NULL, flip, aug->dx,
+                      aug->dy };
     for (uint32_t t = 0; t < ld->opts.seq; t++) {
         int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, &fk,
                                 scratch, err);
@@ -180,6 +195,13 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
                         size_t n, float *x, float *y, vbp_error *err)
 {
+    return vbp_loader_assemble_aug(ld, samples, flips, NULL, n, x, y, err);
+}
+
+int vbp_loader_assemble_aug(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
+                            const vbp_augment *augs, size_t n, float *x, float *y,
+                            vbp_error *err)
+{
     uint8_t *scratch = NULL;
     int rc = VBP_OK;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -189,8 +211,8 @@ int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uin
                           (unsigned long long)samples[i], (unsigned long long)ld->shape.samples);
             break;
         }
-        rc = assemble_one(ld, s.first_frame, flips && flips[i], x + i * ld->shape.x_floats,
-                          y + i * ld->shape.y_floats, &scratch, err);
+        rc = assemble_one(ld, s.first_frame, flips && flips[i], augs ? &augs[i] : NULL,
+                          x + i * ld->shape.x_floats, y + i * ld->shape.y_floats, &scratch, err);
     }
     free(scratch);
     return rc;
@@ -217,7 +239,8 @@ int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **s
         vbp_sample *s = &slot->samples[i];
         vbp_index_sample(ld, ld->order[pos + i], s);
         s->flip = vbp_loader_flip(ld, ld->epoch, pos + i);
-        rc = assemble_one(ld, s->first_frame, s->flip, slot->x + i * ld->shape.x_floats,
+        s->aug = vbp_loader_augment(ld, ld->epoch, pos + i);
+        rc = assemble_one(ld, s->first_frame, s->flip, &s->aug, slot->x + i * ld->shape.x_floats,
                           slot->y + i * ld->shape.y_floats, scratch, err);
     }
     return rc;

@@ -18,7 +18,9 @@
 #define STATE_FORMAT "vbtrain-state"
 #define STATE_VERSION "1"
 #define VAL_MAX 40
-#define CFG_KEYS 13
+#define CFG_KEYS 16
+/* Keys newer than version 1's first files: absent means "0" (off). */
+#define CFG_KEYS_V1 13
 #define STATE_KEYS 15
 
 typedef struct kv { const char *key; char val[VAL_MAX]; } kv;
@@ -42,6 +44,9 @@ static size_t config_pairs(const vbp_train_config *cfg, const vbp_net *net, kv *
     PUT("flip", "%.9g", (double)cfg->flip);
     PUT("stride", "%" PRIu32, cfg->stride);
     PUT("seed", "%" PRIu64, cfg->seed);
+    PUT("brightness", "%.9g", (double)cfg->brightness);
+    PUT("contrast", "%.9g", (double)cfg->contrast);
+    PUT("shift", "%" PRIu32, cfg->shift);
 #undef PUT
     return k;
 }
@@ -187,6 +192,8 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
     for (size_t i = 0; i < np; i++) {
         const char *v = vbp_safetensors_meta(f, pairs[i].key);
         const char *name = pairs[i].key + 4; /* without "cfg." */
+        if (!v && i >= CFG_KEYS_V1)
+            v = "0";
         if (!v)
             return vbp_fail(err, VBP_E_FORMAT, "%s: state metadata '%s' is missing", path, pairs[i].key);
         if (strcmp(v, pairs[i].val))

@@ -78,6 +78,9 @@ static int check_config(const vbp_train_config *c, vbp_error *err)
         return vbp_fail(err, VBP_E_ARG, "learning rate and its decay must be positive and finite");
     if (!(c->flip >= 0.0f && c->flip <= 1.0f))
         return vbp_fail(err, VBP_E_ARG, "flip probability must be in [0, 1]");
+    if (!(c->brightness >= 0.0f && c->brightness <= 1.0f) ||
+        !(c->contrast >= 0.0f && c->contrast <= 1.0f) || c->shift > 1024)
+        return vbp_fail(err, VBP_E_ARG, "brightness and contrast must be in [0, 1], shift at most 1024");
     if ((unsigned)c->target > VBP_TARGET_BINARY || c->target_cut > 255)
         return vbp_fail(err, VBP_E_ARG, "target must be soft or binary, its cut in 1..255");
     if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay) || !(c->tol >= 0.0f))
@@ -105,6 +108,9 @@ static int open_train_loader(run *r, uint32_t channels, vbp_order order, vbp_err
     o.order = order;
     o.seed = r->cfg->seed;
     o.flip_prob = r->cfg->flip;
+    o.brightness = r->cfg->brightness;
+    o.contrast = r->cfg->contrast;
+    o.shift = r->cfg->shift;
     o.target = r->st.target;
     o.target_cut = r->st.target_cut;
     o.batch = r->cfg->batch;
