@@ -146,6 +146,7 @@ typedef struct vbp_eval_config {
     vbp_load_mode mode;
     vbp_target target;    /* targets of the loss (AUTO = VBP_TARGET_DEFAULT); metrics do not use them */
     uint32_t target_cut;  /* 0 = VBP_TARGET_CUT_DEFAULT */
+    const char *overlay_dir; /* predict: also pictures of the predictions here (NULL = none) */
 } vbp_eval_config;
 
 void vbp_eval_config_default(vbp_eval_config *cfg);
@@ -167,7 +168,10 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
  * a group), header Frame,Visibility,X,Y, X,Y rounded to integer pack pixels,
  * -1,-1 when not visible; frames of clips shorter than seq are written as not
  * visible.  Each CSV is written atomically.  out (may be NULL) gets the
- * metrics of the same predictions.
+ * metrics of the same predictions.  With cfg->overlay_dir, every predicted
+ * frame is also drawn with the predicted ball (red) and the labelled one
+ * (green) as overlay_dir[/<group>]/<clip>/NNNNNN.png, plus a contact sheet
+ * overlay_dir[/<group>]/<clip>_sheet.png per clip (docs/training.md).
  */
 int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
                     const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err);

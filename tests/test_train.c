@@ -7,11 +7,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "png_test_read.h"
+#include "train_internal.h"
 #include "vbp_safetensors.h"
 #include "vbp_train.h"
 
@@ -705,6 +708,141 @@ static void eval_and_predict(void **state)
     assert_non_null(strstr(err.detail, "metrics.jsonl"));
 }
 
+/* Pure-colour pixels of an RGB planar image: count, and the largest distance from (cx, cy). */
+static size_t colour_pixels(const uint8_t *img, uint32_t w, uint32_t h, const uint8_t rgb[3],
+                            float cx, float cy, float *max_dist)
+{
+    size_t plane = (size_t)w * h, n = 0;
+    *max_dist = 0.0f;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (img[i] == rgb[0] && img[plane + i] == rgb[1] && img[2 * plane + i] == rgb[2]) {
+                n++;
+                float d = hypotf((float)x - cx, (float)y - cy);
+                *max_dist = d > *max_dist ? d : *max_dist;
+            }
+        }
+    return n;
+}
+
+static uint8_t at(const uint8_t *img, uint32_t w, uint32_t h, uint32_t c, uint32_t x, uint32_t y)
+{
+    return img[(size_t)c * w * h + (size_t)y * w + x];
+}
+
+/* Overlays: frame PNGs with the predicted (red) and labelled (green) ball where they are,
+ * a contact sheet per clip; through vbp_predict_run and with chosen predictions. */
+static void overlay_pictures(void **state)
+{
+    (void)state;
+    reference_run();
+    static const uint8_t red[3] = { 255, 0, 0 }, green[3] = { 0, 255, 0 };
+    vbp_pack *pack;
+    vbp_error err;
+    assert_int_equal(vbp_pack_open(g_pack, &pack, &err), VBP_OK);
+    /* Clip "a" (index 0, 9 frames) with a prediction at (16.2, 7.8) on even frames. */
+    vbp_detection pred[9];
+    for (int i = 0; i < 9; i++)
+        pred[i] = i % 2 ? (vbp_detection){ 0, -1.0f, -1.0f } : (vbp_detection){ 1, 16.2f, 7.8f };
+    const char *dir = run_dir("ov");
+    assert_int_equal(vbp_make_dir(dir, &err), VBP_OK);
+    int rc = vbp_overlay_clip(pack, 0, pred, dir, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    for (uint32_t i = 0; i < 9; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/a/%06u.png", dir, i);
+        uint32_t w = 0, h = 0;
+        uint8_t *img = test_png_load(path, 3, &w, &h);
+        assert_non_null(img);
+        assert_int_equal(w, TW);
+        assert_int_equal(h, TH);
+        float far;
+        size_t nr = colour_pixels(img, w, h, red, 16.2f, 7.8f, &far);
+        if (i % 2 == 0) {
+            assert_true(nr >= 20);
+            assert_true(far <= VBP_OVERLAY_PRED_R + 1.5f);
+            /* on the ring (right of the centre) and at the centre (cross) */
+            assert_int_equal(at(img, w, h, 0, 21, 8), 255);
+            assert_int_equal(at(img, w, h, 1, 21, 8), 0);
+            assert_int_equal(at(img, w, h, 1, 16, 8), 0);
+            assert_int_equal(at(img, w, h, 0, 16, 8), 255);
+        } else {
+            assert_int_equal(nr, 0);
+        }
+        vbp_label lab = vbp_pack_label(pack, i);
+        size_t ng = colour_pixels(img, w, h, green, lab.x, lab.y, &far);
+        if (lab.visibility) {
+            assert_true(ng >= 5);
+            assert_true(far <= VBP_OVERLAY_LABEL_R + 1.5f);
+        } else {
+            assert_int_equal(ng, 0);
+        }
+        /* Away from the marks the frame is the pack's gray frame, expanded. */
+        assert_int_equal(at(img, w, h, 0, 31, 15), at(img, w, h, 1, 31, 15));
+        free(img);
+    }
+    /* Sheet: 9 frames, 6 columns of 32x16 tiles 2 px apart: 206 x 38; frame 0's tile has red. */
+    char path[2048];
+    snprintf(path, sizeof path, "%s/a_sheet.png", dir);
+    uint32_t w = 0, h = 0;
+    uint8_t *img = test_png_load(path, 3, &w, &h);
+    assert_non_null(img);
+    assert_int_equal(w, 2 + 6 * (TW + 2));
+    assert_int_equal(h, 2 + 2 * (TH + 2));
+    float far;
+    assert_true(colour_pixels(img, w, h, red, 2 + 16.2f, 2 + 7.8f, &far) > 0);
+    free(img);
+    vbp_pack_close(pack);
+
+    /* Through predict: one PNG per predicted frame of each clip, sheets, red iff the CSV says so. */
+    vbp_eval_config ec;
+    vbp_eval_config_default(&ec);
+    ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+    char ov[600];
+    snprintf(ov, sizeof ov, "%s/ovp", g_dir);
+    ec.overlay_dir = ov;
+    rc = vbp_predict_run(g_pack, path_in("ref", "best.safetensors"), run_dir("predov"), &ec, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    for (size_t c = 0; c < NCLIPS; c++) {
+        char sub[64], csv[1024];
+        if (clips[c].group[0])
+            snprintf(sub, sizeof sub, "%s/%s", clips[c].group, clips[c].name);
+        else
+            snprintf(sub, sizeof sub, "%s", clips[c].name);
+        snprintf(path, sizeof path, "%s/%s_sheet.png", ov, sub);
+        assert_int_equal(access(path, F_OK) == 0, clips[c].frames >= 3);
+        if (clips[c].frames < 3)
+            continue;
+        snprintf(csv, sizeof csv, "%s/%s_ball.csv", run_dir("predov"), sub);
+        FILE *f = fopen(csv, "r");
+        assert_non_null(f);
+        char row[128];
+        assert_non_null(fgets(row, sizeof row, f));
+        for (uint32_t i = 0; i < clips[c].frames; i++) {
+            unsigned fr;
+            int vis, x, y;
+            assert_non_null(fgets(row, sizeof row, f));
+            assert_int_equal(sscanf(row, "%u,%d,%d,%d", &fr, &vis, &x, &y), 4);
+            snprintf(path, sizeof path, "%s/%s/%06u.png", ov, sub, i);
+            img = test_png_load(path, 3, &w, &h);
+            assert_non_null(img);
+            assert_int_equal(w, TW);
+            assert_int_equal(h, TH);
+            size_t nr = colour_pixels(img, w, h, red, (float)x, (float)y, &far);
+            assert_int_equal(nr > 0, vis);
+            if (vis)
+                assert_true(far <= VBP_OVERLAY_PRED_R + 2.0f);
+            free(img);
+        }
+        fclose(f);
+        snprintf(path, sizeof path, "%s/%s/%06u.png", ov, sub, clips[c].frames);
+        assert_int_not_equal(access(path, F_OK), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +856,7 @@ int main(void)
         cmocka_unit_test(augmented_run_resumes_exactly),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
+        cmocka_unit_test(overlay_pictures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,7 +17,7 @@
 static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
     "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
-    "       vbtrain predict PACK --weights W --out DIR [--split S]\n"
+    "       vbtrain predict PACK --weights W --out DIR [--split S] [--overlay DIR]\n"
     "\n"
     "train: the train split, val metrics after every epoch; RUN_DIR gets last.safetensors,\n"
     "last.state, best.safetensors and metrics.jsonl (docs/training.md).\n"
@@ -53,6 +53,8 @@ static const char *const usage_text =
     "      --weights W           a .safetensors state dict (seq and channels read from it)\n"
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
     "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
+    "      --overlay DIR         predict: also DIR/<clip>/NNNNNN.png (predicted ball red, labelled\n"
+    "                            green) and a contact sheet DIR/<clip>_sheet.png per clip\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
     "      --target soft|binary, --target-cut N   targets of the reported loss (as in train)\n"
     "  -h, --help                this help\n";
@@ -61,7 +63,7 @@ enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY
 };
 
 static const struct option long_opts[] = {
@@ -76,7 +78,8 @@ static const struct option long_opts[] = {
     { "out", 1, 0, OPT_OUT }, { "weights", 1, 0, OPT_WEIGHTS }, { "split", 1, 0, OPT_SPLIT },
     { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
     { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
-    { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
+    { "overlay", 1, 0, OPT_OVERLAY }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
 typedef struct cli {
@@ -177,6 +180,7 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_QUIET: c->quiet = 1; break;
     case OPT_OUT: c->out = arg; break;
     case OPT_WEIGHTS: c->weights = arg; break;
+    case OPT_OVERLAY: c->eval.overlay_dir = arg; break;
     case OPT_SPLIT: bad = parse_split(arg, &c->eval.splits); c->split_set = 1; break;
     default: return 2;
     }
@@ -304,7 +308,8 @@ static int cmd_eval(cli *c, int predict)
         return 1;
     }
     if (predict && !c->quiet && !c->json)
-        fprintf(stderr, "predictions: %s/ (%" PRIu64 " frames)\n", c->out, res.frames);
+        fprintf(stderr, "predictions: %s/ (%" PRIu64 " frames)%s%s\n", c->out, res.frames,
+                c->eval.overlay_dir ? ", pictures: " : "", c->eval.overlay_dir ? c->eval.overlay_dir : "");
     print_eval(c, &res);
     return 0;
 }

@@ -208,7 +208,7 @@ static void keep_prediction(void *ctx, uint64_t frame, const vbp_detection *pred
     ((vbp_detection *)ctx)[frame] = *pred;
 }
 
-static int make_dir(const char *path, vbp_error *err)
+int vbp_make_dir(const char *path, vbp_error *err)
 {
     if (mkdir(path, 0755) && errno != EEXIST)
         return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", path, strerror(errno));
@@ -225,7 +225,7 @@ static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_d
         n = snprintf(path, sizeof path, "%s/%s", out_dir, clip->group);
         if (n < 0 || (size_t)n >= sizeof path)
             return vbp_fail(err, VBP_E_ARG, "%s: output path too long", out_dir);
-        int rc = make_dir(path, err);
+        int rc = vbp_make_dir(path, err);
         if (rc)
             return rc;
         n = snprintf(path, sizeof path, "%s/%s/%s_ball.csv", out_dir, clip->group, clip->name);
@@ -272,12 +272,20 @@ int vbp_predict_run(const char *pack_path, const char *weights, const char *out_
         rc = vbp_evaluate(s.net, s.ld, cfg->tol, keep_prediction, pred, out, err);
     if (!rc) {
         out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
-        rc = make_dir(out_dir, err);
+        rc = vbp_make_dir(out_dir, err);
     }
     for (uint64_t c = 0; !rc && c < info->clip_count; c++) {
         const vbp_clip *clip = vbp_pack_clip(s.pack, c);
         if (cfg->splits & VBP_SPLIT_BIT(clip->split))
             rc = write_clip_csv(out_dir, clip, pred + clip->first_frame, err);
+    }
+    if (!rc && cfg->overlay_dir)
+        rc = vbp_make_dir(cfg->overlay_dir, err);
+    const uint32_t seq = rc ? 0 : vbp_loader_get_shape(s.ld)->seq;
+    for (uint64_t c = 0; !rc && cfg->overlay_dir && c < info->clip_count; c++) {
+        const vbp_clip *clip = vbp_pack_clip(s.pack, c);
+        if ((cfg->splits & VBP_SPLIT_BIT(clip->split)) && clip->frame_count >= seq)
+            rc = vbp_overlay_clip(s.pack, c, pred + clip->first_frame, cfg->overlay_dir, err);
     }
     free(pred);
     session_close(&s);

@@ -62,6 +62,25 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
 int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
                    uint64_t expect_fingerprint, vbp_train_state *st, vbp_error *err);
 
+/* mkdir path (0755); an existing directory is fine.  VBP_E_IO naming it. */
+int vbp_make_dir(const char *path, vbp_error *err);
+
+/* Ring radii of the overlays at full size (tests look for the colours on them). */
+#define VBP_OVERLAY_PRED_R 5.0f
+#define VBP_OVERLAY_LABEL_R 8.0f
+
+/*
+ * Pictures of clip `clip_index` (its frames' predictions in pred[0 .. frames-1]):
+ * DIR[/group]/<clip>/NNNNNN.png, each frame (RGB, gray expanded) with the
+ * predicted ball as a red ring of radius VBP_OVERLAY_PRED_R and a cross, the
+ * labelled ball (when the pack has a visible label) as a green ring of radius
+ * VBP_OVERLAY_LABEL_R; and DIR[/group]/<clip>_sheet.png, a grid of 6 columns
+ * of every k-th frame (k = ceil(frames / 48)) shrunk by round(W / 160) (at
+ * least 1), 2 px apart, marked the same way and numbered.  Files written atomically.
+ */
+int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detection *pred,
+                     const char *dir, vbp_error *err);
+
 /* Write len bytes to path through path.tmp.<pid>, fsync, rename, fsync the directory. */
 int vbp_write_file_atomic(const char *path, const void *data, size_t len, vbp_error *err);
 
