@@ -9,6 +9,7 @@
  *   best.safetensors  weights of the best epoch (val F1, then val loss;
  *                     train loss when the pack has no val split)
  *   metrics.jsonl     one JSON object per epoch
+ *   curve.png         the learning curve of metrics.jsonl (vbp_plot_metrics)
  * Every file is written to a temporary name, fsynced and renamed.  The
  * state file format is specified in docs/training.md.
  *
@@ -175,6 +176,30 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
  */
 int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
                     const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err);
+
+/*
+ * Draw the learning curve of metrics.jsonl (the lines vbp_epoch_report_json
+ * writes) as a VBP_PLOT_WIDTH x VBP_PLOT_HEIGHT RGB PNG at png_path
+ * (atomically): above, train loss and val loss per epoch on a log scale
+ * (whole decades around the values, rows LOSS_TOP..LOSS_BOTTOM); below, val
+ * F1 on rows y = round(F1_BOTTOM - F1 * (F1_BOTTOM - F1_TOP)).  Epoch e of
+ * E >= 2 is at x = round(X0 + (e-1) * (X1-X0) / (E-1)) (the middle for one
+ * epoch).  Lines are 2 px thick (rows y and y+1 of a flat stretch), with a
+ * 5x5 dot at each value; null values are left out.  VBP_E_IO (cannot read),
+ * VBP_E_FORMAT ("PATH: line N is not a metrics line (...)", "no epochs").
+ */
+#define VBP_PLOT_WIDTH 800
+#define VBP_PLOT_HEIGHT 500
+#define VBP_PLOT_X0 70
+#define VBP_PLOT_X1 780
+#define VBP_PLOT_LOSS_TOP 30
+#define VBP_PLOT_LOSS_BOTTOM 230
+#define VBP_PLOT_F1_TOP 280
+#define VBP_PLOT_F1_BOTTOM 450
+#define VBP_PLOT_TRAIN_RGB 31, 119, 180 /* blue */
+#define VBP_PLOT_VAL_RGB 255, 127, 14   /* orange */
+#define VBP_PLOT_F1_RGB 44, 160, 44     /* green */
+int vbp_plot_metrics(const char *metrics_path, const char *png_path, vbp_error *err);
 
 /*
  * One-line JSON of an evaluation ({"skipped_clips":..,"loss":..,"windows":..,

@@ -843,6 +843,108 @@ static void overlay_pictures(void **state)
     }
 }
 
+static int is_rgb(const uint8_t *img, uint32_t w, uint32_t h, uint32_t x, uint32_t y, const uint8_t rgb[3])
+{
+    return at(img, w, h, 0, x, y) == rgb[0] && at(img, w, h, 1, x, y) == rgb[1] &&
+           at(img, w, h, 2, x, y) == rgb[2];
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The learning curve: known values at the documented pixels; malformed input named. */
+static void learning_curve_png(void **state)
+{
+    (void)state;
+    reference_run();
+    static const uint8_t blue[3] = { VBP_PLOT_TRAIN_RGB }, orange[3] = { VBP_PLOT_VAL_RGB },
+                         green[3] = { VBP_PLOT_F1_RGB };
+    char m[600], png[600];
+    snprintf(m, sizeof m, "%s/curve_metrics.jsonl", g_dir);
+    snprintf(png, sizeof png, "%s/curve.png", g_dir);
+    /* train loss 1e-1, 1e-2, 1e-3; val loss 0.03 flat; val F1 0.5 flat. */
+    write_text(m,
+        "{\"epoch\":1,\"epochs\":3,\"step\":8,\"lr\":0.001,\"train_loss\":0.1,\"val\":{\"skipped_clips\":0,"
+        "\"loss\":0.03,\"windows\":4,\"frames\":6,\"tp\":3,\"tn\":0,\"fp1\":0,\"fp2\":0,\"fn\":3,"
+        "\"precision\":1,\"recall\":0.5,\"f1\":0.5,\"accuracy\":0.5,\"seconds\":0.1},\"best\":true}\n"
+        "{\"epoch\":2,\"train_loss\":0.01,\"val\":{\"loss\":0.03,\"f1\":0.5}}\n"
+        "{\"epoch\":3,\"train_loss\":0.001,\"val\":{\"loss\":0.03,\"f1\":0.5}}\n");
+    vbp_error err;
+    int rc = vbp_plot_metrics(m, png, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    uint32_t w = 0, h = 0;
+    uint8_t *img = test_png_load(png, 3, &w, &h);
+    assert_non_null(img);
+    assert_int_equal(w, VBP_PLOT_WIDTH);
+    assert_int_equal(h, VBP_PLOT_HEIGHT);
+    /* Log scale 1e-3 .. 1e-1: epoch 2 (x 425) at 1e-2 is the middle row, epoch 3 the bottom. */
+    assert_true(is_rgb(img, w, h, 425, 130, blue));
+    assert_true(is_rgb(img, w, h, 780, 230, blue));
+    assert_true(is_rgb(img, w, h, 70, 30, blue));
+    /* val loss 0.03: row round(230 - 200 * (log10(0.03) + 3) / 2) = 82, two rows thick. */
+    int ylog = (int)lround(230 - 200 * (log10(0.03) + 3) / 2);
+    assert_int_equal(ylog, 82);
+    for (uint32_t x = 100; x < 760; x += 37) {
+        assert_true(is_rgb(img, w, h, x, 82, orange));
+        assert_true(is_rgb(img, w, h, x, 83, orange));
+        assert_false(is_rgb(img, w, h, x, 81, orange));
+        assert_false(is_rgb(img, w, h, x, 84, orange));
+    }
+    /* F1 0.5: row 450 - 0.5 * 170 = 365; between the epochs no other green in the column
+     * of the panel (the legend "val F1" is above it). */
+    for (uint32_t x = 100; x < 760; x += 37) {
+        if (abs((int)x - 425) <= 3)
+            continue;
+        for (uint32_t y = VBP_PLOT_F1_TOP - 2; y < h; y++)
+            assert_int_equal(is_rgb(img, w, h, x, y, green), y == 365 || y == 366);
+    }
+    free(img);
+
+    /* Training draws its curve at every epoch end. */
+    img = test_png_load(path_in("ref", "curve.png"), 3, &w, &h);
+    assert_non_null(img);
+    assert_int_equal(w, VBP_PLOT_WIDTH);
+    size_t nb = 0, no = 0, ng = 0;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            nb += is_rgb(img, w, h, x, y, blue);
+            no += is_rgb(img, w, h, x, y, orange);
+            ng += is_rgb(img, w, h, x, y, green);
+        }
+    assert_true(nb > 100 && no > 100 && ng > 100);
+    free(img);
+
+    /* Malformed: one line naming the file and the line; nothing written. */
+    remove(png);
+    write_text(m, "{\"epoch\":1,\"train_loss\":0.1,\"val\":null}\nnot json\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "curve_metrics.jsonl"));
+    assert_non_null(strstr(err.detail, "line 2"));
+    assert_null(strchr(err.detail, '\n'));
+    assert_int_not_equal(access(png, F_OK), 0);
+    write_text(m, "{\"epoch\":1,\"val\":null}\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "train_loss"));
+    write_text(m, "{\"epoch\":1,\"train_loss\":0.1,\"val\":{\"loss\":0.1}}\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    write_text(m, "");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "no epochs"));
+    assert_int_not_equal(access(png, F_OK), 0);
+    remove(m);
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_IO);
+    assert_non_null(strstr(err.detail, "curve_metrics.jsonl"));
+    /* Without val (null) the train series alone is drawn. */
+    write_text(m, "{\"epoch\":1,\"train_loss\":0.1,\"val\":null}\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -857,6 +959,7 @@ int main(void)
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
         cmocka_unit_test(overlay_pictures),
+        cmocka_unit_test(learning_curve_png),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

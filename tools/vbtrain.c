@@ -18,9 +18,10 @@ static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
     "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
     "       vbtrain predict PACK --weights W --out DIR [--split S] [--overlay DIR]\n"
+    "       vbtrain plot    RUN_DIR   (RUN_DIR/metrics.jsonl -> RUN_DIR/curve.png)\n"
     "\n"
     "train: the train split, val metrics after every epoch; RUN_DIR gets last.safetensors,\n"
-    "last.state, best.safetensors and metrics.jsonl (docs/training.md).\n"
+    "last.state, best.safetensors, metrics.jsonl and curve.png (docs/training.md).\n"
     "      --seq N               frames per window (default 3)\n"
     "      --grayscale | --rgb   frame channels the network takes (default: the pack's)\n"
     "      --epochs E            total epochs, counting resumed ones (default 1)\n"
@@ -314,6 +315,23 @@ static int cmd_eval(cli *c, int predict)
     return 0;
 }
 
+/* The learning curve of a run directory (train also draws it at every epoch end). */
+static int cmd_plot(const cli *c)
+{
+    char metrics[4096], png[4096];
+    if ((size_t)snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", c->pack) >= sizeof metrics ||
+        (size_t)snprintf(png, sizeof png, "%s/curve.png", c->pack) >= sizeof png)
+        return bad_usage("%s: path too long", c->pack);
+    vbp_error err;
+    if (vbp_plot_metrics(metrics, png, &err)) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        return 1;
+    }
+    if (!c->quiet)
+        fprintf(stderr, "%s\n", png);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -327,7 +345,8 @@ int main(int argc, char **argv)
         return 0;
     }
     c.cmd = argv[1];
-    int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2 : -1;
+    int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2
+             : !strcmp(c.cmd, "plot") ? 3 : -1;
     if (kind < 0)
         return bad_usage("unknown command '%s'", c.cmd);
     int opt;
@@ -344,8 +363,11 @@ int main(int argc, char **argv)
             return rc;
     }
     if (optind != argc - 1)
-        return bad_usage("%s: expected exactly one PACK argument", c.cmd);
+        return bad_usage(kind == 3 ? "%s: expected exactly one RUN_DIR argument"
+                                   : "%s: expected exactly one PACK argument", c.cmd);
     c.pack = argv[optind];
+    if (kind == 3)
+        return cmd_plot(&c);
     /* A full disk or RLIMIT_FSIZE is a write error (reported), not SIGXFSZ; a pack truncated
      * under us is an error line naming it, not a SIGBUS crash. */
     signal(SIGXFSZ, SIG_IGN);

@@ -46,7 +46,7 @@ typedef struct run {
     const vbp_train_config *cfg;
     const vbp_train_callbacks *cb;
     const char *pack_path;
-    char last_w[PATH_LEN], last_s[PATH_LEN], best_w[PATH_LEN], metrics[PATH_LEN];
+    char last_w[PATH_LEN], last_s[PATH_LEN], best_w[PATH_LEN], metrics[PATH_LEN], curve[PATH_LEN];
     vbp_pack *pack;
     vbp_loader *train, *val;
     vbp_net *net;
@@ -271,6 +271,9 @@ static int end_epoch(run *r, double train_seconds, double wait_seconds, uint64_t
     char line[1024];
     vbp_epoch_report_json(&rep, line, sizeof line);
     rc = append_line(r->metrics, line, err);
+    vbp_error perr;
+    if (!rc && vbp_plot_metrics(r->metrics, r->curve, &perr)) /* a picture: not worth stopping for */
+        note(r, "%s", vbp_error_message(&perr));
     /* The position after this epoch: the next one, from its first batch. */
     r->st.epoch++;
     r->st.batch = 0;
@@ -376,6 +379,8 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         rc = join(r->best_w, run_dir, "best.safetensors", err);
     if (!rc)
         rc = join(r->metrics, run_dir, "metrics.jsonl", err);
+    if (!rc)
+        rc = join(r->curve, run_dir, "curve.png", err);
     if (rc)
         return rc;
     /* A run killed while writing its state leaves last.state.tmp.<pid>: clean up, best effort. */
