@@ -98,6 +98,11 @@ int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detect
                           vbp_pack_path(pack), f);
             break;
         }
+        if (rec.raw_size != bytes) {
+            rc = vbp_fail(err, VBP_E_FORMAT, "%s: frame record %" PRIu64 " holds %llu bytes, not %zu",
+                          vbp_pack_path(pack), f, (unsigned long long)rec.raw_size, bytes);
+            break;
+        }
         rc = vbp_record_decode(&rec, buf, bytes, err);
         if (rc)
             break;
