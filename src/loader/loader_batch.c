@@ -38,16 +38,46 @@ static inline void stream16(float *dst, const uint8_t *src, int rev)
         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8))), k));
 #endif
 }
+
+/* 16 uint8 at src (reversed when rev) -> 1.0f where v >= cut, else 0.0f, at 64-byte aligned dst. */
+static inline void stream16_cut(float *dst, const uint8_t *src, int rev, uint8_t cut)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)src);
+    if (rev)
+        b = _mm_shuffle_epi8(b, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    /* max(v, cut) == v exactly when v >= cut: 0xff bytes, sign-extended to all-ones words */
+    __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(b, _mm_set1_epi8((char)cut)), b);
+#if defined(__AVX512F__)
+    const __m512i one = _mm512_set1_epi32(0x3f800000); /* 1.0f */
+    _mm512_stream_ps(dst, _mm512_castsi512_ps(_mm512_and_si512(_mm512_cvtepi8_epi32(ge), one)));
+#else
+    const __m256i one = _mm256_set1_epi32(0x3f800000);
+    _mm256_stream_ps(dst, _mm256_castsi256_ps(_mm256_and_si256(_mm256_cvtepi8_epi32(ge), one)));
+    _mm256_stream_ps(dst + 8, _mm256_castsi256_ps(
+        _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_srli_si128(ge, 8)), one)));
+#endif
+}
 #endif
 
 /*
  * n uint8 -> float32: lut[v] when lut, else v / 255 (streamed); mirrored
- * (dst[i] from src[n-1-i]) when flip.
+ * (dst[i] from src[n-1-i]) when flip.  cut != 0: lut is the binary table
+ * of that cut (v >= cut -> 1), converted with vector compares.
  */
 static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t n, int flip,
-                        const float *restrict lut)
+                        const float *restrict lut, uint32_t cut)
 {
     size_t i = 0;
+#ifdef VBP_STREAM
+    if (cut) { /* lut is the binary table of cut: the same values, 16 at a time */
+        for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
+            dst[i] = lut[src[flip ? n - 1 - i : i]];
+        for (; i + 16 <= n; i += 16)
+            stream16_cut(dst + i, flip ? src + n - 16 - i : src + i, flip, (uint8_t)cut);
+    }
+#else
+    (void)cut;
+#endif
     if (lut) {
         if (flip)
             for (; i < n; i++)
@@ -74,6 +104,7 @@ static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t
 /* How a record's values and geometry change on the way into the batch. */
 typedef struct conv {
     const float *lut;  /* 256 values, NULL for v / 255 */
+    uint32_t cut;      /* lut is the binary table of this cut (faster path); 0 otherwise */
     int flip;          /* mirror each row (before the translation) */
     int32_t dx, dy;    /* translation in pixels, zero fill */
 } conv;
@@ -86,7 +117,7 @@ static void convert_planes(float *restrict dst, const uint8_t *restrict src, siz
                            size_t h, size_t w, const conv *k)
 {
     if (!k->dx && !k->dy && !k->flip) {
-        convert_run(dst, src, planes * h * w, 0, k->lut);
+        convert_run(dst, src, planes * h * w, 0, k->lut, k->cut);
         return;
     }
     const int64_t W = (int64_t)w;
@@ -105,7 +136,7 @@ static void convert_planes(float *restrict dst, const uint8_t *restrict src, siz
         memset(dst, 0, (size_t)x0 * sizeof *dst);
         memset(dst + x1, 0, (size_t)(W - x1) * sizeof *dst);
         int64_t first = k->flip ? W - x1 + k->dx : x0 - k->dx;
-        convert_run(dst + x0, row + first, (size_t)(x1 - x0), k->flip, k->lut);
+        convert_run(dst + x0, row + first, (size_t)(x1 - x0), k->flip, k->lut, k->cut);
     }
 }
 
@@ -174,9 +205,10 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
         }
         frame_lut = lut;
     }
-    const conv fk = { frame_lut, flip, aug->dx, aug->dy };
-    const conv hk = { ld->opts.target == VBP_TARGET_BINARY ? ld->target_lut : NULL, flip, aug->dx,
-                      aug->dy };
+    const int binary = ld->opts.target == VBP_TARGET_BINARY;
+    const conv fk = { frame_lut, 0, flip, aug->dx, aug->dy };
+    const conv hk = { binary ? ld->target_lut : NULL, binary ? ld->opts.target_cut : 0, flip,
+                      aug->dx, aug->dy };
     for (uint32_t t = 0; t < ld->opts.seq; t++) {
         int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, &fk,
                                 scratch, err);
