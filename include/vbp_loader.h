@@ -9,16 +9,24 @@
  * Batches are float32, channels first, values v / 255.0f of the stored uint8:
  *   x: N, seq*C, H, W   frame 0's C planes, then frame 1's, ... (RGB planar)
  *   y: N, seq,   H, W   heatmap of frame 0, 1, ...
+ * Heatmaps are the target: v / 255.0f (VBP_TARGET_SOFT) or, with
+ * VBP_TARGET_BINARY, exactly 1.0f where v >= target_cut and 0.0f elsewhere.
  * A horizontally flipped sample has every frame plane and every heatmap
  * mirrored (column w takes column W-1-w); the flip is applied while
- * converting, with no intermediate copy.
+ * converting, with no intermediate copy.  So are the augmentations (each
+ * off by default): brightness/contrast jitter of the frames (the same gain
+ * and bias for every frame of a window; heatmaps untouched) and a shift of
+ * frames and heatmaps together by (dx, dy) whole pixels, zero fill:
+ *   x'(c, y, x) = clamp(gain * x(c, y - dy, x - dx) + bias, 0, 1), 0 outside
+ *   y'(y, x)    = y(y - dy, x - dx), 0 outside
+ * where x and y are the (flipped, when flipped) converted values.
  *
  * The pack is read through its read-only mapping, so "preload" and "disk"
  * share every line of batch code and differ only in hints to the kernel;
  * several processes on one pack share one copy in the page cache.
  *
- * Determinism: the order of an epoch and the flip of each sample depend only
- * on (seed, epoch, position); batches are bit-identical whatever the number
+ * Determinism: the order of an epoch and the flip and augmentation of each
+ * sample depend only on (seed, epoch, position); batches are bit-identical whatever the number
  * of worker threads, the mode, the codec (raw or lz4) or where a run resumed.
  */
 #ifndef VBP_LOADER_H
@@ -48,6 +56,18 @@ typedef enum vbp_order {
                                  group of open blocks (quasi-random, for packs larger than RAM) */
 } vbp_order;
 
+/* What the heatmaps of a batch hold (y). */
+typedef enum vbp_target {
+    VBP_TARGET_AUTO = 0,   /* VBP_TARGET_DEFAULT (vbp_train_run: the recorded one on --resume) */
+    VBP_TARGET_SOFT = 1,   /* v / 255: the stored Gaussian */
+    VBP_TARGET_BINARY = 2  /* 1 where v >= target_cut, else 0: a disc */
+} vbp_target;
+
+/* The target of AUTO: one line to change the default of every tool. */
+#define VBP_TARGET_DEFAULT VBP_TARGET_SOFT
+/* Default binary cut: half the peak (a disc of radius ~3.5 px for sigma-3 Gaussians). */
+#define VBP_TARGET_CUT_DEFAULT 128u
+
 /* Bit of vbp_loader_opts.splits for split s. */
 #define VBP_SPLIT_BIT(s) (1u << (unsigned)(s))
 
@@ -61,6 +81,11 @@ typedef struct vbp_loader_opts {
     vbp_order order;       /* default VBP_ORDER_AUTO */
     uint64_t seed;         /* default 0 */
     float flip_prob;       /* probability of a horizontal flip per sample; 0 for evaluation */
+    vbp_target target;     /* heatmap values in y; default AUTO (= VBP_TARGET_DEFAULT) */
+    uint32_t target_cut;   /* BINARY: v >= target_cut is 1; 1..255, 0 = VBP_TARGET_CUT_DEFAULT */
+    float brightness;      /* frame bias uniform in [-brightness, brightness], 0..1; 0 = off */
+    float contrast;        /* frame gain uniform in [1-contrast, 1+contrast], 0..1; 0 = off */
+    uint32_t shift;        /* dx, dy uniform integers in [-shift, shift] (<= 1024); 0 = off */
     uint32_t batch;        /* samples per batch, >= 1 (default 4) */
     int drop_last;         /* 1: an epoch has only full batches (default 0: last may be short) */
     uint32_t threads;      /* worker threads assembling ahead; 0 = assemble inside next() */
@@ -117,6 +142,12 @@ const vbp_pack *vbp_loader_pack(const vbp_loader *ld);
 /* Number of samples (windows) in the selected splits; same as shape->samples. */
 uint64_t vbp_loader_num_samples(const vbp_loader *ld);
 
+/* Augmentation of one sample beyond the flip (see the top of this file). */
+typedef struct vbp_augment {
+    float gain, bias;     /* frames: clamp(gain * v + bias, 0, 1); 1, 0 = unchanged */
+    int32_t dx, dy;       /* translation of frames and heatmaps in pixels; 0, 0 = none */
+} vbp_augment;
+
 /* Where one sample comes from. */
 typedef struct vbp_sample {
     uint64_t sample;      /* loader sample id, < num_samples */
@@ -124,11 +155,12 @@ typedef struct vbp_sample {
     uint64_t first_frame; /* global frame index of the window's first frame */
     uint64_t clip_frame;  /* the same frame's number within its clip */
     int flip;             /* 1 when mirrored in this batch */
+    vbp_augment aug;      /* as applied in this batch (1, 0, 0, 0 when off) */
 } vbp_sample;
 
 /*
  * Map sample id -> (clip, first frame) in O(1) (a 4-byte clip id per sample).
- * Returns VBP_E_ARG when sample >= num_samples.  out->flip is 0.
+ * Returns VBP_E_ARG when sample >= num_samples.  out->flip is 0, out->aug none.
  */
 int vbp_loader_sample(const vbp_loader *ld, uint64_t sample, vbp_sample *out);
 
@@ -144,6 +176,13 @@ int vbp_loader_epoch_order(const vbp_loader *ld, uint64_t epoch, uint64_t *out, 
  * (0 or 1); depends only on (seed, epoch, position) and flip_prob.
  */
 int vbp_loader_flip(const vbp_loader *ld, uint64_t epoch, uint64_t position);
+
+/*
+ * Augmentation of the sample served at `position` of epoch `epoch`: gain,
+ * bias, dx, dy drawn from (seed, epoch, position) within the ranges of the
+ * options; 1, 0, 0, 0 for the options that are off.
+ */
+vbp_augment vbp_loader_augment(const vbp_loader *ld, uint64_t epoch, uint64_t position);
 
 /*
  * Start (or resume) epoch `epoch` at batch `start_batch` (0 = beginning).
@@ -191,6 +230,11 @@ double vbp_loader_wait_seconds(const vbp_loader *ld);
  */
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
                         size_t n, float *x, float *y, vbp_error *err);
+/* Same, augmenting sample i with augs[i] (augs may be NULL: none); reproduces a
+ * served batch from its samples[].sample, .flip and .aug. */
+int vbp_loader_assemble_aug(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
+                            const vbp_augment *augs, size_t n, float *x, float *y,
+                            vbp_error *err);
 
 /*
  * One line about the mode, e.g. "preload: 120.0 MiB populated and locked" or
@@ -227,6 +271,8 @@ int vbp_loader_memory(const vbp_loader *ld, vbp_memreport *out, vbp_error *err);
 size_t vbp_memreport_format(const vbp_memreport *m, char *buf, size_t size);
 
 const char *vbp_order_name(vbp_order o);   /* "auto", "shuffle", "sequential", "locality" */
+const char *vbp_target_name(vbp_target t);                 /* "auto", "soft", "binary" */
+int vbp_target_parse(const char *s, vbp_target *out);       /* VBP_OK or VBP_E_ARG */
 int vbp_order_parse(const char *s, vbp_order *out);        /* VBP_OK or VBP_E_ARG */
 const char *vbp_load_mode_name(vbp_load_mode m);           /* "disk", "preload" */
 int vbp_load_mode_parse(const char *s, vbp_load_mode *out); /* VBP_OK or VBP_E_ARG */

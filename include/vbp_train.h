@@ -9,6 +9,7 @@
  *   best.safetensors  weights of the best epoch (val F1, then val loss;
  *                     train loss when the pack has no val split)
  *   metrics.jsonl     one JSON object per epoch
+ *   curve.png         the learning curve of metrics.jsonl (vbp_plot_metrics)
  * Every file is written to a temporary name, fsynced and renamed.  The
  * state file format is specified in docs/training.md.
  *
@@ -49,9 +50,14 @@ typedef struct vbp_train_config {
     vbp_optimizer optimizer;  /* Adam */
     float weight_decay;       /* 0 */
     float flip;               /* horizontal flip probability (0.5) */
+    float brightness;         /* frame brightness jitter, 0..1 (0 = off; vbp_loader_opts) */
+    float contrast;           /* frame contrast jitter, 0..1 (0 = off) */
+    uint32_t shift;           /* random shift of frames and heatmaps, pixels (0 = off) */
     uint32_t stride;          /* training window stride (1) */
     uint64_t seed;            /* weights, order and flips (0) */
     vbp_order order;          /* AUTO: resolved at the first start and then recorded */
+    vbp_target target;        /* heatmap targets; AUTO: VBP_TARGET_DEFAULT, on --resume the recorded */
+    uint32_t target_cut;      /* binary cut 1..255; 0: VBP_TARGET_CUT_DEFAULT, on --resume the recorded */
     /* How long and how (free to change between a run and its resumption). */
     uint32_t epochs;          /* total epochs, counting those already done (1) */
     uint32_t threads;         /* network threads; 0 = OpenMP's default */
@@ -62,6 +68,9 @@ typedef struct vbp_train_config {
     uint64_t stop_after;      /* save and stop once this many steps are done; 0 = never */
     uint64_t nan_at_step;     /* testing: treat the loss of step N (1-based) as NaN; 0 = never */
     int resume;               /* continue from RUN_DIR/last.state */
+    const char *init;         /* a new run starts from these weights (.safetensors) instead of
+                                 random ones; Adam moments and step start at 0; NULL = none;
+                                 ignored on resume (the state holds the weights) */
 } vbp_train_config;
 
 void vbp_train_config_default(vbp_train_config *cfg);
@@ -118,7 +127,9 @@ typedef struct vbp_train_summary {
  * missing).  Without cfg->resume, an existing run_dir/last.state is an error
  * (VBP_E_EXISTS).  With it, the state is loaded and checked: another pack
  * (fingerprint) or a different training config fails with VBP_E_ARG naming
- * the file and what differs.  Geometry that does not fit the config fails
+ * the file and what differs.  cfg->init whose seq or channels differ from the
+ * run's fails with VBP_E_GEOMETRY naming it; a missing tensor or another
+ * shape with the error of vbp_net_load_safetensors.  Geometry that does not fit the config fails
  * with VBP_E_GEOMETRY.  A NaN or infinite loss stops the run with
  * VBP_E_NUMERIC naming the step; the last checkpoint written stays.
  * *cb->stop set: checkpoint after the current step, VBP_E_INTERRUPTED.
@@ -134,6 +145,9 @@ typedef struct vbp_eval_config {
     uint32_t batch;       /* windows per forward (4) */
     uint32_t threads;     /* network threads; 0 = OpenMP's default */
     vbp_load_mode mode;
+    vbp_target target;    /* targets of the loss (AUTO = VBP_TARGET_DEFAULT); metrics do not use them */
+    uint32_t target_cut;  /* 0 = VBP_TARGET_CUT_DEFAULT */
+    const char *overlay_dir; /* predict: also pictures of the predictions here (NULL = none) */
 } vbp_eval_config;
 
 void vbp_eval_config_default(vbp_eval_config *cfg);
@@ -155,10 +169,37 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
  * a group), header Frame,Visibility,X,Y, X,Y rounded to integer pack pixels,
  * -1,-1 when not visible; frames of clips shorter than seq are written as not
  * visible.  Each CSV is written atomically.  out (may be NULL) gets the
- * metrics of the same predictions.
+ * metrics of the same predictions.  With cfg->overlay_dir, every predicted
+ * frame is also drawn with the predicted ball (red) and the labelled one
+ * (green) as overlay_dir[/<group>]/<clip>/NNNNNN.png, plus a contact sheet
+ * overlay_dir[/<group>]/<clip>_sheet.png per clip (docs/training.md).
  */
 int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
                     const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err);
+
+/*
+ * Draw the learning curve of metrics.jsonl (the lines vbp_epoch_report_json
+ * writes) as a VBP_PLOT_WIDTH x VBP_PLOT_HEIGHT RGB PNG at png_path
+ * (atomically): above, train loss and val loss per epoch on a log scale
+ * (whole decades around the values, rows LOSS_TOP..LOSS_BOTTOM); below, val
+ * F1 on rows y = round(F1_BOTTOM - F1 * (F1_BOTTOM - F1_TOP)).  Epoch e of
+ * E >= 2 is at x = round(X0 + (e-1) * (X1-X0) / (E-1)) (the middle for one
+ * epoch).  Lines are 2 px thick (rows y and y+1 of a flat stretch), with a
+ * 5x5 dot at each value; null values are left out.  VBP_E_IO (cannot read),
+ * VBP_E_FORMAT ("PATH: line N is not a metrics line (...)", "no epochs").
+ */
+#define VBP_PLOT_WIDTH 800
+#define VBP_PLOT_HEIGHT 500
+#define VBP_PLOT_X0 70
+#define VBP_PLOT_X1 780
+#define VBP_PLOT_LOSS_TOP 30
+#define VBP_PLOT_LOSS_BOTTOM 230
+#define VBP_PLOT_F1_TOP 280
+#define VBP_PLOT_F1_BOTTOM 450
+#define VBP_PLOT_TRAIN_RGB 31, 119, 180 /* blue */
+#define VBP_PLOT_VAL_RGB 255, 127, 14   /* orange */
+#define VBP_PLOT_F1_RGB 44, 160, 44     /* green */
+int vbp_plot_metrics(const char *metrics_path, const char *png_path, vbp_error *err);
 
 /*
  * One-line JSON of an evaluation ({"skipped_clips":..,"loss":..,"windows":..,

@@ -1,6 +1,7 @@
 /* test_loader.c - windows, orders, batch values and flips, modes, codecs, threads, resume,
  * the memory limit and locality order, the memory report, two processes on one pack. */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -345,6 +346,65 @@ static void batch_values_are_pixels_over_255_and_flip_mirrors_both(void **state)
     }
 }
 
+/* Binary targets: heatmaps exactly 1 where v >= cut (mirrored with the flip), frames unchanged. */
+static void binary_targets_are_discs_with_the_cut(void **state)
+{
+    (void)state;
+    const char *p = write_pack("bin.vbp", VBP_CODEC_LZ4, 1, 4, three_clips, three_splits);
+    vbp_target t;
+    assert_int_equal(vbp_target_parse("binary", &t), VBP_OK);
+    assert_int_equal(t, VBP_TARGET_BINARY);
+    assert_string_equal(vbp_target_name(VBP_TARGET_SOFT), "soft");
+    assert_int_equal(vbp_target_parse("hard", &t), VBP_E_ARG);
+    const uint32_t cuts[] = { 0, 1, 100, 200, 255 };
+    for (size_t ci = 0; ci < sizeof cuts / sizeof *cuts; ci++) {
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.target = VBP_TARGET_BINARY;
+        o.target_cut = cuts[ci];
+        uint32_t cut = cuts[ci] ? cuts[ci] : 128; /* 0 = the default */
+        vbp_loader *ld = open_ok(p, &o);
+        const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+        const uint64_t ids[] = { 0, 4, 2, 7 };
+        const uint8_t flips[] = { 0, 1, 1, 0 };
+        float *x = malloc(4 * sh->x_floats * sizeof(float));
+        float *y = malloc(4 * sh->y_floats * sizeof(float));
+        vbp_error err;
+        assert_int_equal(vbp_loader_assemble(ld, ids, flips, 4, x, y, &err), VBP_OK);
+        size_t ones = 0, zeros_above = 0;
+        for (int i = 0; i < 4; i++) {
+            vbp_sample s;
+            assert_int_equal(vbp_loader_sample(ld, ids[i], &s), VBP_OK);
+            for (uint32_t tt = 0; tt < 3; tt++)
+                for (uint32_t yy = 0; yy < H; yy++)
+                    for (uint32_t xx = 0; xx < W; xx++) {
+                        uint32_t sx = flips[i] ? W - 1 - xx : xx;
+                        uint32_t f = (uint32_t)s.clip_frame + tt;
+                        uint8_t v = heat_px((uint32_t)s.clip, f, yy, sx);
+                        float got = y[i * sh->y_floats + (tt * H + yy) * W + xx];
+                        assert_true(got == (v >= cut ? 1.0f : 0.0f));
+                        ones += got == 1.0f;
+                        zeros_above += v > 0 && got == 0.0f;
+                        float want = (float)frame_px((uint32_t)s.clip, f, 0, yy, sx) / 255.0f;
+                        assert_true(x[i * sh->x_floats + (tt * H + yy) * W + xx] == want);
+                    }
+        }
+        /* The cut really splits the blob values (neither all nor none for the middle cuts). */
+        if (cut == 100 || cut == 200 || cut == 128)
+            assert_true(ones > 0 && zeros_above > 0);
+        free(x);
+        free(y);
+        vbp_loader_close(ld);
+    }
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.target = VBP_TARGET_BINARY;
+    o.target_cut = 256;
+    vbp_loader *ld;
+    vbp_error err;
+    assert_int_equal(vbp_loader_open_path(p, &o, &ld, &err), VBP_E_ARG);
+}
+
 /* Hash of every batch of `epochs` epochs (x, y, sample ids, flips) into out. */
 static size_t run_epochs(vbp_loader *ld, uint64_t first_epoch, uint64_t epochs, uint64_t start,
                          uint64_t *out)
@@ -427,6 +487,159 @@ static void next_matches_order_flips_and_assemble(void **state)
 }
 
 /* Modes, codecs and thread counts change nothing in what is served. */
+/* Check a sample assembled with flip and aug against the generator and the formula of vbp_loader.h. */
+static void expect_augmented(const vbp_loader *ld, uint64_t sample, int flip, const vbp_augment *a,
+                             const float *x, const float *y)
+{
+    const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+    vbp_sample s;
+    assert_int_equal(vbp_loader_sample(ld, sample, &s), VBP_OK);
+    for (uint32_t t = 0; t < sh->seq; t++)
+        for (int32_t yy = 0; yy < (int32_t)H; yy++)
+            for (int32_t xx = 0; xx < (int32_t)W; xx++) {
+                int32_t sy = yy - a->dy, sx0 = xx - a->dx;
+                int in = sy >= 0 && sy < (int32_t)H && sx0 >= 0 && sx0 < (int32_t)W;
+                uint32_t sx = (uint32_t)(flip ? (int32_t)W - 1 - sx0 : sx0);
+                uint32_t f = (uint32_t)s.clip_frame + t;
+                for (uint32_t c = 0; c < sh->channels; c++) {
+                    float want = 0.0f;
+                    if (in) {
+                        want = a->gain * ((float)frame_px((uint32_t)s.clip, f, c, (uint32_t)sy, sx) / 255.0f) + a->bias;
+                        want = want < 0.0f ? 0.0f : want > 1.0f ? 1.0f : want;
+                    }
+                    float got = x[((t * sh->channels + c) * H + (uint32_t)yy) * W + (uint32_t)xx];
+                    assert_true(fabsf(got - want) <= 1e-6f);
+                }
+                float want = in ? (float)heat_px((uint32_t)s.clip, f, (uint32_t)sy, sx) / 255.0f : 0.0f;
+                assert_true(y[(t * H + (uint32_t)yy) * W + (uint32_t)xx] == want);
+            }
+}
+
+/* Brightness/contrast and shift: deterministic per (seed, epoch, position), the formula of
+ * vbp_loader.h with and without flip, heatmaps moved with the frames and not jittered. */
+static void augmentations_follow_the_formula(void **state)
+{
+    (void)state;
+    const char *p = write_pack("aug.vbp", VBP_CODEC_LZ4, 3, 4, three_clips, three_splits);
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.channels = 3;
+    o.batch = 3;
+    o.flip_prob = 0.5f;
+    o.brightness = 0.2f;
+    o.contrast = 0.3f;
+    o.shift = 3;
+    o.seed = 5;
+    o.threads = 2;
+    vbp_loader *ld = open_ok(p, &o);
+    const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+    /* Ranges, variety, reproducibility, dependence on the seed. */
+    int dxs = 0, seen[7] = { 0 };
+    for (uint64_t pos = 0; pos < 64; pos++) {
+        vbp_augment a = vbp_loader_augment(ld, 1, pos), b = vbp_loader_augment(ld, 1, pos);
+        assert_memory_equal(&a, &b, sizeof a);
+        assert_true(a.gain >= 0.7f && a.gain <= 1.3f && a.bias >= -0.2f && a.bias <= 0.2f);
+        assert_true(a.dx >= -3 && a.dx <= 3 && a.dy >= -3 && a.dy <= 3);
+        dxs += !seen[a.dx + 3]++;
+    }
+    assert_int_equal(dxs, 7);
+    vbp_augment e1 = vbp_loader_augment(ld, 1, 0), e2 = vbp_loader_augment(ld, 2, 0);
+    assert_true(e1.gain != e2.gain);
+    vbp_loader_opts o2 = o;
+    o2.seed = 6;
+    vbp_loader *other = open_ok(p, &o2);
+    vbp_augment s6 = vbp_loader_augment(other, 1, 0);
+    assert_true(s6.gain != e1.gain && s6.bias != e1.bias);
+    vbp_loader_close(other);
+
+    /* Served batches: aug of (epoch, position), the formula, reproduced by assemble_aug. */
+    float *x = malloc(3 * sh->x_floats * sizeof(float)), *y = malloc(3 * sh->y_floats * sizeof(float));
+    vbp_error err;
+    assert_int_equal(vbp_loader_begin_epoch(ld, 1, 0, &err), VBP_OK);
+    vbp_batch b;
+    int n, flipped = 0;
+    uint64_t pos = 0;
+    while ((n = vbp_loader_next(ld, &b, &err)) > 0) {
+        uint64_t ids[3];
+        uint8_t fl[3];
+        vbp_augment au[3];
+        for (int i = 0; i < n; i++, pos++) {
+            vbp_augment want = vbp_loader_augment(ld, 1, pos);
+            assert_memory_equal(&b.samples[i].aug, &want, sizeof want);
+            ids[i] = b.samples[i].sample;
+            fl[i] = (uint8_t)b.samples[i].flip;
+            au[i] = b.samples[i].aug;
+            flipped += fl[i];
+            expect_augmented(ld, ids[i], fl[i], &au[i], b.x + i * sh->x_floats, b.y + i * sh->y_floats);
+        }
+        assert_int_equal(vbp_loader_assemble_aug(ld, ids, fl, au, (size_t)n, x, y, &err), VBP_OK);
+        assert_memory_equal(x, b.x, n * sh->x_floats * sizeof(float));
+        assert_memory_equal(y, b.y, n * sh->y_floats * sizeof(float));
+    }
+    assert_true(flipped > 0 && flipped < (int)pos);
+
+    /* Chosen augmentations on one sample: the heatmap moves by exactly (dx, dy) with the frame;
+     * brightness and contrast leave heatmaps bit-identical. */
+    const uint64_t id[3] = { 4, 4, 4 };
+    const uint8_t fl[3] = { 0, 0, 1 };
+    const vbp_augment au[3] = { { 1.0f, 0.0f, 0, 0 }, { 1.0f, 0.0f, 2, -1 }, { 1.25f, -0.1f, -3, 2 } };
+    assert_int_equal(vbp_loader_assemble_aug(ld, id, fl, au, 3, x, y, &err), VBP_OK);
+    for (int i = 0; i < 3; i++)
+        expect_augmented(ld, 4, fl[i], &au[i], x + i * sh->x_floats, y + i * sh->y_floats);
+    size_t moved = 0;
+    for (uint32_t t = 0; t < 3; t++)
+        for (uint32_t yy = 0; yy < H; yy++)
+            for (uint32_t xx = 0; xx < W; xx++) {
+                float v = y[(t * H + yy) * W + xx];
+                int32_t ty = (int32_t)yy - 1, tx = (int32_t)xx + 2;
+                if (v > 0.0f && ty >= 0 && tx < (int32_t)W) {
+                    assert_true(y[sh->y_floats + (t * H + (uint32_t)ty) * W + (uint32_t)tx] == v);
+                    moved++;
+                }
+            }
+    assert_true(moved > 0);
+    const vbp_augment jitter[2] = { { 1.0f, 0.0f, 0, 0 }, { 0.8f, 0.15f, 0, 0 } };
+    assert_int_equal(vbp_loader_assemble_aug(ld, id, fl, jitter, 2, x, y, &err), VBP_OK);
+    assert_memory_equal(y, y + sh->y_floats, sh->y_floats * sizeof(float));
+    assert_memory_not_equal(x, x + sh->x_floats, sh->x_floats * sizeof(float));
+    free(x);
+    free(y);
+    vbp_loader_close(ld);
+
+    /* Off (explicit zeros): bit-identical batches to the default loader, augs none. */
+    uint64_t ref[16], got[16];
+    vbp_loader_opts_default(&o);
+    o.batch = 3;
+    o.flip_prob = 0.5f;
+    ld = open_ok(p, &o);
+    size_t k = run_epochs(ld, 0, 2, 0, ref);
+    vbp_loader_close(ld);
+    o.brightness = 0.0f;
+    o.contrast = 0.0f;
+    o.shift = 0;
+    o.threads = 2;
+    ld = open_ok(p, &o);
+    assert_int_equal(run_epochs(ld, 0, 2, 0, got), k);
+    assert_memory_equal(ref, got, k * sizeof *ref);
+    vbp_augment none = vbp_loader_augment(ld, 0, 3);
+    assert_true(none.gain == 1.0f && none.bias == 0.0f && none.dx == 0 && none.dy == 0);
+    vbp_loader_close(ld);
+    /* On: the same batches with 0 or 2 worker threads. */
+    o.brightness = 0.1f;
+    o.shift = 2;
+    o.threads = 0;
+    ld = open_ok(p, &o);
+    k = run_epochs(ld, 0, 2, 0, ref);
+    vbp_loader_close(ld);
+    o.threads = 2;
+    ld = open_ok(p, &o);
+    assert_int_equal(run_epochs(ld, 0, 2, 0, got), k);
+    assert_memory_equal(ref, got, k * sizeof *ref);
+    vbp_loader_close(ld);
+    o.brightness = 1.5f;
+    assert_int_equal(vbp_loader_open_path(p, &o, &ld, &err), VBP_E_ARG);
+}
+
 static void batches_identical_across_modes_codecs_threads(void **state)
 {
     (void)state;
@@ -780,6 +993,8 @@ int main(void)
         cmocka_unit_test(orders_are_reproducible_permutations),
         cmocka_unit_test(batch_values_are_pixels_over_255_and_flip_mirrors_both),
         cmocka_unit_test(next_matches_order_flips_and_assemble),
+        cmocka_unit_test(binary_targets_are_discs_with_the_cut),
+        cmocka_unit_test(augmentations_follow_the_formula),
         cmocka_unit_test(batches_identical_across_modes_codecs_threads),
         cmocka_unit_test(resume_at_epoch_and_batch),
         cmocka_unit_test(pack_over_memory_limit_uses_locality_order),

@@ -7,11 +7,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "png_test_read.h"
+#include "train_internal.h"
 #include "vbp_safetensors.h"
 #include "vbp_train.h"
 
@@ -59,7 +62,7 @@ static int write_pack(const char *path, uint32_t salt)
                         float d2 = ((float)x - bx) * ((float)x - bx) + ((float)y - by) * ((float)y - by);
                         int in = !hidden && d2 <= 4.0f;
                         frame[y * TW + x] = in ? 230 : (uint8_t)(40 + hash32(salt + c * 7919 + i * 131 + y * TW + x) % 40);
-                        heat[y * TW + x] = in ? 255 : 0;
+                        heat[y * TW + x] = in ? (d2 <= 1.0f ? 255 : 150) : 0; /* two levels for binary cuts */
                     }
                 int rc = pass == 0 ? vbp_writer_add_frame(w, frame, &lab, NULL)
                                    : vbp_writer_add_heatmap(w, heat, NULL);
@@ -369,6 +372,238 @@ static void resume_errors(void **state)
     assert_int_equal(count_lines(path_in("ref", "metrics.jsonl")), 2);
 }
 
+static int files_differ(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    int ca, cb, differ = 0;
+    do {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        differ |= ca != cb;
+    } while (ca != EOF && cb != EOF);
+    fclose(fa);
+    fclose(fb);
+    return differ;
+}
+
+/* Binary targets are recorded: --resume without them continues binary, bit-identically. */
+static void resume_keeps_binary_target(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    c.target = VBP_TARGET_BINARY;
+    c.target_cut = 100;
+    vbp_error err;
+    int rc = train("bin", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("bin", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.target"), "binary");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.target_cut"), "100");
+    vbp_safetensors_close(f);
+    assert_true(files_differ(path_in("ref", "last.safetensors"), path_in("bin", "last.safetensors")));
+    /* Another cut trains differently. */
+    c.target_cut = 200;
+    c.epochs = 1;
+    assert_int_equal(train("bin200", &c, NULL, &err), VBP_OK);
+    c.target_cut = 100;
+    assert_int_equal(train("bin1", &c, NULL, &err), VBP_OK);
+    assert_true(files_differ(path_in("bin1", "last.safetensors"), path_in("bin200", "last.safetensors")));
+    /* Resume without naming the target: the recorded one. */
+    base_config(&c);
+    c.resume = 1;
+    rc = train("bin1", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_same_file(path_in("bin", "last.state"), path_in("bin1", "last.state"));
+    assert_same_file(path_in("bin", "best.safetensors"), path_in("bin1", "best.safetensors"));
+    /* Asking for another target or cut names the key. */
+    c.epochs = 3;
+    c.target = VBP_TARGET_SOFT;
+    assert_int_equal(train("bin1", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "target=binary"));
+    assert_non_null(strstr(err.detail, "target=soft"));
+    c.target = VBP_TARGET_BINARY;
+    c.target_cut = 128;
+    assert_int_equal(train("bin1", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "target_cut=100"));
+    /* A soft run resumed as soft, explicitly, is fine (the reference is soft). */
+    base_config(&c);
+    c.resume = 1;
+    c.target = VBP_TARGET_SOFT;
+    assert_int_equal(train("ref", &c, NULL, &err), VBP_OK);
+}
+
+static double g_first_loss;
+
+static void keep_first_loss(void *ctx, uint32_t epoch, uint64_t batch, uint64_t batches, double loss)
+{
+    (void)ctx;
+    (void)batches;
+    if (epoch == 1 && batch == 1)
+        g_first_loss = loss;
+}
+
+/* Loss of the first training batch (seed 7, batch 2, flip 0.5) for the weights W in training mode. */
+static float first_batch_loss(const char *weights)
+{
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.channels = 1;
+    o.seed = 7;
+    o.flip_prob = 0.5f;
+    o.batch = 2;
+    vbp_loader *ld;
+    vbp_error err;
+    assert_int_equal(vbp_loader_open_path(g_pack, &o, &ld, &err), VBP_OK);
+    vbp_batch b;
+    assert_int_equal(vbp_loader_next(ld, &b, &err), 2);
+    vbp_net_config nc = { 3, 3, TH, TW, 2, 2 };
+    vbp_net *net;
+    assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
+    assert_int_equal(vbp_net_load_safetensors(net, weights, &err), VBP_OK);
+    float loss;
+    assert_int_equal(vbp_net_forward(net, b.x, b.n, 1, &err), VBP_OK);
+    assert_int_equal(vbp_net_loss(net, b.y, &loss, &err), VBP_OK);
+    vbp_net_free(net);
+    vbp_loader_close(ld);
+    return loss;
+}
+
+/* --init: the first step sees exactly the given weights; mismatches name the file. */
+static void init_from_weights(void **state)
+{
+    (void)state;
+    reference_run();
+    const char *w = path_in("ref", "best.safetensors");
+    vbp_train_config c;
+    base_config(&c);
+    c.epochs = 1;
+    vbp_error err;
+    vbp_train_callbacks cb = { NULL, keep_first_loss, NULL, NULL, NULL };
+    g_first_loss = -1.0;
+    assert_int_equal(vbp_train_run(g_pack, run_dir("scratch"), &c, &cb, NULL, &err), VBP_OK);
+    double scratch = g_first_loss;
+    c.init = w;
+    g_first_loss = -1.0;
+    int rc = vbp_train_run(g_pack, run_dir("init"), &c, &cb, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    float want = first_batch_loss(w);
+    assert_true(g_first_loss == (double)want);
+    assert_true(scratch != g_first_loss);
+    /* Trained weights start lower than random ones on the same batch. */
+    assert_true(g_first_loss < scratch);
+    /* The optimizer started fresh: step counters of one epoch, not 16 + 8. */
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("init", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "step"), "8");
+    assert_string_equal(vbp_safetensors_meta(f, "adam_steps"), "8");
+    vbp_safetensors_close(f);
+    /* Resuming a fine-tuning run with the same command line ignores --init. */
+    c.epochs = 2;
+    c.resume = 1;
+    assert_int_equal(vbp_train_run(g_pack, run_dir("init"), &c, NULL, NULL, &err), VBP_OK);
+
+    /* seq 5 asked of seq-3 weights. */
+    base_config(&c);
+    c.init = w;
+    c.seq = 5;
+    assert_int_equal(train("init5", &c, NULL, &err), VBP_E_GEOMETRY);
+    assert_non_null(strstr(err.detail, "best.safetensors"));
+    assert_non_null(strstr(err.detail, "seq 3"));
+    assert_int_not_equal(access(run_dir("init5"), F_OK), 0);
+    /* RGB weights for a gray run. */
+    char rgb[600];
+    snprintf(rgb, sizeof rgb, "%s/rgb.safetensors", g_dir);
+    vbp_net_config nc = { 9, 3, TH, TW, 1, 1 };
+    vbp_net *net;
+    assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
+    assert_int_equal(vbp_net_save_safetensors(net, rgb, &err), VBP_OK);
+    vbp_net_free(net);
+    base_config(&c);
+    c.init = rgb;
+    assert_int_equal(train("initrgb", &c, NULL, &err), VBP_E_GEOMETRY);
+    assert_non_null(strstr(err.detail, "rgb.safetensors"));
+    assert_non_null(strstr(err.detail, "3 channel(s)"));
+    /* A tensor missing: every tensor of the file but one in the middle. */
+    char part[600];
+    snprintf(part, sizeof part, "%s/part.safetensors", g_dir);
+    vbp_st_file *wf;
+    assert_int_equal(vbp_safetensors_open(w, &wf, NULL), VBP_OK);
+    size_t n = vbp_safetensors_count(wf), k = 0;
+    vbp_st_tensor *t = calloc(n, sizeof *t);
+    char dropped[128] = "";
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(vbp_safetensors_get(wf, i, &t[k]), VBP_OK);
+        if (i == n / 2)
+            snprintf(dropped, sizeof dropped, "%s", t[k].name);
+        else
+            k++;
+    }
+    assert_int_equal(vbp_safetensors_write(part, t, k, NULL, 0, &err), VBP_OK);
+    free(t);
+    vbp_safetensors_close(wf);
+    base_config(&c);
+    c.init = part;
+    rc = train("initpart", &c, NULL, &err);
+    assert_true(rc != VBP_OK);
+    assert_non_null(strstr(err.detail, "part.safetensors"));
+    assert_non_null(strstr(err.detail, dropped));
+    /* Not a weights file at all. */
+    c.init = path_in("ref", "metrics.jsonl");
+    assert_true(train("initjunk", &c, NULL, &err) != VBP_OK);
+    assert_non_null(strstr(err.detail, "metrics.jsonl"));
+}
+
+/* Augmentations are recorded like the flip; a resumed augmented run is bit-identical. */
+static void augmented_run_resumes_exactly(void **state)
+{
+    (void)state;
+    reference_run();
+    vbp_train_config c;
+    base_config(&c);
+    c.brightness = 0.2f;
+    c.contrast = 0.25f;
+    c.shift = 3;
+    vbp_error err;
+    int rc = train("aug", &c, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    assert_true(files_differ(path_in("ref", "last.safetensors"), path_in("aug", "last.safetensors")));
+    vbp_st_file *f;
+    assert_int_equal(vbp_safetensors_open(path_in("aug", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.shift"), "3");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.brightness"), "0.200000003");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.contrast"), "0.25");
+    vbp_safetensors_close(f);
+    c.stop_after = 5;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_OK);
+    c.stop_after = 0;
+    c.resume = 1;
+    c.threads = 1;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_OK);
+    assert_same_file(path_in("aug", "last.state"), path_in("aug5", "last.state"));
+    assert_same_file(path_in("aug", "best.safetensors"), path_in("aug5", "best.safetensors"));
+    c.epochs = 3;
+    c.shift = 2;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "shift=3"));
+    assert_non_null(strstr(err.detail, "shift=2"));
+    c.shift = 3;
+    c.brightness = 0.0f;
+    assert_int_equal(train("aug5", &c, NULL, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "brightness=0.2"));
+    base_config(&c);
+    c.contrast = 2.0f;
+    assert_int_equal(train("augbad", &c, NULL, &err), VBP_E_ARG);
+}
+
 static void nan_stops_the_run(void **state)
 {
     (void)state;
@@ -473,6 +708,243 @@ static void eval_and_predict(void **state)
     assert_non_null(strstr(err.detail, "metrics.jsonl"));
 }
 
+/* Pure-colour pixels of an RGB planar image: count, and the largest distance from (cx, cy). */
+static size_t colour_pixels(const uint8_t *img, uint32_t w, uint32_t h, const uint8_t rgb[3],
+                            float cx, float cy, float *max_dist)
+{
+    size_t plane = (size_t)w * h, n = 0;
+    *max_dist = 0.0f;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (img[i] == rgb[0] && img[plane + i] == rgb[1] && img[2 * plane + i] == rgb[2]) {
+                n++;
+                float d = hypotf((float)x - cx, (float)y - cy);
+                *max_dist = d > *max_dist ? d : *max_dist;
+            }
+        }
+    return n;
+}
+
+static uint8_t at(const uint8_t *img, uint32_t w, uint32_t h, uint32_t c, uint32_t x, uint32_t y)
+{
+    return img[(size_t)c * w * h + (size_t)y * w + x];
+}
+
+/* Overlays: frame PNGs with the predicted (red) and labelled (green) ball where they are,
+ * a contact sheet per clip; through vbp_predict_run and with chosen predictions. */
+static void overlay_pictures(void **state)
+{
+    (void)state;
+    reference_run();
+    static const uint8_t red[3] = { 255, 0, 0 }, green[3] = { 0, 255, 0 };
+    vbp_pack *pack;
+    vbp_error err;
+    assert_int_equal(vbp_pack_open(g_pack, &pack, &err), VBP_OK);
+    /* Clip "a" (index 0, 9 frames) with a prediction at (16.2, 7.8) on even frames. */
+    vbp_detection pred[9];
+    for (int i = 0; i < 9; i++)
+        pred[i] = i % 2 ? (vbp_detection){ 0, -1.0f, -1.0f } : (vbp_detection){ 1, 16.2f, 7.8f };
+    const char *dir = run_dir("ov");
+    assert_int_equal(vbp_make_dir(dir, &err), VBP_OK);
+    int rc = vbp_overlay_clip(pack, 0, pred, dir, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    for (uint32_t i = 0; i < 9; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/a/%06u.png", dir, i);
+        uint32_t w = 0, h = 0;
+        uint8_t *img = test_png_load(path, 3, &w, &h);
+        assert_non_null(img);
+        assert_int_equal(w, TW);
+        assert_int_equal(h, TH);
+        float far;
+        size_t nr = colour_pixels(img, w, h, red, 16.2f, 7.8f, &far);
+        if (i % 2 == 0) {
+            assert_true(nr >= 20);
+            assert_true(far <= VBP_OVERLAY_PRED_R + 1.5f);
+            /* on the ring (right of the centre) and at the centre (cross) */
+            assert_int_equal(at(img, w, h, 0, 21, 8), 255);
+            assert_int_equal(at(img, w, h, 1, 21, 8), 0);
+            assert_int_equal(at(img, w, h, 1, 16, 8), 0);
+            assert_int_equal(at(img, w, h, 0, 16, 8), 255);
+        } else {
+            assert_int_equal(nr, 0);
+        }
+        vbp_label lab = vbp_pack_label(pack, i);
+        size_t ng = colour_pixels(img, w, h, green, lab.x, lab.y, &far);
+        if (lab.visibility) {
+            assert_true(ng >= 5);
+            assert_true(far <= VBP_OVERLAY_LABEL_R + 1.5f);
+        } else {
+            assert_int_equal(ng, 0);
+        }
+        /* Away from the marks the frame is the pack's gray frame, expanded. */
+        assert_int_equal(at(img, w, h, 0, 31, 15), at(img, w, h, 1, 31, 15));
+        free(img);
+    }
+    /* Sheet: 9 frames, 6 columns of 32x16 tiles 2 px apart: 206 x 38; frame 0's tile has red. */
+    char path[2048];
+    snprintf(path, sizeof path, "%s/a_sheet.png", dir);
+    uint32_t w = 0, h = 0;
+    uint8_t *img = test_png_load(path, 3, &w, &h);
+    assert_non_null(img);
+    assert_int_equal(w, 2 + 6 * (TW + 2));
+    assert_int_equal(h, 2 + 2 * (TH + 2));
+    float far;
+    assert_true(colour_pixels(img, w, h, red, 2 + 16.2f, 2 + 7.8f, &far) > 0);
+    free(img);
+    vbp_pack_close(pack);
+
+    /* Through predict: one PNG per predicted frame of each clip, sheets, red iff the CSV says so. */
+    vbp_eval_config ec;
+    vbp_eval_config_default(&ec);
+    ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+    char ov[600];
+    snprintf(ov, sizeof ov, "%s/ovp", g_dir);
+    ec.overlay_dir = ov;
+    rc = vbp_predict_run(g_pack, path_in("ref", "best.safetensors"), run_dir("predov"), &ec, NULL, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    for (size_t c = 0; c < NCLIPS; c++) {
+        char sub[64], csv[1024];
+        if (clips[c].group[0])
+            snprintf(sub, sizeof sub, "%s/%s", clips[c].group, clips[c].name);
+        else
+            snprintf(sub, sizeof sub, "%s", clips[c].name);
+        snprintf(path, sizeof path, "%s/%s_sheet.png", ov, sub);
+        assert_int_equal(access(path, F_OK) == 0, clips[c].frames >= 3);
+        if (clips[c].frames < 3)
+            continue;
+        snprintf(csv, sizeof csv, "%s/%s_ball.csv", run_dir("predov"), sub);
+        FILE *f = fopen(csv, "r");
+        assert_non_null(f);
+        char row[128];
+        assert_non_null(fgets(row, sizeof row, f));
+        for (uint32_t i = 0; i < clips[c].frames; i++) {
+            unsigned fr;
+            int vis, x, y;
+            assert_non_null(fgets(row, sizeof row, f));
+            assert_int_equal(sscanf(row, "%u,%d,%d,%d", &fr, &vis, &x, &y), 4);
+            snprintf(path, sizeof path, "%s/%s/%06u.png", ov, sub, i);
+            img = test_png_load(path, 3, &w, &h);
+            assert_non_null(img);
+            assert_int_equal(w, TW);
+            assert_int_equal(h, TH);
+            size_t nr = colour_pixels(img, w, h, red, (float)x, (float)y, &far);
+            assert_int_equal(nr > 0, vis);
+            if (vis)
+                assert_true(far <= VBP_OVERLAY_PRED_R + 2.0f);
+            free(img);
+        }
+        fclose(f);
+        snprintf(path, sizeof path, "%s/%s/%06u.png", ov, sub, clips[c].frames);
+        assert_int_not_equal(access(path, F_OK), 0);
+    }
+}
+
+static int is_rgb(const uint8_t *img, uint32_t w, uint32_t h, uint32_t x, uint32_t y, const uint8_t rgb[3])
+{
+    return at(img, w, h, 0, x, y) == rgb[0] && at(img, w, h, 1, x, y) == rgb[1] &&
+           at(img, w, h, 2, x, y) == rgb[2];
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The learning curve: known values at the documented pixels; malformed input named. */
+static void learning_curve_png(void **state)
+{
+    (void)state;
+    reference_run();
+    static const uint8_t blue[3] = { VBP_PLOT_TRAIN_RGB }, orange[3] = { VBP_PLOT_VAL_RGB },
+                         green[3] = { VBP_PLOT_F1_RGB };
+    char m[600], png[600];
+    snprintf(m, sizeof m, "%s/curve_metrics.jsonl", g_dir);
+    snprintf(png, sizeof png, "%s/curve.png", g_dir);
+    /* train loss 1e-1, 1e-2, 1e-3; val loss 0.03 flat; val F1 0.5 flat. */
+    write_text(m,
+        "{\"epoch\":1,\"epochs\":3,\"step\":8,\"lr\":0.001,\"train_loss\":0.1,\"val\":{\"skipped_clips\":0,"
+        "\"loss\":0.03,\"windows\":4,\"frames\":6,\"tp\":3,\"tn\":0,\"fp1\":0,\"fp2\":0,\"fn\":3,"
+        "\"precision\":1,\"recall\":0.5,\"f1\":0.5,\"accuracy\":0.5,\"seconds\":0.1},\"best\":true}\n"
+        "{\"epoch\":2,\"train_loss\":0.01,\"val\":{\"loss\":0.03,\"f1\":0.5}}\n"
+        "{\"epoch\":3,\"train_loss\":0.001,\"val\":{\"loss\":0.03,\"f1\":0.5}}\n");
+    vbp_error err;
+    int rc = vbp_plot_metrics(m, png, &err);
+    if (rc)
+        fail_msg("%s", vbp_error_message(&err));
+    uint32_t w = 0, h = 0;
+    uint8_t *img = test_png_load(png, 3, &w, &h);
+    assert_non_null(img);
+    assert_int_equal(w, VBP_PLOT_WIDTH);
+    assert_int_equal(h, VBP_PLOT_HEIGHT);
+    /* Log scale 1e-3 .. 1e-1: epoch 2 (x 425) at 1e-2 is the middle row, epoch 3 the bottom. */
+    assert_true(is_rgb(img, w, h, 425, 130, blue));
+    assert_true(is_rgb(img, w, h, 780, 230, blue));
+    assert_true(is_rgb(img, w, h, 70, 30, blue));
+    /* val loss 0.03: row round(230 - 200 * (log10(0.03) + 3) / 2) = 82, two rows thick. */
+    int ylog = (int)lround(230 - 200 * (log10(0.03) + 3) / 2);
+    assert_int_equal(ylog, 82);
+    for (uint32_t x = 100; x < 760; x += 37) {
+        assert_true(is_rgb(img, w, h, x, 82, orange));
+        assert_true(is_rgb(img, w, h, x, 83, orange));
+        assert_false(is_rgb(img, w, h, x, 81, orange));
+        assert_false(is_rgb(img, w, h, x, 84, orange));
+    }
+    /* F1 0.5: row 450 - 0.5 * 170 = 365; between the epochs no other green in the column
+     * of the panel (the legend "val F1" is above it). */
+    for (uint32_t x = 100; x < 760; x += 37) {
+        if (abs((int)x - 425) <= 3)
+            continue;
+        for (uint32_t y = VBP_PLOT_F1_TOP - 2; y < h; y++)
+            assert_int_equal(is_rgb(img, w, h, x, y, green), y == 365 || y == 366);
+    }
+    free(img);
+
+    /* Training draws its curve at every epoch end. */
+    img = test_png_load(path_in("ref", "curve.png"), 3, &w, &h);
+    assert_non_null(img);
+    assert_int_equal(w, VBP_PLOT_WIDTH);
+    size_t nb = 0, no = 0, ng = 0;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            nb += is_rgb(img, w, h, x, y, blue);
+            no += is_rgb(img, w, h, x, y, orange);
+            ng += is_rgb(img, w, h, x, y, green);
+        }
+    assert_true(nb > 100 && no > 100 && ng > 100);
+    free(img);
+
+    /* Malformed: one line naming the file and the line; nothing written. */
+    remove(png);
+    write_text(m, "{\"epoch\":1,\"train_loss\":0.1,\"val\":null}\nnot json\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "curve_metrics.jsonl"));
+    assert_non_null(strstr(err.detail, "line 2"));
+    assert_null(strchr(err.detail, '\n'));
+    assert_int_not_equal(access(png, F_OK), 0);
+    write_text(m, "{\"epoch\":1,\"val\":null}\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "train_loss"));
+    write_text(m, "{\"epoch\":1,\"train_loss\":0.1,\"val\":{\"loss\":0.1}}\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    write_text(m, "");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "no epochs"));
+    assert_int_not_equal(access(png, F_OK), 0);
+    remove(m);
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_E_IO);
+    assert_non_null(strstr(err.detail, "curve_metrics.jsonl"));
+    /* Without val (null) the train series alone is drawn. */
+    write_text(m, "{\"epoch\":1,\"train_loss\":0.1,\"val\":null}\n");
+    assert_int_equal(vbp_plot_metrics(m, png, &err), VBP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,8 +953,13 @@ int main(void)
         cmocka_unit_test(interrupted_and_resumed),
         cmocka_unit_test(state_file_contents),
         cmocka_unit_test(resume_errors),
+        cmocka_unit_test(resume_keeps_binary_target),
+        cmocka_unit_test(init_from_weights),
+        cmocka_unit_test(augmented_run_resumes_exactly),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
+        cmocka_unit_test(overlay_pictures),
+        cmocka_unit_test(learning_curve_png),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,6 +31,8 @@ static int usage(FILE *f)
         "  --mode M           disk (default) or preload\n"
         "  --order O          auto (default), shuffle, sequential, locality\n"
         "  --flip P           probability of the horizontal flip per sample (default 0.5)\n"
+        "  --target T         soft (default) or binary heatmap targets (cut 128)\n"
+        "  --brightness F, --contrast F, --shift PX   augmentations (default 0: off)\n"
         "  --threads T        worker threads, also used by the ceiling and PNG runs (default 2)\n"
         "  --seconds S        time of each of the three runs, in alternating 0.5 s slices (default 3)\n"
         "  --from-png ROOT    also decode the same windows from ROOT's PNG directories\n"
@@ -237,6 +239,8 @@ int vbbench_loader(int argc, char **argv)
         { "seconds", required_argument, NULL, 'd' }, { "from-png", required_argument, NULL, 'p' },
         { "cold", no_argument, NULL, 'c' },          { "flip", required_argument, NULL, 'f' },
         { "memory-limit", required_argument, NULL, 'l' },
+        { "target", required_argument, NULL, 'T' },  { "brightness", required_argument, NULL, 'B' },
+        { "contrast", required_argument, NULL, 'C' }, { "shift", required_argument, NULL, 'X' },
                   { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
     };
@@ -258,6 +262,15 @@ int vbbench_loader(int argc, char **argv)
         case 'p': png_root = optarg; break;
         case 'c': cold = 1; break;
         case 'f': o.flip_prob = (float)atof(optarg); break;
+        case 'B': o.brightness = (float)atof(optarg); break;
+        case 'C': o.contrast = (float)atof(optarg); break;
+        case 'X': o.shift = (uint32_t)atoi(optarg); break;
+        case 'T':
+            if (vbp_target_parse(optarg, &o.target)) {
+                fprintf(stderr, "vbbench loader: bad --target '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'l': {
             char *end;
             double v = strtod(optarg, &end);

@@ -18,11 +18,12 @@
 static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
     "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
-    "       vbtrain predict PACK --weights W --out DIR [--split S]\n"
+    "       vbtrain predict PACK --weights W --out DIR [--split S] [--overlay DIR]\n"
+    "       vbtrain plot    RUN_DIR   (RUN_DIR/metrics.jsonl -> RUN_DIR/curve.png)\n"
     "       vbtrain export  --weights W -o MODEL.onnx [--height H --width W]\n"
     "\n"
     "train: the train split, val metrics after every epoch; RUN_DIR gets last.safetensors,\n"
-    "last.state, best.safetensors and metrics.jsonl (docs/training.md).\n"
+    "last.state, best.safetensors, metrics.jsonl and curve.png (docs/training.md).\n"
     "      --seq N               frames per window (default 3)\n"
     "      --grayscale | --rgb   frame channels the network takes (default: the pack's)\n"
     "      --epochs E            total epochs, counting resumed ones (default 1)\n"
@@ -33,6 +34,12 @@ static const char *const usage_text =
     "      --optimizer adam|adamw  (default adam)\n"
     "      --weight-decay WD     L2 (adam) or decoupled (adamw) decay (default 0)\n"
     "      --flip P              horizontal flip probability (default 0.5)\n"
+    "      --target soft|binary  heatmap targets: v/255, or 1 where v >= --target-cut (default soft;\n"
+    "                            --resume keeps the run's)\n"
+    "      --target-cut N        binary cut, 1..255 (default 128: half the peak)\n"
+    "      --brightness F        frame brightness jitter: + uniform [-F, F] (0..1; default 0 = off)\n"
+    "      --contrast F          frame contrast jitter: x uniform [1-F, 1+F] (0..1; default 0 = off)\n"
+    "      --shift PX            shift frames and heatmaps by up to PX pixels (default 0 = off)\n"
     "      --stride N            training window stride (default 1)\n"
     "      --order auto|shuffle|locality|sequential   epoch order (default auto)\n"
     "      --seed S              weights, order and flips (default 0)\n"
@@ -42,13 +49,17 @@ static const char *const usage_text =
     "      --checkpoint-every N  also save last.state every N steps\n"
     "      --stop-after N        save and stop after N steps in total (resume later)\n"
     "      --resume              continue RUN_DIR/last.state exactly\n"
+    "      --init W              start from the weights W (fine-tuning; optimizer starts fresh)\n"
     "      --json                one JSON line per epoch on stdout (as metrics.jsonl)\n"
     "      --quiet               no progress bar, no notes\n"
     "eval / predict:\n"
     "      --weights W           a .safetensors state dict (seq and channels read from it)\n"
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
     "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
+    "      --overlay DIR         predict: also DIR/<clip>/NNNNNN.png (predicted ball red, labelled\n"
+    "                            green) and a contact sheet DIR/<clip>_sheet.png per clip\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
+    "      --target soft|binary, --target-cut N   targets of the reported loss (as in train)\n"
     "export: the inference graph as ONNX (input N x seq*C x H x W float32, N dynamic; output\n"
     "      the seq sigmoid heatmaps; BatchNorm folded; docs/network.md).\n"
     "      --height H, --width W  frame size of the model (default 288 x 512)\n"
@@ -58,7 +69,7 @@ enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY
 };
 
 static const struct option long_opts[] = {
@@ -71,7 +82,10 @@ static const struct option long_opts[] = {
     { "tol", 1, 0, OPT_TOL }, { "checkpoint-every", 1, 0, OPT_CKPT }, { "stop-after", 1, 0, OPT_STOP },
     { "resume", 0, 0, OPT_RESUME }, { "json", 0, 0, OPT_JSON }, { "quiet", 0, 0, OPT_QUIET },
     { "out", 1, 0, OPT_OUT }, { "weights", 1, 0, OPT_WEIGHTS }, { "split", 1, 0, OPT_SPLIT },
-    { "debug-nan-at-step", 1, 0, OPT_NAN }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
+    { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
+    { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
+    { "overlay", 1, 0, OPT_OVERLAY }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
 typedef struct cli {
@@ -155,11 +169,24 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_CKPT: bad = cli_parse_u64(arg, &t->checkpoint_every); break;
     case OPT_STOP: bad = cli_parse_u64(arg, &t->stop_after); break;
     case OPT_NAN: bad = cli_parse_u64(arg, &t->nan_at_step); break;
+    case OPT_TARGET:
+        bad = vbp_target_parse(arg, &t->target) != 0 || t->target == VBP_TARGET_AUTO;
+        c->eval.target = t->target;
+        break;
+    case OPT_TARGET_CUT:
+        bad = parse_u32(arg, &t->target_cut) || t->target_cut < 1 || t->target_cut > 255;
+        c->eval.target_cut = t->target_cut;
+        break;
     case OPT_RESUME: t->resume = 1; break;
+    case OPT_INIT: t->init = arg; break;
+    case OPT_BRIGHT: bad = parse_float(arg, &t->brightness); break;
+    case OPT_CONTRAST: bad = parse_float(arg, &t->contrast); break;
+    case OPT_SHIFT: bad = parse_u32(arg, &t->shift); break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;
     case OPT_OUT: c->out = arg; break;
     case OPT_WEIGHTS: c->weights = arg; break;
+    case OPT_OVERLAY: c->eval.overlay_dir = arg; break;
     case OPT_SPLIT: bad = parse_split(arg, &c->eval.splits); c->split_set = 1; break;
     default: return 2;
     }
@@ -287,7 +314,8 @@ static int cmd_eval(cli *c, int predict)
         return 1;
     }
     if (predict && !c->quiet && !c->json)
-        fprintf(stderr, "predictions: %s/ (%" PRIu64 " frames)\n", c->out, res.frames);
+        fprintf(stderr, "predictions: %s/ (%" PRIu64 " frames)%s%s\n", c->out, res.frames,
+                c->eval.overlay_dir ? ", pictures: " : "", c->eval.overlay_dir ? c->eval.overlay_dir : "");
     print_eval(c, &res);
     return 0;
 }
@@ -332,6 +360,23 @@ static int cmd_export(int argc, char **argv)
     return 0;
 }
 
+/* The learning curve of a run directory (train also draws it at every epoch end). */
+static int cmd_plot(const cli *c)
+{
+    char metrics[4096], png[4096];
+    if ((size_t)snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", c->pack) >= sizeof metrics ||
+        (size_t)snprintf(png, sizeof png, "%s/curve.png", c->pack) >= sizeof png)
+        return bad_usage("%s: path too long", c->pack);
+    vbp_error err;
+    if (vbp_plot_metrics(metrics, png, &err)) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        return 1;
+    }
+    if (!c->quiet)
+        fprintf(stderr, "%s\n", png);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -347,7 +392,8 @@ int main(int argc, char **argv)
     c.cmd = argv[1];
     if (!strcmp(c.cmd, "export"))
         return cmd_export(argc, argv);
-    int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2 : -1;
+    int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2
+             : !strcmp(c.cmd, "plot") ? 3 : -1;
     if (kind < 0)
         return bad_usage("unknown command '%s'", c.cmd);
     int opt;
@@ -364,8 +410,11 @@ int main(int argc, char **argv)
             return rc;
     }
     if (optind != argc - 1)
-        return bad_usage("%s: expected exactly one PACK argument", c.cmd);
+        return bad_usage(kind == 3 ? "%s: expected exactly one RUN_DIR argument"
+                                   : "%s: expected exactly one PACK argument", c.cmd);
     c.pack = argv[optind];
+    if (kind == 3)
+        return cmd_plot(&c);
     /* A full disk or RLIMIT_FSIZE is a write error (reported), not SIGXFSZ; a pack truncated
      * under us is an error line naming it, not a SIGBUS crash. */
     signal(SIGXFSZ, SIG_IGN);

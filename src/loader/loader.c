@@ -26,6 +26,18 @@ void vbp_loader_opts_default(vbp_loader_opts *o)
 
 static const char *const order_names[] = { "auto", "shuffle", "sequential", "locality" };
 static const char *const mode_names[] = { "disk", "preload" };
+static const char *const target_names[] = { "auto", "soft", "binary" };
+
+const char *vbp_target_name(vbp_target t)
+{
+    return vbp_name_of(target_names, 3, (unsigned)t);
+}
+
+int vbp_target_parse(const char *s, vbp_target *out)
+{
+    int i = vbp_name_find(target_names, 3, s);
+    return i < 0 ? VBP_E_ARG : (*out = (vbp_target)i, VBP_OK);
+}
 
 const char *vbp_order_name(vbp_order o)
 {
@@ -64,6 +76,13 @@ static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err
         return vbp_fail(err, VBP_E_ARG, "%s: unknown mode or order", path);
     if (!(o->flip_prob >= 0.0f && o->flip_prob <= 1.0f))
         return vbp_fail(err, VBP_E_ARG, "%s: flip probability must be in [0, 1]", path);
+    if (!(o->brightness >= 0.0f && o->brightness <= 1.0f) ||
+        !(o->contrast >= 0.0f && o->contrast <= 1.0f) || o->shift > 1024)
+        return vbp_fail(err, VBP_E_ARG, "%s: brightness and contrast must be in [0, 1], shift "
+                        "at most 1024 px", path);
+    if ((unsigned)o->target > VBP_TARGET_BINARY || o->target_cut > 255)
+        return vbp_fail(err, VBP_E_ARG, "%s: unknown target or target cut %u > 255", path,
+                        o->target_cut);
     if (o->threads > 64 || o->prefetch > 64)
         return vbp_fail(err, VBP_E_ARG, "%s: at most 64 threads and 64 prefetched batches", path);
     return VBP_OK;
@@ -182,6 +201,12 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
     ld->paused = 1; /* workers wait for the first begin_epoch */
     ld->pack = pack;
     ld->opts = *opts;
+    if (ld->opts.target == VBP_TARGET_AUTO)
+        ld->opts.target = VBP_TARGET_DEFAULT;
+    if (!ld->opts.target_cut)
+        ld->opts.target_cut = VBP_TARGET_CUT_DEFAULT;
+    for (uint32_t v = 0; v < 256; v++)
+        ld->target_lut[v] = v >= ld->opts.target_cut ? 1.0f : 0.0f;
     ld->geo = info->geometry;
 
     vbp_loader_shape *sh = &ld->shape;

@@ -1,7 +1,8 @@
 /*
  * loader_batch.c - the one batch code path: uint8 records of the mapping
  * (or an lz4 record decoded into a scratch row) -> float32 v / 255 in the
- * batch, with the horizontal flip fused into the conversion.
+ * batch (binary heatmaps and jittered frames through a value table), with
+ * the horizontal flip and the shift fused into the conversion.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,55 @@ static inline void stream16(float *dst, const uint8_t *src, int rev)
         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8))), k));
 #endif
 }
+
+/* 16 uint8 at src (reversed when rev) -> 1.0f where v >= cut, else 0.0f, at 64-byte aligned dst. */
+static inline void stream16_cut(float *dst, const uint8_t *src, int rev, uint8_t cut)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)src);
+    if (rev)
+        b = _mm_shuffle_epi8(b, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    /* max(v, cut) == v exactly when v >= cut: 0xff bytes, sign-extended to all-ones words */
+    __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(b, _mm_set1_epi8((char)cut)), b);
+#if defined(__AVX512F__)
+    const __m512i one = _mm512_set1_epi32(0x3f800000); /* 1.0f */
+    _mm512_stream_ps(dst, _mm512_castsi512_ps(_mm512_and_si512(_mm512_cvtepi8_epi32(ge), one)));
+#else
+    const __m256i one = _mm256_set1_epi32(0x3f800000);
+    _mm256_stream_ps(dst, _mm256_castsi256_ps(_mm256_and_si256(_mm256_cvtepi8_epi32(ge), one)));
+    _mm256_stream_ps(dst + 8, _mm256_castsi256_ps(
+        _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_srli_si128(ge, 8)), one)));
+#endif
+}
 #endif
 
-/* n uint8 -> float32 / 255; mirrored (dst[i] from src[n-1-i]) when flip. */
-static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t n, int flip)
+/*
+ * n uint8 -> float32: lut[v] when lut, else v / 255 (streamed); mirrored
+ * (dst[i] from src[n-1-i]) when flip.  cut != 0: lut is the binary table
+ * of that cut (v >= cut -> 1), converted with vector compares.
+ */
+static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t n, int flip,
+                        const float *restrict lut, uint32_t cut)
 {
     size_t i = 0;
+#ifdef VBP_STREAM
+    if (cut) { /* lut is the binary table of cut: the same values, 16 at a time */
+        for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
+            dst[i] = lut[src[flip ? n - 1 - i : i]];
+        for (; i + 16 <= n; i += 16)
+            stream16_cut(dst + i, flip ? src + n - 16 - i : src + i, flip, (uint8_t)cut);
+    }
+#else
+    (void)cut;
+#endif
+    if (lut) {
+        if (flip)
+            for (; i < n; i++)
+                dst[i] = lut[src[n - 1 - i]];
+        else
+            for (; i < n; i++)
+                dst[i] = lut[src[i]];
+        return;
+    }
 #ifdef VBP_STREAM
     for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
         dst[i] = (float)src[flip ? n - 1 - i : i] / 255.0f;
@@ -57,20 +101,42 @@ static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t
             dst[i] = (float)src[i] / 255.0f;
 }
 
-/* rows x w uint8 -> float32 / 255, each row mirrored when flip. */
-static void convert_rows(float *restrict dst, const uint8_t *restrict src, size_t rows, size_t w,
-                         int flip)
+/* How a record's values and geometry change on the way into the batch. */
+typedef struct conv {
+    const float *lut;  /* 256 values, NULL for v / 255 */
+    uint32_t cut;      /* lut is the binary table of this cut (faster path); 0 otherwise */
+    int flip;          /* mirror each row (before the translation) */
+    int32_t dx, dy;    /* translation in pixels, zero fill */
+} conv;
+
+/*
+ * planes x h x w uint8 -> float32 through k: pixel (x, y) of a plane takes
+ * the mirrored (when flip) source pixel (x - dx, y - dy), 0 outside.
+ */
+static void convert_planes(float *restrict dst, const uint8_t *restrict src, size_t planes,
+                           size_t h, size_t w, const conv *k)
 {
-    if (!flip) {
-        convert_run(dst, src, rows * w, 0);
+    if (!k->dx && !k->dy && !k->flip) {
+        convert_run(dst, src, planes * h * w, 0, k->lut, k->cut);
         return;
     }
-    /* Rows are read right to left; the hardware prefetcher does not follow
-     * that, so the row after next is prefetched by hand. */
-    for (size_t r = 0; r < rows; r++, dst += w, src += w) {
-        for (size_t k = 0; r + 2 < rows && k < w; k += 64)
-            __builtin_prefetch(src + 2 * w + k);
-        convert_run(dst, src, w, 1);
+    const int64_t W = (int64_t)w;
+    const int64_t x0 = k->dx > 0 ? k->dx : 0, x1 = k->dx < 0 ? W + k->dx : W;
+    for (size_t r = 0; r < planes * h; r++, dst += w) {
+        int64_t sr = (int64_t)(r % h) - k->dy;
+        if (sr < 0 || sr >= (int64_t)h || x1 <= x0) {
+            memset(dst, 0, w * sizeof *dst);
+            continue;
+        }
+        const uint8_t *row = src + (r - r % h + (size_t)sr) * w;
+        /* Rows read right to left are not followed by the hardware prefetcher. */
+        if (k->flip && r + 2 < planes * h)
+            for (size_t q = 0; q < w; q += 64)
+                __builtin_prefetch(row + 2 * w + q);
+        memset(dst, 0, (size_t)x0 * sizeof *dst);
+        memset(dst + x1, 0, (size_t)(W - x1) * sizeof *dst);
+        int64_t first = k->flip ? W - x1 + k->dx : x0 - k->dx;
+        convert_run(dst + x0, row + first, (size_t)(x1 - x0), k->flip, k->lut, k->cut);
     }
 }
 
@@ -81,7 +147,7 @@ static void convert_rows(float *restrict dst, const uint8_t *restrict src, size_
  * VBP_E_NOMEM.
  */
 static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind, float *dst,
-                          int flip, uint8_t **scratch, vbp_error *err)
+                          const conv *k, uint8_t **scratch, vbp_error *err)
 {
     const vbp_geometry *g = &ld->geo;
     size_t planes = kind == VBP_REC_FRAME ? g->frame_channels : 1;
@@ -110,13 +176,14 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
         }
         src = *scratch;
     }
-    convert_rows(dst, src, planes * g->height, g->width, flip);
+    convert_planes(dst, src, planes, g->height, g->width, k);
     return VBP_OK;
 }
 
-/* One window: seq frames into x (seq*C planes), seq heatmaps into y. */
-static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, float *x, float *y,
-                        uint8_t **scratch, vbp_error *err)
+/* One window: seq frames into x (seq*C planes), seq heatmaps into y; aug NULL: none. */
+static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
+                        const vbp_augment *aug, float *x, float *y, uint8_t **scratch,
+                        vbp_error *err)
 {
     size_t hw = (size_t)ld->geo.height * ld->geo.width;
     size_t frame_floats = ld->geo.frame_channels * hw;
@@ -125,11 +192,28 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
     int check = vbp_pack_check_unchanged(ld->pack, err);
     if (check)
         return check;
+    static const vbp_augment none = { 1.0f, 0.0f, 0, 0 };
+    if (!aug)
+        aug = &none;
+    /* One value table for the window's frames: the same gain and bias for all of them. */
+    float lut[256];
+    const float *frame_lut = NULL;
+    if (aug->gain != 1.0f || aug->bias != 0.0f) {
+        for (int v = 0; v < 256; v++) {
+            float t = aug->gain * ((float)v / 255.0f) + aug->bias;
+            lut[v] = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+        }
+        frame_lut = lut;
+    }
+    const int binary = ld->opts.target == VBP_TARGET_BINARY;
+    const conv fk = { frame_lut, 0, flip, aug->dx, aug->dy };
+    const conv hk = { binary ? ld->target_lut : NULL, binary ? ld->opts.target_cut : 0, flip,
+                      aug->dx, aug->dy };
     for (uint32_t t = 0; t < ld->opts.seq; t++) {
-        int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, flip,
+        int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, &fk,
                                 scratch, err);
         if (!rc)
-            rc = convert_record(ld, first_frame + t, VBP_REC_HEATMAP, y + t * hw, flip, scratch,
+            rc = convert_record(ld, first_frame + t, VBP_REC_HEATMAP, y + t * hw, &hk, scratch,
                                 err);
         if (rc)
             return rc;
@@ -143,6 +227,13 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip, fl
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
                         size_t n, float *x, float *y, vbp_error *err)
 {
+    return vbp_loader_assemble_aug(ld, samples, flips, NULL, n, x, y, err);
+}
+
+int vbp_loader_assemble_aug(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
+                            const vbp_augment *augs, size_t n, float *x, float *y,
+                            vbp_error *err)
+{
     uint8_t *scratch = NULL;
     int rc = VBP_OK;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -152,8 +243,8 @@ int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uin
                           (unsigned long long)samples[i], (unsigned long long)ld->shape.samples);
             break;
         }
-        rc = assemble_one(ld, s.first_frame, flips && flips[i], x + i * ld->shape.x_floats,
-                          y + i * ld->shape.y_floats, &scratch, err);
+        rc = assemble_one(ld, s.first_frame, flips && flips[i], augs ? &augs[i] : NULL,
+                          x + i * ld->shape.x_floats, y + i * ld->shape.y_floats, &scratch, err);
     }
     free(scratch);
     return rc;
@@ -180,7 +271,8 @@ int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **s
         vbp_sample *s = &slot->samples[i];
         vbp_index_sample(ld, ld->order[pos + i], s);
         s->flip = vbp_loader_flip(ld, ld->epoch, pos + i);
-        rc = assemble_one(ld, s->first_frame, s->flip, slot->x + i * ld->shape.x_floats,
+        s->aug = vbp_loader_augment(ld, ld->epoch, pos + i);
+        rc = assemble_one(ld, s->first_frame, s->flip, &s->aug, slot->x + i * ld->shape.x_floats,
                           slot->y + i * ld->shape.y_floats, scratch, err);
     }
     return rc;

@@ -61,7 +61,7 @@ static void shuffle(rng *r, uint64_t *a, uint64_t n)
     }
 }
 
-enum { STREAM_ORDER = 1, STREAM_FLIP = 2 };
+enum { STREAM_ORDER = 1, STREAM_FLIP = 2, STREAM_AUGMENT = 3 };
 
 int vbp_loader_flip(const vbp_loader *ld, uint64_t epoch, uint64_t position)
 {
@@ -73,6 +73,26 @@ int vbp_loader_flip(const vbp_loader *ld, uint64_t epoch, uint64_t position)
     rng r = rng_for(ld->opts.seed, epoch, STREAM_FLIP);
     uint64_t h = mix64(r.state ^ mix64(position + 0x632be59bd9b4e019ull));
     return (float)(h >> 40) * 0x1p-24f < p;
+}
+
+vbp_augment vbp_loader_augment(const vbp_loader *ld, uint64_t epoch, uint64_t position)
+{
+    vbp_augment a = { 1.0f, 0.0f, 0, 0 };
+    const vbp_loader_opts *o = &ld->opts;
+    if (!(o->contrast > 0.0f) && !(o->brightness > 0.0f) && !o->shift)
+        return a;
+    rng r = rng_for(o->seed, epoch, STREAM_AUGMENT);
+    r.state ^= mix64(position + 0x3c6ef372fe94f82bull);
+    /* Four draws always, so each option's values do not depend on the others being on. */
+    float u1 = (float)(rng_next(&r) >> 40) * 0x1p-24f, u2 = (float)(rng_next(&r) >> 40) * 0x1p-24f;
+    uint64_t sx = rng_below(&r, 2 * (uint64_t)o->shift + 1), sy = rng_below(&r, 2 * (uint64_t)o->shift + 1);
+    if (o->contrast > 0.0f)
+        a.gain = 1.0f + o->contrast * (2.0f * u1 - 1.0f);
+    if (o->brightness > 0.0f)
+        a.bias = o->brightness * (2.0f * u2 - 1.0f);
+    a.dx = (int32_t)sx - (int32_t)o->shift;
+    a.dy = (int32_t)sy - (int32_t)o->shift;
+    return a;
 }
 
 static uint64_t windows_of(uint64_t frames, uint32_t seq, uint32_t stride)
@@ -187,6 +207,7 @@ void vbp_index_sample(const vbp_loader *ld, uint64_t s, vbp_sample *out)
     out->clip_frame = start;
     out->first_frame = ld->sel_first_frame[k] + start;
     out->flip = 0;
+    out->aug = (vbp_augment){ 1.0f, 0.0f, 0, 0 };
 }
 
 int vbp_loader_sample(const vbp_loader *ld, uint64_t sample, vbp_sample *out)

@@ -28,6 +28,7 @@ struct vbp_loader {
     vbp_loader_shape shape;
     vbp_geometry geo;
     char note[256];
+    float target_lut[256];    /* heatmap value of each uint8 for VBP_TARGET_BINARY */
 
     /* Sample index: with k = sel_of[s], sample s lies in pack clip
      * sel_clip[k] and its window starts at global frame

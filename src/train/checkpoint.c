@@ -18,8 +18,10 @@
 #define STATE_FORMAT "vbtrain-state"
 #define STATE_VERSION "1"
 #define VAL_MAX 40
-#define CFG_KEYS 13
-#define STATE_KEYS 13
+#define CFG_KEYS 16
+/* Keys newer than version 1's first files: absent means "0" (off). */
+#define CFG_KEYS_V1 13
+#define STATE_KEYS 15
 
 typedef struct kv { const char *key; char val[VAL_MAX]; } kv;
 
@@ -42,6 +44,9 @@ static size_t config_pairs(const vbp_train_config *cfg, const vbp_net *net, kv *
     PUT("flip", "%.9g", (double)cfg->flip);
     PUT("stride", "%" PRIu32, cfg->stride);
     PUT("seed", "%" PRIu64, cfg->seed);
+    PUT("brightness", "%.9g", (double)cfg->brightness);
+    PUT("contrast", "%.9g", (double)cfg->contrast);
+    PUT("shift", "%" PRIu32, cfg->shift);
 #undef PUT
     return k;
 }
@@ -118,6 +123,8 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
     PUT("best_epoch", "%" PRIu32, st->best_epoch);
     PUT("pack_fingerprint", "%016" PRIx64, st->pack_fingerprint);
     PUT("order", "%s", vbp_order_name(st->order));
+    PUT("cfg.target", "%s", vbp_target_name(st->target));
+    PUT("cfg.target_cut", "%" PRIu32, st->target_cut);
 #undef PUT
     const char *meta[2 * (CFG_KEYS + STATE_KEYS)];
     for (size_t i = 0; i < np; i++) {
@@ -185,6 +192,8 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
     for (size_t i = 0; i < np; i++) {
         const char *v = vbp_safetensors_meta(f, pairs[i].key);
         const char *name = pairs[i].key + 4; /* without "cfg." */
+        if (!v && i >= CFG_KEYS_V1)
+            v = "0";
         if (!v)
             return vbp_fail(err, VBP_E_FORMAT, "%s: state metadata '%s' is missing", path, pairs[i].key);
         if (strcmp(v, pairs[i].val))
@@ -231,6 +240,23 @@ int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
     if (!rc && cfg->order != VBP_ORDER_AUTO && cfg->order != s.order)
         rc = vbp_fail(err, VBP_E_ARG, "%s: written with order=%s, this run asks for order=%s", path,
                       vbp_order_name(s.order), vbp_order_name(cfg->order));
+    /* Targets: absent from states written before the option (soft, 128 then). */
+    const char *target = vbp_safetensors_meta(f, "cfg.target");
+    uint64_t cut = VBP_TARGET_CUT_DEFAULT;
+    s.target = VBP_TARGET_SOFT;
+    if (!rc && target && (vbp_target_parse(target, &s.target) || s.target == VBP_TARGET_AUTO))
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: state metadata 'cfg.target' is invalid", path);
+    if (!rc && vbp_safetensors_meta(f, "cfg.target_cut"))
+        rc = meta_u64(f, path, "cfg.target_cut", &cut, 0, err);
+    if (!rc && (cut < 1 || cut > 255))
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: state metadata 'cfg.target_cut' is not in 1..255", path);
+    s.target_cut = (uint32_t)cut;
+    if (!rc && cfg->target != VBP_TARGET_AUTO && cfg->target != s.target)
+        rc = vbp_fail(err, VBP_E_ARG, "%s: written with target=%s, this run asks for target=%s", path,
+                      vbp_target_name(s.target), vbp_target_name(cfg->target));
+    if (!rc && cfg->target_cut && cfg->target_cut != s.target_cut)
+        rc = vbp_fail(err, VBP_E_ARG, "%s: written with target_cut=%" PRIu32 ", this run asks for "
+                      "target_cut=%" PRIu32, path, s.target_cut, cfg->target_cut);
     s.best_epoch = (uint32_t)best_epoch;
     if (!s.best_epoch) {
         s.best_score = -INFINITY;

@@ -24,7 +24,8 @@ void vbp_eval_config_default(vbp_eval_config *cfg)
 }
 
 int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_loader **out, vbp_error *err)
+                         uint32_t splits, vbp_load_mode mode, vbp_target target,
+                         uint32_t target_cut, vbp_loader **out, vbp_error *err)
 {
     vbp_loader_opts o;
     vbp_loader_opts_default(&o);
@@ -35,6 +36,8 @@ int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32
     o.mode = mode;
     o.order = VBP_ORDER_SEQUENTIAL;
     o.flip_prob = 0.0f;
+    o.target = target;
+    o.target_cut = target_cut;
     o.batch = batch;
     o.threads = 1;
     return vbp_loader_open(pack, &o, out, err);
@@ -169,7 +172,8 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
     if (!rc)
         rc = vbp_net_load_safetensors(s->net, weights, err);
     if (!rc)
-        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode, &s->ld, err);
+        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode,
+                                  cfg->target, cfg->target_cut, &s->ld, err);
     if (rc)
         session_close(s);
     return rc;
@@ -205,7 +209,7 @@ static void keep_prediction(void *ctx, uint64_t frame, const vbp_detection *pred
     ((vbp_detection *)ctx)[frame] = *pred;
 }
 
-static int make_dir(const char *path, vbp_error *err)
+int vbp_make_dir(const char *path, vbp_error *err)
 {
     if (mkdir(path, 0755) && errno != EEXIST)
         return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", path, strerror(errno));
@@ -222,7 +226,7 @@ static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_d
         n = snprintf(path, sizeof path, "%s/%s", out_dir, clip->group);
         if (n < 0 || (size_t)n >= sizeof path)
             return vbp_fail(err, VBP_E_ARG, "%s: output path too long", out_dir);
-        int rc = make_dir(path, err);
+        int rc = vbp_make_dir(path, err);
         if (rc)
             return rc;
         n = snprintf(path, sizeof path, "%s/%s/%s_ball.csv", out_dir, clip->group, clip->name);
@@ -269,12 +273,20 @@ int vbp_predict_run(const char *pack_path, const char *weights, const char *out_
         rc = vbp_evaluate(s.net, s.ld, cfg->tol, keep_prediction, pred, out, err);
     if (!rc) {
         out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
-        rc = make_dir(out_dir, err);
+        rc = vbp_make_dir(out_dir, err);
     }
     for (uint64_t c = 0; !rc && c < info->clip_count; c++) {
         const vbp_clip *clip = vbp_pack_clip(s.pack, c);
         if (cfg->splits & VBP_SPLIT_BIT(clip->split))
             rc = write_clip_csv(out_dir, clip, pred + clip->first_frame, err);
+    }
+    if (!rc && cfg->overlay_dir)
+        rc = vbp_make_dir(cfg->overlay_dir, err);
+    const uint32_t seq = rc ? 0 : vbp_loader_get_shape(s.ld)->seq;
+    for (uint64_t c = 0; !rc && cfg->overlay_dir && c < info->clip_count; c++) {
+        const vbp_clip *clip = vbp_pack_clip(s.pack, c);
+        if ((cfg->splits & VBP_SPLIT_BIT(clip->split)) && clip->frame_count >= seq)
+            rc = vbp_overlay_clip(s.pack, c, pred + clip->first_frame, cfg->overlay_dir, err);
     }
     free(pred);
     session_close(&s);

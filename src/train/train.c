@@ -40,7 +40,7 @@ typedef struct run {
     const vbp_train_config *cfg;
     const vbp_train_callbacks *cb;
     const char *pack_path;
-    char last_w[PATH_LEN], last_s[PATH_LEN], best_w[PATH_LEN], metrics[PATH_LEN];
+    char last_w[PATH_LEN], last_s[PATH_LEN], best_w[PATH_LEN], metrics[PATH_LEN], curve[PATH_LEN];
     vbp_pack *pack;
     vbp_loader *train, *val;
     vbp_net *net;
@@ -72,6 +72,11 @@ static int check_config(const vbp_train_config *c, vbp_error *err)
         return vbp_fail(err, VBP_E_ARG, "learning rate and its decay must be positive and finite");
     if (!(c->flip >= 0.0f && c->flip <= 1.0f))
         return vbp_fail(err, VBP_E_ARG, "flip probability must be in [0, 1]");
+    if (!(c->brightness >= 0.0f && c->brightness <= 1.0f) ||
+        !(c->contrast >= 0.0f && c->contrast <= 1.0f) || c->shift > 1024)
+        return vbp_fail(err, VBP_E_ARG, "brightness and contrast must be in [0, 1], shift at most 1024");
+    if ((unsigned)c->target > VBP_TARGET_BINARY || c->target_cut > 255)
+        return vbp_fail(err, VBP_E_ARG, "target must be soft or binary, its cut in 1..255");
     if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay) || !(c->tol >= 0.0f))
         return vbp_fail(err, VBP_E_ARG, "weight decay and tolerance must be >= 0");
     return VBP_OK;
@@ -97,6 +102,11 @@ static int open_train_loader(run *r, uint32_t channels, vbp_order order, vbp_err
     o.order = order;
     o.seed = r->cfg->seed;
     o.flip_prob = r->cfg->flip;
+    o.brightness = r->cfg->brightness;
+    o.contrast = r->cfg->contrast;
+    o.shift = r->cfg->shift;
+    o.target = r->st.target;
+    o.target_cut = r->st.target_cut;
     o.batch = r->cfg->batch;
     o.threads = r->cfg->loader_threads;
     vbp_loader_close(r->train);
@@ -113,8 +123,11 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
         return VBP_OK;
     }
     vbp_error e;
+    vbp_loader_close(r->val);
+    r->val = NULL;
     int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels, r->cfg->batch,
-                                  VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, &r->val, &e);
+                                  VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, r->st.target,
+                                  r->st.target_cut, &r->val, &e);
     if (rc == VBP_E_GEOMETRY) {
         note(r, "%s: no val clip has %u frames: val metrics skipped", r->pack_path, r->cfg->seq);
         return VBP_OK;
@@ -250,6 +263,9 @@ static int end_epoch(run *r, double train_seconds, double wait_seconds, uint64_t
     char line[1024];
     vbp_epoch_report_json(&rep, line, sizeof line);
     rc = append_line(r->metrics, line, err);
+    vbp_error perr;
+    if (!rc && vbp_plot_metrics(r->metrics, r->curve, &perr)) /* a picture: not worth stopping for */
+        note(r, "%s", vbp_error_message(&perr));
     /* The position after this epoch: the next one, from its first batch. */
     r->st.epoch++;
     r->st.batch = 0;
@@ -328,6 +344,22 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
     return VBP_OK;
 }
 
+/* Fine-tuning: the weights (and BatchNorm statistics) of cfg->init, checked as eval checks them. */
+static int init_weights(run *r, uint32_t channels, vbp_error *err)
+{
+    uint32_t seq, ch;
+    int rc = vbp_weights_shape(r->cfg->init, &seq, &ch, err);
+    if (rc)
+        return rc;
+    if (seq != r->cfg->seq || ch != channels)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: weights for seq %u and %u channel(s), this run "
+                        "trains seq %u and %u channel(s)", r->cfg->init, seq, ch, r->cfg->seq, channels);
+    rc = vbp_net_load_safetensors(r->net, r->cfg->init, err);
+    if (!rc)
+        note(r, "starting from %s", r->cfg->init);
+    return rc;
+}
+
 /* Open pack, loaders and net; load the state when resuming. */
 static int setup(run *r, const char *run_dir, vbp_error *err)
 {
@@ -339,6 +371,8 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         rc = join(r->best_w, run_dir, "best.safetensors", err);
     if (!rc)
         rc = join(r->metrics, run_dir, "metrics.jsonl", err);
+    if (!rc)
+        rc = join(r->curve, run_dir, "curve.png", err);
     if (rc)
         return rc;
     /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */
@@ -356,6 +390,8 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         return rc;
     const vbp_pack_info *info = vbp_pack_get_info(r->pack);
     uint32_t channels = cfg->channels ? cfg->channels : info->geometry.frame_channels;
+    r->st.target = cfg->target ? cfg->target : VBP_TARGET_DEFAULT;
+    r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
     rc = open_train_loader(r, channels, cfg->order, err);
     if (!rc)
         rc = open_val_loader(r, channels, err);
@@ -373,7 +409,14 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     r->st.best_loss = INFINITY;
     r->st.pack_fingerprint = info->fingerprint;
     r->st.order = vbp_loader_get_shape(r->train)->order;
+    const vbp_target opened_target = r->st.target;
+    const uint32_t opened_cut = r->st.target_cut;
     r->saved_step = -1;
+    if (cfg->init && !cfg->resume) {
+        rc = init_weights(r, channels, err);
+        if (rc)
+            return rc;
+    }
     if (mkdir(run_dir, 0755) && errno != EEXIST)
         return vbp_fail(err, VBP_E_IO, "%s: cannot create directory: %s", run_dir, strerror(errno));
     if (!cfg->resume)
@@ -382,8 +425,11 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     if (rc)
         return rc;
     r->saved_step = (int64_t)r->st.step;
-    if (r->st.order != vbp_loader_get_shape(r->train)->order) {
+    int new_target = r->st.target != opened_target || r->st.target_cut != opened_cut;
+    if (new_target || r->st.order != vbp_loader_get_shape(r->train)->order) {
         rc = open_train_loader(r, channels, r->st.order, err);
+        if (!rc && new_target && r->val)
+            rc = open_val_loader(r, channels, err);
         if (rc)
             return rc;
     }

@@ -12,7 +12,8 @@
  * fit (channels) or no clip of the splits has seq frames.
  */
 int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_loader **out, vbp_error *err);
+                         uint32_t splits, vbp_load_mode mode, vbp_target target,
+                         uint32_t target_cut, vbp_loader **out, vbp_error *err);
 
 /* Called for every predicted frame (global frame index in the pack). */
 typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o);
@@ -37,6 +38,8 @@ typedef struct vbp_train_state {
     uint32_t best_epoch;     /* 1-based; 0 when none */
     uint64_t pack_fingerprint;
     vbp_order order;         /* training order in effect (never AUTO) */
+    vbp_target target;       /* heatmap targets in effect (never AUTO) */
+    uint32_t target_cut;     /* 1..255 */
 } vbp_train_state;
 
 /*
@@ -53,9 +56,29 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
  * training config (cfg: seq, channels, geometry, batch, optimizer, ...); a
  * difference fails with VBP_E_ARG naming the file and the key
  * ("RUN/last.state: written with batch=4, this run asks for batch=8").
- * cfg->order AUTO accepts the recorded order.
+ * cfg->order AUTO accepts the recorded order, cfg->target AUTO and
+ * target_cut 0 the recorded target (soft, 128 in files older than them).
  */
 int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
                    uint64_t expect_fingerprint, vbp_train_state *st, vbp_error *err);
+
+/* mkdir path (0755); an existing directory is fine.  VBP_E_IO naming it. */
+int vbp_make_dir(const char *path, vbp_error *err);
+
+/* Ring radii of the overlays at full size (tests look for the colours on them). */
+#define VBP_OVERLAY_PRED_R 5.0f
+#define VBP_OVERLAY_LABEL_R 8.0f
+
+/*
+ * Pictures of clip `clip_index` (its frames' predictions in pred[0 .. frames-1]):
+ * DIR[/group]/<clip>/NNNNNN.png, each frame (RGB, gray expanded) with the
+ * predicted ball as a red ring of radius VBP_OVERLAY_PRED_R and a cross, the
+ * labelled ball (when the pack has a visible label) as a green ring of radius
+ * VBP_OVERLAY_LABEL_R; and DIR[/group]/<clip>_sheet.png, a grid of 6 columns
+ * of every k-th frame (k = ceil(frames / 48)) shrunk by round(W / 160) (at
+ * least 1), 2 px apart, marked the same way and numbered.  Files written atomically.
+ */
+int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detection *pred,
+                     const char *dir, vbp_error *err);
 
 #endif

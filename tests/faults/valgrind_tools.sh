@@ -2,7 +2,7 @@
 # valgrind memcheck on the tools, on tiny inputs: success paths (both
 # layouts, raw and lz4, gray and RGB, every vbdump command) and failure
 # paths (existing target, corrupt and truncated packs, a missing pack), and
-# when given, vbtrain train / --resume / eval / predict on a 96x64 pack.
+# when given, vbtrain train / --resume / eval / predict / plot on a 96x64 pack.
 # Any memcheck error or definite/indirect leak fails the test.
 # usage: valgrind_tools.sh VALGRIND VBSAMPLE VBPACK VBDUMP [VBTRAIN]
 set -eu
@@ -59,5 +59,14 @@ if [ -n "$vbtrain" ]; then
     --threads 1
   vg 1 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/run" --epochs 1 --threads 1 --quiet  # exists
   vg 1 "$vbtrain" eval "$tmp/short.vbp" --weights "$tmp/run/last.safetensors"
+  # issue 12: fine-tuning with binary targets and augmentations, overlays, the learning curve
+  vg 0 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/ft" --epochs 1 --batch 2 --threads 1 --quiet \
+    --init "$tmp/run/last.safetensors" --target binary --brightness 0.2 --contrast 0.2 --shift 3
+  vg 0 "$vbtrain" predict "$tmp/g.vbp" --weights "$tmp/ft/last.safetensors" --out "$tmp/pred" \
+    --overlay "$tmp/ov" --threads 1
+  vg 0 "$vbtrain" plot "$tmp/run"
+  mkdir -p "$tmp/badrun" && echo 'not json' > "$tmp/badrun/metrics.jsonl"
+  vg 1 "$vbtrain" plot "$tmp/badrun"
+  vg 1 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/ft2" --init "$tmp/run/metrics.jsonl" --quiet
 fi
 echo "valgrind_tools: $runs tool runs under memcheck, no errors, no leaks"
