@@ -7,7 +7,7 @@
 #include <string.h>
 #include "draw.h"
 #include "internal.h"
-#include "png_io.h"
+#include "vbp_image.h"
 
 int vbp_canvas_init(vbp_canvas *c, uint32_t w, uint32_t h, vbp_rgb fill, vbp_error *err)
 {
