@@ -10,8 +10,6 @@
 #include "layers_tmpl.h"
 #else
 
-/* Pixels per tile of the pointwise conv: a tile of every channel stays in L1/L2. */
-#define PW_TILE 128
 /* Pixels per span of the pointwise weight gradient. */
 #define PW_WG_SPAN 1024
 
@@ -132,8 +130,8 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
     FN(vbp_dwconv_reduce)(dwt, part, n, c);
 }
 
-/* Explicit vectors (GCC/clang extension): 64 bytes, 16 floats or 8 doubles. */
-typedef real FN(vec) __attribute__((vector_size(64)));
+/* Explicit vectors (GCC/clang extension) of one register (isa.h): VL floats or doubles. */
+typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
 #define VEC FN(vec)
 #define VL (sizeof(VEC) / sizeof(real))
 #define VLOAD(v, p) memcpy(&(v), (p), sizeof(VEC))
@@ -141,45 +139,53 @@ typedef real FN(vec) __attribute__((vector_size(64)));
 #define INLINE static inline __attribute__((always_inline))
 
 /*
- * Outputs o0..o0+NO-1 of one tile: out[o, 0:len] = act(scale[o] * sum_i W(o,i) * in[i, 0:len]
- * + bias[o]), where W(o,i) = wt[o*wso + i*wsi] (the same code applies W and its transpose),
- * scale/bias NULL mean 1/0, act is ReLU when relu != 0, channel planes are P apart.
- * NO*2 vector accumulators stay in registers.
+ * NV vectors of pixels from t on, outputs o0..o0+NO-1: out[o, t:t+NV*VL] = act(sc[j] *
+ * sum_i W(o,i) * in[i, t:t+NV*VL] + bs[j]) (j = o - o0), where W(o,i) = wt[o*wso + i*wsi] (the
+ * same code applies W and its transpose), act is ReLU when relu != 0, channel planes are P
+ * apart.  The NO*NV accumulators stay in registers over the ni input channels.
  */
+INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const real *restrict in,
+                        const real *wt, size_t wso, size_t wsi, const real *sc, const real *bs,
+                        int relu, size_t o0, size_t ni, size_t P, size_t t)
+{
+    VEC a[VBP_PW_NO][VBP_PW_NV];
+    for (int j = 0; j < NO; j++)
+        for (int v = 0; v < NV; v++)
+            a[j][v] = (VEC){0};
+    for (size_t i = 0; i < ni; i++) {
+        VEC x[VBP_PW_NV];
+        for (int v = 0; v < NV; v++)
+            VLOAD(x[v], in + i * P + t + v * VL);
+        for (int j = 0; j < NO; j++) {
+            const real w = wt[(o0 + j) * wso + i * wsi];
+            for (int v = 0; v < NV; v++)
+                a[j][v] += w * x[v];
+        }
+    }
+    for (int j = 0; j < NO; j++)
+        for (int v = 0; v < NV; v++) {
+            VEC r = a[j][v] * sc[j] + bs[j];
+            if (relu)
+                r = (VEC)((__typeof__(r > r))r & (r > (VEC){0})); /* NaN -> 0 */
+            VSTORE(out + (o0 + j) * P + t + v * VL, r);
+        }
+}
+
+/* Outputs o0..o0+NO-1 over pixels [0, len) of a tile: pw_step with scale/bias NULL = 1/0. */
 INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *bias,
                         const real *scale, int relu, size_t o0, size_t ni, size_t P, size_t len)
 {
-    real sc[8], bs[8];
+    real sc[VBP_PW_NO], bs[VBP_PW_NO];
     for (int j = 0; j < NO; j++) {
         sc[j] = scale ? scale[o0 + j] : 1;
         bs[j] = bias ? bias[o0 + j] : 0;
     }
     size_t t = 0;
-    for (; t + 2 * VL <= len; t += 2 * VL) {
-        VEC a[8][2];
-        for (int j = 0; j < NO; j++)
-            a[j][0] = a[j][1] = (VEC){0};
-        for (size_t i = 0; i < ni; i++) {
-            VEC x0, x1;
-            VLOAD(x0, in + i * P + t);
-            VLOAD(x1, in + i * P + t + VL);
-            for (int j = 0; j < NO; j++) {
-                const real w = wt[(o0 + j) * wso + i * wsi];
-                a[j][0] += w * x0;
-                a[j][1] += w * x1;
-            }
-        }
-        for (int j = 0; j < NO; j++) {
-            real *restrict o = out + (o0 + j) * P + t;
-            const VEC v0 = a[j][0] * sc[j] + bs[j], v1 = a[j][1] * sc[j] + bs[j];
-            VSTORE(o, v0);
-            VSTORE(o + VL, v1);
-            if (relu)
-                for (size_t l = 0; l < 2 * VL; l++)
-                    o[l] = o[l] > 0 ? o[l] : 0;
-        }
-    }
+    for (; t + VBP_PW_NV * VL <= len; t += VBP_PW_NV * VL)
+        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, P, t);
+    for (; t + VL <= len; t += VL)
+        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, P, t);
     for (; t < len; t++)
         for (int j = 0; j < NO; j++) {
             real acc = 0;
@@ -195,10 +201,14 @@ static void FN(pw_tile)(real *restrict out, const real *restrict in, const real 
                         size_t ni, size_t P, size_t len)
 {
     size_t o = 0;
-    for (; o + 8 <= no; o += 8)
-        FN(pw_rows)(8, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+    for (; o + VBP_PW_NO <= no; o += VBP_PW_NO)
+        FN(pw_rows)(VBP_PW_NO, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+#if VBP_PW_NO > 4
     for (; o + 4 <= no; o += 4)
         FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+#endif
+    for (; o + 2 <= no; o += 2)
+        FN(pw_rows)(2, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
     for (; o < no; o++)
         FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
 }
@@ -208,7 +218,7 @@ INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restr
                          const real *restrict x, size_t o0, size_t i0, size_t ci, size_t P,
                          size_t len)
 {
-    VEC a[4][4], gv[4], xv[4];
+    VEC a[VBP_WG_NO][VBP_WG_NI], gv[VBP_WG_NO];
     for (int j = 0; j < NO; j++)
         for (int k = 0; k < NI; k++)
             a[j][k] = (VEC){0};
@@ -216,11 +226,12 @@ INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restr
     for (; t + VL <= len; t += VL) {
         for (int j = 0; j < NO; j++)
             VLOAD(gv[j], g + (o0 + j) * P + t);
-        for (int k = 0; k < NI; k++)
-            VLOAD(xv[k], x + (i0 + k) * P + t);
-        for (int j = 0; j < NO; j++)
-            for (int k = 0; k < NI; k++)
-                a[j][k] += gv[j] * xv[k];
+        for (int k = 0; k < NI; k++) {
+            VEC xv;
+            VLOAD(xv, x + (i0 + k) * P + t);
+            for (int j = 0; j < NO; j++)
+                a[j][k] += gv[j] * xv;
+        }
     }
     for (int j = 0; j < NO; j++)
         for (int k = 0; k < NI; k++) {
@@ -237,12 +248,12 @@ static void FN(pw_wgrad_tile)(real *pu, const real *g, const real *x, size_t co,
                               size_t P, size_t len)
 {
     size_t o = 0;
-    for (; o + 4 <= co; o += 4) {
+    for (; o + VBP_WG_NO <= co; o += VBP_WG_NO) {
         size_t i = 0;
-        for (; i + 4 <= ci; i += 4)
-            FN(pw_wgrad)(4, 4, pu, g, x, o, i, ci, P, len);
+        for (; i + VBP_WG_NI <= ci; i += VBP_WG_NI)
+            FN(pw_wgrad)(VBP_WG_NO, VBP_WG_NI, pu, g, x, o, i, ci, P, len);
         for (; i < ci; i++)
-            FN(pw_wgrad)(4, 1, pu, g, x, o, i, ci, P, len);
+            FN(pw_wgrad)(VBP_WG_NO, 1, pu, g, x, o, i, ci, P, len);
     }
     for (; o < co; o++)
         for (size_t i = 0; i < ci; i++)
@@ -258,8 +269,8 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
     for (size_t u = 0; u < n * nch; u++) {
         const size_t s = u / nch, p0 = (u % nch) * VBP_PW_CHUNK;
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
-        for (size_t t = p0; t < p1; t += PW_TILE) {
-            const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+        for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
+            const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
             FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, scale, relu,
                         co, ci, P, len);
         }
@@ -278,8 +289,8 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
         real *pu = part + u * K;
         memset(pu, 0, K * sizeof *pu);
         if (din)
-            for (size_t t = p0; t < p1; t += PW_TILE) {
-                const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+            for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
+                const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
                 FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
                             ci, co, P, len);
             }
@@ -325,7 +336,6 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
     FN(vbp_pwconv_reduce)(dwt, dbias, part, VBP_PW_UNITS(n, P), ci, co);
 }
 
-#undef PW_TILE
 #undef PW_WG_SPAN
 #undef VEC
 #undef VL
