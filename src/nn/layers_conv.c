@@ -132,10 +132,13 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
 
 /* Explicit vectors (GCC/clang extension) of one register (isa.h): VL floats or doubles. */
 typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
+/* The same vector at any address of a real (plain loads and stores, which the compiler keeps
+ * in registers; memcpy into arrays of vectors was left as partial stack copies by gcc). */
+typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
 #define VEC FN(vec)
 #define VL (sizeof(VEC) / sizeof(real))
-#define VLOAD(v, p) memcpy(&(v), (p), sizeof(VEC))
-#define VSTORE(p, v) memcpy((p), &(v), sizeof(VEC))
+#define VLOAD(v, p) ((v) = *(const FN(uvec) *)(p))
+#define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
 #define INLINE static inline __attribute__((always_inline))
 
 /*
