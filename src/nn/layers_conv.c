@@ -13,10 +13,22 @@
 /* Pixels per span of the pointwise weight gradient. */
 #define PW_WG_SPAN 1024
 
+/* Explicit vectors (GCC/clang extension) of one register (isa.h): VL floats or doubles. */
+typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
+/* The same vector at any address of a real (plain loads and stores, which the compiler keeps
+ * in registers; memcpy into arrays of vectors was left as partial stack copies by gcc). */
+typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
+#define VEC FN(vec)
+#define VL (sizeof(VEC) / sizeof(real))
+#define VLOAD(v, p) ((v) = *(const FN(uvec) *)(p))
+#define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
+#define INLINE static inline __attribute__((always_inline))
+
 /*
  * o[h,w] = 3x3 correlation of x[h,w] with k, zero padding.  A missing row
  * above or below is replaced by the centre row with zero weights, so that
- * every output row is one fused pass.
+ * every output row is one fused pass (explicit vectors: clang left the plain
+ * loop scalar).
  */
 static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k, size_t h,
                          size_t w)
@@ -34,7 +46,20 @@ static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k
             continue;
         }
         orow[0] = a1 * r0[0] + a2 * r0[1] + b1 * r1[0] + b2 * r1[1] + c1 * r2[0] + c2 * r2[1];
-        for (size_t i = 1; i < w - 1; i++)
+        size_t i = 1;
+        const VEC z = {0};
+        const VEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
+        const VEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
+        for (; i + VL < w; i += VL) {
+            VEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
+            VLOAD(u0, r0 + i - 1), VLOAD(u1, r0 + i), VLOAD(u2, r0 + i + 1);
+            VLOAD(m0, r1 + i - 1), VLOAD(m1, r1 + i), VLOAD(m2, r1 + i + 1);
+            VLOAD(d0, r2 + i - 1), VLOAD(d1, r2 + i), VLOAD(d2, r2 + i + 1);
+            const VEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
+                          C1 * d1 + C2 * d2;
+            VSTORE(orow + i, v);
+        }
+        for (; i < w - 1; i++)
             orow[i] = a0 * r0[i - 1] + a1 * r0[i] + a2 * r0[i + 1] + b0 * r1[i - 1] +
                       b1 * r1[i] + b2 * r1[i + 1] + c0 * r2[i - 1] + c1 * r2[i] + c2 * r2[i + 1];
         orow[w - 1] = a0 * r0[w - 2] + a1 * r0[w - 1] + b0 * r1[w - 2] + b1 * r1[w - 1] +
@@ -62,16 +87,30 @@ static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *r
     const real *restrict u = rows[0], *restrict m = rows[1], *restrict d = rows[2];
     real s[9] = {0};
     if (w > 1) {
-        real s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7, s8)
-        for (size_t i = 1; i < w - 1; i++) {
-            const real gi = g[i];
-            s0 += gi * u[i - 1], s1 += gi * u[i], s2 += gi * u[i + 1];
-            s3 += gi * m[i - 1], s4 += gi * m[i], s5 += gi * m[i + 1];
-            s6 += gi * d[i - 1], s7 += gi * d[i], s8 += gi * d[i + 1];
+        /* Explicit vectors: nine accumulators, horizontal sums once per row. */
+        VEC a[9];
+        for (int j = 0; j < 9; j++)
+            a[j] = (VEC){0};
+        size_t i = 1;
+        for (; i + VL < w; i += VL) {
+            VEC gv, v;
+            VLOAD(gv, g + i);
+            const real *rr[3] = {u, m, d};
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) {
+                    VLOAD(v, rr[ky] + i + kx - 1);
+                    a[3 * ky + kx] += gv * v;
+                }
         }
-        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5;
-        s[6] = s6, s[7] = s7, s[8] = s8;
+        for (int j = 0; j < 9; j++)
+            for (size_t l = 0; l < VL; l++)
+                s[j] += a[j][l];
+        for (; i < w - 1; i++) {
+            const real gi = g[i];
+            s[0] += gi * u[i - 1], s[1] += gi * u[i], s[2] += gi * u[i + 1];
+            s[3] += gi * m[i - 1], s[4] += gi * m[i], s[5] += gi * m[i + 1];
+            s[6] += gi * d[i - 1], s[7] += gi * d[i], s[8] += gi * d[i + 1];
+        }
         for (int ky = 0; ky < 3; ky++) { /* the two border pixels */
             const real *r = rows[ky];
             s[3 * ky + 1] += g[0] * r[0] + g[w - 1] * r[w - 1];
@@ -130,16 +169,6 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
     FN(vbp_dwconv_reduce)(dwt, part, n, c);
 }
 
-/* Explicit vectors (GCC/clang extension) of one register (isa.h): VL floats or doubles. */
-typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
-/* The same vector at any address of a real (plain loads and stores, which the compiler keeps
- * in registers; memcpy into arrays of vectors was left as partial stack copies by gcc). */
-typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
-#define VEC FN(vec)
-#define VL (sizeof(VEC) / sizeof(real))
-#define VLOAD(v, p) ((v) = *(const FN(uvec) *)(p))
-#define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
-#define INLINE static inline __attribute__((always_inline))
 
 /*
  * NV vectors of pixels from t on, outputs o0..o0+NO-1: out[o, t:t+NV*VL] = act(sc[j] *
