@@ -85,6 +85,14 @@ int vbp_net_loss(vbp_net *net, const float *y, float *loss, vbp_error *err);
 int vbp_net_backward(vbp_net *net, vbp_error *err);
 void vbp_net_zero_grad(vbp_net *net);
 
+/*
+ * Instruction set of the layer kernels this process runs: "avx512", "avx2" or "generic".
+ * Chosen at the first call (of this or of any layer): the best the CPU supports, or the
+ * lower one named by the environment variable VBP_ISA=avx512|avx2|generic.  An unknown or
+ * unsupported VBP_ISA prints one warning on stderr and the best set is used (docs/network.md).
+ */
+const char *vbp_net_isa_name(void);
+
 /* ------------------------------------------------------------ flat buffers */
 
 /* Trainable floats: the length of params, grads, adam_m and adam_v. */

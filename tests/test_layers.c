@@ -10,6 +10,8 @@
  * FLOAT instantiation on the same data and requires it to agree with double
  * to float precision, which ties the checked math to the code the net runs.
  * Shapes are odd on purpose: odd sizes, one channel, batch 1.
+ * The kernels of the instruction set named by VBP_ISA run (tests/meson.build runs
+ * this file once per set: avx512, avx2, generic).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "layers.h"
+#include "vbp_net.h"
 
 static uint64_t rng = 12345;
 static double urand(void) /* uniform in [-1, 1) */
@@ -211,6 +214,9 @@ static void pwconv_grad(void **state)
     pwconv_case(1, 1, 1, 1, 1);
     pwconv_case(3, 4, 2, 9, 1);
     pwconv_case(2, 2, 3, VBP_PW_CHUNK + 37, 1); /* several reduction chunks per sample */
+    /* Full register tiles of every ISA (src/nn/isa.h: up to 8 outputs x 2 vectors of 16 floats)
+       and each remainder path, forward and transposed. */
+    pwconv_case(2, 11, 19, 70, 1);
 }
 
 /* ------------------------------------------------------------- BatchNorm */
@@ -477,13 +483,28 @@ static void thread_count_invariant(void **state)
     free(in), free(w), free(g), free(part), free(dw1), free(dw3), free(db1), free(db3);
 }
 
+/* VBP_ISA=generic always gets the portable kernels; a set the CPU lacks falls back. */
+static void isa_forced(void **state)
+{
+    (void)state;
+    const char *want = getenv("VBP_ISA"), *isa = vbp_net_isa_name();
+    assert_true(!strcmp(isa, "avx512") || !strcmp(isa, "avx2") || !strcmp(isa, "generic"));
+    if (want && !strcmp(want, "generic"))
+        assert_string_equal(isa, "generic");
+    if (want && !strcmp(want, "avx2"))
+        assert_string_not_equal(isa, "avx512");
+}
+
 int main(void)
 {
+    printf("layer kernels: %s (VBP_ISA=%s)\n", vbp_net_isa_name(),
+           getenv("VBP_ISA") ? getenv("VBP_ISA") : "");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dwconv_grad),   cmocka_unit_test(pwconv_grad),
         cmocka_unit_test(bnrelu_grad),   cmocka_unit_test(maxpool_grad),
         cmocka_unit_test(up2x),          cmocka_unit_test(concat_copies),
         cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
+        cmocka_unit_test(isa_forced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

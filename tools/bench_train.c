@@ -37,7 +37,9 @@ static int usage(FILE *f)
             "ratios.  With --rounds R the C and PyTorch runs alternate R times and the best of\n"
             "each is kept (a shared machine slows whichever run collides with other work).\n"
             "The script is found through $VBP_SOURCE_DIR or next to the build tree.\n"
-            "Runs with OMP_WAIT_POLICY=passive (C and PyTorch) unless the variable is set.\n");
+            "Runs with OMP_WAIT_POLICY=passive (C and PyTorch) unless the variable is set.\n"
+            "The kernels' instruction set is the best the CPU has; VBP_ISA=avx512|avx2|generic\n"
+            "forces a lower one.\n");
     return f == stderr ? 2 : 0;
 }
 
@@ -267,6 +269,7 @@ int vbbench_train(int argc, char **argv)
         vbp_json_ku64(&j, "width", o.width);
         vbp_json_ku64(&j, "threads", o.threads);
         vbp_json_ku64(&j, "rounds", o.rounds);
+        vbp_json_kstring(&j, "isa", vbp_net_isa_name());
         vbp_json_kstring(&j, "omp_wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
         for (int k = -1; k < (o.torch ? 2 : 0); k++) {
             const result *r = k < 0 ? &c : &t[k];
@@ -285,8 +288,9 @@ int vbbench_train(int argc, char **argv)
         return 0;
     }
     printf("VballNetFastV1 batch %u, seq %u %s (%u channels), %ux%u, %u threads, best of %u, "
-           "OMP_WAIT_POLICY=%s\n", o.batch, o.seq, o.rgb ? "RGB" : "gray", cin, o.width,
-           o.height, o.threads, o.rounds, getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
+           "kernels %s, OMP_WAIT_POLICY=%s\n", o.batch, o.seq, o.rgb ? "RGB" : "gray", cin,
+           o.width, o.height, o.threads, o.rounds, vbp_net_isa_name(),
+           getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
     printf("%-22s %12s %12s %14s\n", "", "train smp/s", "infer smp/s", "peak RSS MiB");
     printf("%-22s %12.2f %12.2f %14.0f\n", "C (vbp_net)", c.train_sps, c.infer_sps, c.rss_mib);
     for (int k = 0; o.torch && k < 2; k++)

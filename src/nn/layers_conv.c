@@ -10,15 +10,25 @@
 #include "layers_tmpl.h"
 #else
 
-/* Pixels per tile of the pointwise conv: a tile of every channel stays in L1/L2. */
-#define PW_TILE 128
 /* Pixels per span of the pointwise weight gradient. */
 #define PW_WG_SPAN 1024
+
+/* Explicit vectors (GCC/clang extension) of one register (isa.h): VL floats or doubles. */
+typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
+/* The same vector at any address of a real (plain loads and stores, which the compiler keeps
+ * in registers; memcpy into arrays of vectors was left as partial stack copies by gcc). */
+typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
+#define VEC FN(vec)
+#define VL (sizeof(VEC) / sizeof(real))
+#define VLOAD(v, p) ((v) = *(const FN(uvec) *)(p))
+#define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
+#define INLINE static inline __attribute__((always_inline))
 
 /*
  * o[h,w] = 3x3 correlation of x[h,w] with k, zero padding.  A missing row
  * above or below is replaced by the centre row with zero weights, so that
- * every output row is one fused pass.
+ * every output row is one fused pass (explicit vectors: clang left the plain
+ * loop scalar).
  */
 static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k, size_t h,
                          size_t w)
@@ -36,7 +46,20 @@ static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k
             continue;
         }
         orow[0] = a1 * r0[0] + a2 * r0[1] + b1 * r1[0] + b2 * r1[1] + c1 * r2[0] + c2 * r2[1];
-        for (size_t i = 1; i < w - 1; i++)
+        size_t i = 1;
+        const VEC z = {0};
+        const VEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
+        const VEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
+        for (; i + VL < w; i += VL) {
+            VEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
+            VLOAD(u0, r0 + i - 1), VLOAD(u1, r0 + i), VLOAD(u2, r0 + i + 1);
+            VLOAD(m0, r1 + i - 1), VLOAD(m1, r1 + i), VLOAD(m2, r1 + i + 1);
+            VLOAD(d0, r2 + i - 1), VLOAD(d1, r2 + i), VLOAD(d2, r2 + i + 1);
+            const VEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
+                          C1 * d1 + C2 * d2;
+            VSTORE(orow + i, v);
+        }
+        for (; i < w - 1; i++)
             orow[i] = a0 * r0[i - 1] + a1 * r0[i] + a2 * r0[i + 1] + b0 * r1[i - 1] +
                       b1 * r1[i] + b2 * r1[i + 1] + c0 * r2[i - 1] + c1 * r2[i] + c2 * r2[i + 1];
         orow[w - 1] = a0 * r0[w - 2] + a1 * r0[w - 1] + b0 * r1[w - 2] + b1 * r1[w - 1] +
@@ -64,16 +87,30 @@ static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *r
     const real *restrict u = rows[0], *restrict m = rows[1], *restrict d = rows[2];
     real s[9] = {0};
     if (w > 1) {
-        real s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7, s8)
-        for (size_t i = 1; i < w - 1; i++) {
-            const real gi = g[i];
-            s0 += gi * u[i - 1], s1 += gi * u[i], s2 += gi * u[i + 1];
-            s3 += gi * m[i - 1], s4 += gi * m[i], s5 += gi * m[i + 1];
-            s6 += gi * d[i - 1], s7 += gi * d[i], s8 += gi * d[i + 1];
+        /* Explicit vectors: nine accumulators, horizontal sums once per row. */
+        VEC a[9];
+        for (int j = 0; j < 9; j++)
+            a[j] = (VEC){0};
+        size_t i = 1;
+        for (; i + VL < w; i += VL) {
+            VEC gv, v;
+            VLOAD(gv, g + i);
+            const real *rr[3] = {u, m, d};
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) {
+                    VLOAD(v, rr[ky] + i + kx - 1);
+                    a[3 * ky + kx] += gv * v;
+                }
         }
-        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5;
-        s[6] = s6, s[7] = s7, s[8] = s8;
+        for (int j = 0; j < 9; j++)
+            for (size_t l = 0; l < VL; l++)
+                s[j] += a[j][l];
+        for (; i < w - 1; i++) {
+            const real gi = g[i];
+            s[0] += gi * u[i - 1], s[1] += gi * u[i], s[2] += gi * u[i + 1];
+            s[3] += gi * m[i - 1], s[4] += gi * m[i], s[5] += gi * m[i + 1];
+            s[6] += gi * d[i - 1], s[7] += gi * d[i], s[8] += gi * d[i + 1];
+        }
         for (int ky = 0; ky < 3; ky++) { /* the two border pixels */
             const real *r = rows[ky];
             s[3 * ky + 1] += g[0] * r[0] + g[w - 1] * r[w - 1];
@@ -132,54 +169,55 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
     FN(vbp_dwconv_reduce)(dwt, part, n, c);
 }
 
-/* Explicit vectors (GCC/clang extension): 64 bytes, 16 floats or 8 doubles. */
-typedef real FN(vec) __attribute__((vector_size(64)));
-#define VEC FN(vec)
-#define VL (sizeof(VEC) / sizeof(real))
-#define VLOAD(v, p) memcpy(&(v), (p), sizeof(VEC))
-#define VSTORE(p, v) memcpy((p), &(v), sizeof(VEC))
-#define INLINE static inline __attribute__((always_inline))
 
 /*
- * Outputs o0..o0+NO-1 of one tile: out[o, 0:len] = act(scale[o] * sum_i W(o,i) * in[i, 0:len]
- * + bias[o]), where W(o,i) = wt[o*wso + i*wsi] (the same code applies W and its transpose),
- * scale/bias NULL mean 1/0, act is ReLU when relu != 0, channel planes are P apart.
- * NO*2 vector accumulators stay in registers.
+ * NV vectors of pixels from t on, outputs o0..o0+NO-1: out[o, t:t+NV*VL] = act(sc[j] *
+ * sum_i W(o,i) * in[i, t:t+NV*VL] + bs[j]) (j = o - o0), where W(o,i) = wt[o*wso + i*wsi] (the
+ * same code applies W and its transpose), act is ReLU when relu != 0, channel planes are P
+ * apart.  The NO*NV accumulators stay in registers over the ni input channels.
  */
+INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const real *restrict in,
+                        const real *wt, size_t wso, size_t wsi, const real *sc, const real *bs,
+                        int relu, size_t o0, size_t ni, size_t P, size_t t)
+{
+    VEC a[VBP_PW_NO][VBP_PW_NV];
+    for (int j = 0; j < NO; j++)
+        for (int v = 0; v < NV; v++)
+            a[j][v] = (VEC){0};
+    for (size_t i = 0; i < ni; i++) {
+        VEC x[VBP_PW_NV];
+        for (int v = 0; v < NV; v++)
+            VLOAD(x[v], in + i * P + t + v * VL);
+        for (int j = 0; j < NO; j++) {
+            const real w = wt[(o0 + j) * wso + i * wsi];
+            for (int v = 0; v < NV; v++)
+                a[j][v] += w * x[v];
+        }
+    }
+    for (int j = 0; j < NO; j++)
+        for (int v = 0; v < NV; v++) {
+            VEC r = a[j][v] * sc[j] + bs[j];
+            if (relu)
+                r = (VEC)((__typeof__(r > r))r & (r > (VEC){0})); /* NaN -> 0 */
+            VSTORE(out + (o0 + j) * P + t + v * VL, r);
+        }
+}
+
+/* Outputs o0..o0+NO-1 over pixels [0, len) of a tile: pw_step with scale/bias NULL = 1/0. */
 INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *bias,
                         const real *scale, int relu, size_t o0, size_t ni, size_t P, size_t len)
 {
-    real sc[8], bs[8];
+    real sc[VBP_PW_NO], bs[VBP_PW_NO];
     for (int j = 0; j < NO; j++) {
         sc[j] = scale ? scale[o0 + j] : 1;
         bs[j] = bias ? bias[o0 + j] : 0;
     }
     size_t t = 0;
-    for (; t + 2 * VL <= len; t += 2 * VL) {
-        VEC a[8][2];
-        for (int j = 0; j < NO; j++)
-            a[j][0] = a[j][1] = (VEC){0};
-        for (size_t i = 0; i < ni; i++) {
-            VEC x0, x1;
-            VLOAD(x0, in + i * P + t);
-            VLOAD(x1, in + i * P + t + VL);
-            for (int j = 0; j < NO; j++) {
-                const real w = wt[(o0 + j) * wso + i * wsi];
-                a[j][0] += w * x0;
-                a[j][1] += w * x1;
-            }
-        }
-        for (int j = 0; j < NO; j++) {
-            real *restrict o = out + (o0 + j) * P + t;
-            const VEC v0 = a[j][0] * sc[j] + bs[j], v1 = a[j][1] * sc[j] + bs[j];
-            VSTORE(o, v0);
-            VSTORE(o + VL, v1);
-            if (relu)
-                for (size_t l = 0; l < 2 * VL; l++)
-                    o[l] = o[l] > 0 ? o[l] : 0;
-        }
-    }
+    for (; t + VBP_PW_NV * VL <= len; t += VBP_PW_NV * VL)
+        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, P, t);
+    for (; t + VL <= len; t += VL)
+        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, P, t);
     for (; t < len; t++)
         for (int j = 0; j < NO; j++) {
             real acc = 0;
@@ -195,10 +233,14 @@ static void FN(pw_tile)(real *restrict out, const real *restrict in, const real 
                         size_t ni, size_t P, size_t len)
 {
     size_t o = 0;
-    for (; o + 8 <= no; o += 8)
-        FN(pw_rows)(8, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+    for (; o + VBP_PW_NO <= no; o += VBP_PW_NO)
+        FN(pw_rows)(VBP_PW_NO, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+#if VBP_PW_NO > 4
     for (; o + 4 <= no; o += 4)
         FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+#endif
+    for (; o + 2 <= no; o += 2)
+        FN(pw_rows)(2, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
     for (; o < no; o++)
         FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
 }
@@ -208,7 +250,7 @@ INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restr
                          const real *restrict x, size_t o0, size_t i0, size_t ci, size_t P,
                          size_t len)
 {
-    VEC a[4][4], gv[4], xv[4];
+    VEC a[VBP_WG_NO][VBP_WG_NI], gv[VBP_WG_NO];
     for (int j = 0; j < NO; j++)
         for (int k = 0; k < NI; k++)
             a[j][k] = (VEC){0};
@@ -216,11 +258,12 @@ INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restr
     for (; t + VL <= len; t += VL) {
         for (int j = 0; j < NO; j++)
             VLOAD(gv[j], g + (o0 + j) * P + t);
-        for (int k = 0; k < NI; k++)
-            VLOAD(xv[k], x + (i0 + k) * P + t);
-        for (int j = 0; j < NO; j++)
-            for (int k = 0; k < NI; k++)
-                a[j][k] += gv[j] * xv[k];
+        for (int k = 0; k < NI; k++) {
+            VEC xv;
+            VLOAD(xv, x + (i0 + k) * P + t);
+            for (int j = 0; j < NO; j++)
+                a[j][k] += gv[j] * xv;
+        }
     }
     for (int j = 0; j < NO; j++)
         for (int k = 0; k < NI; k++) {
@@ -237,12 +280,12 @@ static void FN(pw_wgrad_tile)(real *pu, const real *g, const real *x, size_t co,
                               size_t P, size_t len)
 {
     size_t o = 0;
-    for (; o + 4 <= co; o += 4) {
+    for (; o + VBP_WG_NO <= co; o += VBP_WG_NO) {
         size_t i = 0;
-        for (; i + 4 <= ci; i += 4)
-            FN(pw_wgrad)(4, 4, pu, g, x, o, i, ci, P, len);
+        for (; i + VBP_WG_NI <= ci; i += VBP_WG_NI)
+            FN(pw_wgrad)(VBP_WG_NO, VBP_WG_NI, pu, g, x, o, i, ci, P, len);
         for (; i < ci; i++)
-            FN(pw_wgrad)(4, 1, pu, g, x, o, i, ci, P, len);
+            FN(pw_wgrad)(VBP_WG_NO, 1, pu, g, x, o, i, ci, P, len);
     }
     for (; o < co; o++)
         for (size_t i = 0; i < ci; i++)
@@ -258,8 +301,8 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
     for (size_t u = 0; u < n * nch; u++) {
         const size_t s = u / nch, p0 = (u % nch) * VBP_PW_CHUNK;
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
-        for (size_t t = p0; t < p1; t += PW_TILE) {
-            const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+        for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
+            const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
             FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, scale, relu,
                         co, ci, P, len);
         }
@@ -278,8 +321,8 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
         real *pu = part + u * K;
         memset(pu, 0, K * sizeof *pu);
         if (din)
-            for (size_t t = p0; t < p1; t += PW_TILE) {
-                const size_t len = t + PW_TILE < p1 ? PW_TILE : p1 - t;
+            for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
+                const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
                 FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
                             ci, co, P, len);
             }
@@ -325,7 +368,6 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
     FN(vbp_pwconv_reduce)(dwt, dbias, part, VBP_PW_UNITS(n, P), ci, co);
 }
 
-#undef PW_TILE
 #undef PW_WG_SPAN
 #undef VEC
 #undef VL

@@ -11,48 +11,51 @@
 #include <stdint.h>
 #include <string.h>
 #include <tgmath.h>
+#include "isa.h"
 #include "layers.h"
 
 /*
- * 16-lane float exp and log (Cephes-style range reduction and polynomials,
- * about 1 ulp), for the float instantiation; the double one calls libm.
+ * Float exp and log on vectors of one register (isa.h: 4, 8 or 16 lanes; Cephes-style range
+ * reduction and polynomials, about 1 ulp), for the float instantiation; the double one calls
+ * libm.
  */
-typedef float v16f __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float vfl __attribute__((vector_size(VBP_VBYTES)));
+typedef int32_t vint __attribute__((vector_size(VBP_VBYTES)));
+#define VFL_LANES (VBP_VBYTES / 4)
 
-static inline v16f vsel(v16i m, v16f a, v16f b) /* m ? a : b, lane-wise */
+static inline vfl vsel(vint m, vfl a, vfl b) /* m ? a : b, lane-wise */
 {
-    return (v16f)(((v16i)a & m) | ((v16i)b & ~m));
+    return (vfl)(((vint)a & m) | ((vint)b & ~m));
 }
 
-static inline v16f vexpf(v16f x)
+static inline vfl vexpf(vfl x)
 {
-    const v16f zero = {0};
+    const vfl zero = {0};
     x = vsel(x < -87.0f, zero - 87.0f, x);
     x = vsel(x > 88.0f, zero + 88.0f, x);
-    const v16f t = x * 1.44269504088896341f + 12582912.0f; /* round(x / ln 2) in the mantissa */
-    const v16f n = t - 12582912.0f;
-    const v16i k = (v16i)t - 0x4B400000;
-    const v16f r = x - n * 0.693359375f - n * -2.12194440e-4f;
-    v16f p = 1.9875691500E-4f * r + 1.3981999507E-3f;
+    const vfl t = x * 1.44269504088896341f + 12582912.0f; /* round(x / ln 2) in the mantissa */
+    const vfl n = t - 12582912.0f;
+    const vint k = (vint)t - 0x4B400000;
+    const vfl r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    vfl p = 1.9875691500E-4f * r + 1.3981999507E-3f;
     p = p * r + 8.3334519073E-3f;
     p = p * r + 4.1665795894E-2f;
     p = p * r + 1.6666665459E-1f;
     p = p * r + 5.0000001201E-1f;
     p = p * r * r + r + 1.0f;
-    return p * (v16f)((k + 127) << 23);
+    return p * (vfl)((k + 127) << 23);
 }
 
-static inline v16f vlogf(v16f x) /* x positive and normal */
+static inline vfl vlogf(vfl x) /* x positive and normal */
 {
-    const v16i bits = (v16i)x;
-    v16i e = ((bits >> 23) & 0xff) - 126;
-    v16f m = (v16f)((bits & 0x807fffff) | 0x3f000000); /* [0.5, 1) */
-    const v16i small = m < 0.707106781186547524f;
+    const vint bits = (vint)x;
+    vint e = ((bits >> 23) & 0xff) - 126;
+    vfl m = (vfl)((bits & 0x807fffff) | 0x3f000000); /* [0.5, 1) */
+    const vint small = m < 0.707106781186547524f;
     e = e + small; /* -1 where small */
-    m = m - 1.0f + (v16f)((v16i)m & small);
-    const v16f z = m * m, ef = __builtin_convertvector(e, v16f);
-    v16f y = 7.0376836292E-2f * m - 1.1514610310E-1f;
+    m = m - 1.0f + (vfl)((vint)m & small);
+    const vfl z = m * m, ef = __builtin_convertvector(e, vfl);
+    vfl y = 7.0376836292E-2f * m - 1.1514610310E-1f;
     y = y * m + 1.1676998740E-1f;
     y = y * m - 1.2420140846E-1f;
     y = y * m + 1.4249322787E-1f;
@@ -73,8 +76,8 @@ static void FN(elementary)(real *out, const real *z, size_t n, int use_exp)
 {
     size_t i = 0;
 #if VBP_REAL_IS_FLOAT
-    for (; i + 16 <= n; i += 16) {
-        v16f v;
+    for (; i + VFL_LANES <= n; i += VFL_LANES) {
+        vfl v;
         memcpy(&v, z + i, sizeof v);
         v = use_exp ? vexpf(-v) : vlogf(v);
         memcpy(out + i, &v, sizeof v);

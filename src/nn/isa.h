@@ -1,0 +1,47 @@
+/*
+ * isa.h - compile-time parameters of one instantiation of the layer kernels (internal).
+ *
+ * src/meson.build compiles layers_conv.c, layers_norm.c, layers_pool.c and loss.c once per
+ * instruction set, with -DVBP_ISA_<NAME> and that set's compiler flags (-mavx512f ... /
+ * -mavx2 -mfma / none).  The functions get the suffix _f_<isa> or _d_<isa> (layers_tmpl.h)
+ * and src/nn/dispatch.c picks one set at run time.  Per set:
+ *   VBP_VBYTES            bytes of the explicit vectors: one machine register
+ *   VBP_PW_NO x VBP_PW_NV pointwise-conv register tile: output channels x vectors of pixels
+ *                         (NO*NV accumulators + NV inputs + 1 weight fit the register file)
+ *   VBP_PW_TILE           pixels of every input channel per pointwise tile (a multiple of
+ *                         NV vectors of floats and of doubles; the tile stays in L1/L2)
+ *   VBP_WG_NO x VBP_WG_NI pointwise weight-gradient tile: output x input channels
+ */
+#ifndef VBP_ISA_H
+#define VBP_ISA_H
+
+#if defined(VBP_ISA_AVX512) /* 32 zmm registers */
+#define VBP_ISA avx512
+#define VBP_VBYTES 64
+#define VBP_PW_NO 8
+#define VBP_PW_NV 2
+#define VBP_PW_TILE 128
+#define VBP_WG_NO 4
+#define VBP_WG_NI 4
+#elif defined(VBP_ISA_AVX2) /* 16 ymm registers */
+#define VBP_ISA avx2
+#define VBP_VBYTES 32
+#define VBP_PW_NO 4
+#define VBP_PW_NV 3
+#define VBP_PW_TILE 192
+#define VBP_WG_NO 4
+#define VBP_WG_NI 2
+#else /* portable: 16-byte vectors (SSE2, NEON), 16 registers assumed */
+#define VBP_ISA generic
+#define VBP_VBYTES 16
+#define VBP_PW_NO 4
+#define VBP_PW_NV 3
+#define VBP_PW_TILE 192
+#define VBP_WG_NO 4
+#define VBP_WG_NI 2
+#endif
+
+#define VBP_CAT_(a, b) a##b
+#define VBP_CAT(a, b) VBP_CAT_(a, b)
+
+#endif
