@@ -13,6 +13,8 @@
 #include "vbp_net.h"
 #include "vbp_safetensors.h"
 
+void vbp_net_set_fused(vbp_net *net, int on); /* src/util/internal.h */
+
 static uint64_t rng = 99;
 static float frand(void) /* [0, 1) */
 {
@@ -187,6 +189,55 @@ static void threads_bit_identical(void **state)
     vbp_net_free(a), vbp_net_free(b);
 }
 
+/*
+ * The fused eval forward (one pass per sep block, concat read in place) against the
+ * layer-by-layer one: the same bits, on odd shapes (levels down to 1 pixel wide, planes not a
+ * multiple of the vector width), 1 and 3 input channels, batch 1 and 3, 1 and 2 threads.
+ * Trained a few steps first so that BN's running stats and the weights are not the initial
+ * ones (ReLU cuts, both signs).
+ */
+static void fused_eval_bit_identical(void **state)
+{
+    (void)state;
+    const uint32_t shapes[][4] = {/* cin, cout (seq), H, W */
+                                  {3, 3, 24, 40}, {1, 1, 8, 8}, {3, 1, 40, 24}, {1, 3, 16, 72},
+                                  {3, 3, 56, 136}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const uint32_t C = shapes[k][0], S = shapes[k][1], H = shapes[k][2], W = shapes[k][3];
+        const size_t nmax = 3, nx = nmax * C * H * W, ny = nmax * S * H * W;
+        vbp_net *a = make(C, S, H, W, 3, 1, 21 + k), *b = make(C, S, H, W, 3, 2, 21 + k);
+        float *x = malloc(nx * 4), *y = malloc(ny * 4), *ref = malloc(ny * 4);
+        sample(x, nx, y, ny);
+        vbp_adam_config adam;
+        vbp_adam_defaults(&adam);
+        for (int it = 0; it < 2; it++) {
+            vbp_net_zero_grad(a);
+            step_loss(a, x, y, nmax);
+            assert_int_equal(vbp_net_backward(a, NULL), VBP_OK);
+            assert_int_equal(vbp_net_adam_step(a, &adam, 1e-2f, NULL), VBP_OK);
+        }
+        memcpy(vbp_net_params(b), vbp_net_params(a), vbp_net_param_count(a) * 4);
+        memcpy(vbp_net_buffers(b), vbp_net_buffers(a), vbp_net_buffer_count(a) * 4);
+        for (size_t n = 1; n <= nmax; n += 2) {
+            const size_t cnt = n * S * H * W;
+            vbp_net_set_fused(a, 0);
+            assert_int_equal(vbp_net_forward(a, x, n, 0, NULL), VBP_OK);
+            memcpy(ref, vbp_net_output(a), cnt * 4);
+            size_t hot = 0;
+            for (size_t i = 0; i < cnt; i++)
+                hot += ref[i] > 0.0f && ref[i] < 1.0f && ref[i] != 0.5f;
+            assert_true(hot > cnt / 2); /* a real output, not a constant */
+            vbp_net_set_fused(a, 1);
+            assert_int_equal(vbp_net_forward(a, x, n, 0, NULL), VBP_OK);
+            assert_memory_equal(vbp_net_output(a), ref, cnt * 4);
+            assert_int_equal(vbp_net_forward(b, x, n, 0, NULL), VBP_OK);
+            assert_memory_equal(vbp_net_output(b), ref, cnt * 4);
+        }
+        free(x), free(y), free(ref);
+        vbp_net_free(a), vbp_net_free(b);
+    }
+}
+
 /* A few Adam steps on one batch lower the loss; eval mode uses the running stats. */
 static void training_lowers_loss(void **state)
 {
@@ -349,6 +400,7 @@ int main(void)
         cmocka_unit_test(init_is_seeded_glorot),
         cmocka_unit_test(whole_net_gradient),
         cmocka_unit_test(threads_bit_identical),
+        cmocka_unit_test(fused_eval_bit_identical),
         cmocka_unit_test(training_lowers_loss),
         cmocka_unit_test(call_order_errors),
         cmocka_unit_test(adam_matches_formula),

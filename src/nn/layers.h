@@ -25,6 +25,15 @@
 #define VBP_PW_UNITS(n, P) ((n) * (((P) + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK))
 /* Elements per loss reduction chunk. */
 #define VBP_LOSS_CHUNK 8192
+/* Fused eval sep block (vbp_sep_eval): rows per band, so that the depthwise rows of all ci
+ * channels (ci * rows * w reals of sz bytes) take about VBP_SEP_BAND_BYTES (in L2), and the
+ * scratch it needs in reals (the band, then rows + 2 upsampled rows of one channel). */
+#define VBP_SEP_BAND_BYTES (96 * 1024)
+#define VBP_SEP_ROWS(ci, h, w, sz)                                                                 \
+    ((ci) * (w) * (sz) >= VBP_SEP_BAND_BYTES ? (size_t)1                                           \
+     : VBP_SEP_BAND_BYTES / ((ci) * (w) * (sz)) < (h) ? VBP_SEP_BAND_BYTES / ((ci) * (w) * (sz))   \
+                                                     : (size_t)(h))
+#define VBP_SEP_SCRATCH(ci, h, w, sz) (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 2 * (w))
 
 /*
  * Every layer function as X(return type, name, (parameters over real), (argument names)).
@@ -50,6 +59,14 @@
     X(void, vbp_pwconv_forward, (real *out, const real *in, const real *wt, const real *bias,      \
         const real *scale, int relu, size_t n, size_t ci, size_t co, size_t P, int nt), (out, in,  \
         wt, bias, scale, relu, n, ci, co, P, nt))                                                  \
+    /* Eval-mode sep block in one pass: act(scale * pwconv(dwconv(concat(up2x(lo), x))) + bias)   \
+       without the intermediate tensors, bit-identical to those layers in a row (lo [n,cl,h/2,    \
+       w/2] upsampled as channels 0..cl-1, cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]); one      \
+       thread; scratch: VBP_SEP_SCRATCH(ci, h, w, sizeof(real)) reals. */                         \
+    X(void, vbp_sep_eval, (real *out, const real *lo, const real *x, const real *dwt,             \
+        const real *pwt, const real *bias, const real *scale, int relu, size_t n, size_t cl,      \
+        size_t ci, size_t co, size_t h, size_t w, real *scratch), (out, lo, x, dwt, pwt, bias,    \
+        scale, relu, n, cl, ci, co, h, w, scratch))                                               \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                    \
        part: VBP_PW_UNITS(n,P) * (co*ci + co).  = _part then _reduce. */                           \
     X(void, vbp_pwconv_backward, (real *din, real *dwt, real *dbias, const real *dout,             \

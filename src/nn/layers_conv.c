@@ -24,47 +24,58 @@ typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(rea
 #define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
 #define INLINE static inline __attribute__((always_inline))
 
+#include "layers_rows.h"
+
 /*
- * o[h,w] = 3x3 correlation of x[h,w] with k, zero padding.  A missing row
- * above or below is replaced by the centre row with zero weights, so that
- * every output row is one fused pass (explicit vectors: clang left the plain
- * loop scalar).
+ * One output row of the 3x3 correlation with k, zero padding: orow[0:w] from the input rows
+ * above (r0), at (r1) and below (r2) it; r0 or r2 NULL at the border.  A missing row is
+ * replaced by the centre row with zero weights, so that every row is one fused pass
+ * (explicit vectors: clang left the plain loop scalar).  The one implementation of the
+ * depthwise forward arithmetic (dw_plane and the fused eval block): noinline, so that both
+ * run the same instructions and give the same bits.
  */
+__attribute__((noinline)) static void FN(dw_row)(real *restrict orow, const real *restrict r0,
+                                                 const real *restrict r1,
+                                                 const real *restrict r2, const real *k,
+                                                 size_t w)
+{
+    const int up = r0 != NULL, down = r2 != NULL;
+    r0 = up ? r0 : r1, r2 = down ? r2 : r1;
+    const real a0 = up ? k[0] : 0, a1 = up ? k[1] : 0, a2 = up ? k[2] : 0;
+    const real b0 = k[3], b1 = k[4], b2 = k[5];
+    const real c0 = down ? k[6] : 0, c1 = down ? k[7] : 0, c2 = down ? k[8] : 0;
+    if (w == 1) {
+        orow[0] = a1 * r0[0] + b1 * r1[0] + c1 * r2[0];
+        return;
+    }
+    orow[0] = a1 * r0[0] + a2 * r0[1] + b1 * r1[0] + b2 * r1[1] + c1 * r2[0] + c2 * r2[1];
+    size_t i = 1;
+    const VEC z = {0};
+    const VEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
+    const VEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
+    for (; i + VL < w; i += VL) {
+        VEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
+        VLOAD(u0, r0 + i - 1), VLOAD(u1, r0 + i), VLOAD(u2, r0 + i + 1);
+        VLOAD(m0, r1 + i - 1), VLOAD(m1, r1 + i), VLOAD(m2, r1 + i + 1);
+        VLOAD(d0, r2 + i - 1), VLOAD(d1, r2 + i), VLOAD(d2, r2 + i + 1);
+        const VEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
+                      C1 * d1 + C2 * d2;
+        VSTORE(orow + i, v);
+    }
+    for (; i < w - 1; i++)
+        orow[i] = a0 * r0[i - 1] + a1 * r0[i] + a2 * r0[i + 1] + b0 * r1[i - 1] + b1 * r1[i] +
+                  b2 * r1[i + 1] + c0 * r2[i - 1] + c1 * r2[i] + c2 * r2[i + 1];
+    orow[w - 1] = a0 * r0[w - 2] + a1 * r0[w - 1] + b0 * r1[w - 2] + b1 * r1[w - 1] +
+                  c0 * r2[w - 2] + c1 * r2[w - 1];
+}
+
+/* o[h,w] = 3x3 correlation of x[h,w] with k, zero padding. */
 static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k, size_t h,
                          size_t w)
 {
-    for (size_t y = 0; y < h; y++) {
-        const int up = y > 0, down = y + 1 < h;
-        const real *restrict r1 = x + y * w;
-        const real *restrict r0 = up ? r1 - w : r1, *restrict r2 = down ? r1 + w : r1;
-        const real a0 = up ? k[0] : 0, a1 = up ? k[1] : 0, a2 = up ? k[2] : 0;
-        const real b0 = k[3], b1 = k[4], b2 = k[5];
-        const real c0 = down ? k[6] : 0, c1 = down ? k[7] : 0, c2 = down ? k[8] : 0;
-        real *restrict orow = o + y * w;
-        if (w == 1) {
-            orow[0] = a1 * r0[0] + b1 * r1[0] + c1 * r2[0];
-            continue;
-        }
-        orow[0] = a1 * r0[0] + a2 * r0[1] + b1 * r1[0] + b2 * r1[1] + c1 * r2[0] + c2 * r2[1];
-        size_t i = 1;
-        const VEC z = {0};
-        const VEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
-        const VEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
-        for (; i + VL < w; i += VL) {
-            VEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
-            VLOAD(u0, r0 + i - 1), VLOAD(u1, r0 + i), VLOAD(u2, r0 + i + 1);
-            VLOAD(m0, r1 + i - 1), VLOAD(m1, r1 + i), VLOAD(m2, r1 + i + 1);
-            VLOAD(d0, r2 + i - 1), VLOAD(d1, r2 + i), VLOAD(d2, r2 + i + 1);
-            const VEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
-                          C1 * d1 + C2 * d2;
-            VSTORE(orow + i, v);
-        }
-        for (; i < w - 1; i++)
-            orow[i] = a0 * r0[i - 1] + a1 * r0[i] + a2 * r0[i + 1] + b0 * r1[i - 1] +
-                      b1 * r1[i] + b2 * r1[i + 1] + c0 * r2[i - 1] + c1 * r2[i] + c2 * r2[i + 1];
-        orow[w - 1] = a0 * r0[w - 2] + a1 * r0[w - 1] + b0 * r1[w - 2] + b1 * r1[w - 1] +
-                      c0 * r2[w - 2] + c1 * r2[w - 1];
-    }
+    for (size_t y = 0; y < h; y++)
+        FN(dw_row)(o + y * w, y > 0 ? x + (y - 1) * w : NULL, x + y * w,
+                   y + 1 < h ? x + (y + 1) * w : NULL, k, w);
 }
 
 void FN(vbp_dwconv_forward)(real *out, const real *in, const real *wt, size_t n, size_t c,
@@ -173,12 +184,15 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
 /*
  * NV vectors of pixels from t on, outputs o0..o0+NO-1: out[o, t:t+NV*VL] = act(sc[j] *
  * sum_i W(o,i) * in[i, t:t+NV*VL] + bs[j]) (j = o - o0), where W(o,i) = wt[o*wso + i*wsi] (the
- * same code applies W and its transpose), act is ReLU when relu != 0, channel planes are P
- * apart.  The NO*NV accumulators stay in registers over the ni input channels.
+ * same code applies W and its transpose), act is ReLU when relu != 0, channel planes are Pi
+ * apart in `in` and Po apart in `out`.  The NO*NV accumulators stay in registers over the ni
+ * input channels.  rem > 0 (NV 1): only the first rem < VL pixels, through a zero-padded
+ * vector, so that every pixel gets the arithmetic of a vector lane wherever a tile ends.
  */
 INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *sc, const real *bs,
-                        int relu, size_t o0, size_t ni, size_t P, size_t t)
+                        int relu, size_t o0, size_t ni, size_t Pi, size_t Po, size_t t,
+                        size_t rem)
 {
     VEC a[VBP_PW_NO][VBP_PW_NV];
     for (int j = 0; j < NO; j++)
@@ -186,8 +200,14 @@ INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const re
             a[j][v] = (VEC){0};
     for (size_t i = 0; i < ni; i++) {
         VEC x[VBP_PW_NV];
-        for (int v = 0; v < NV; v++)
-            VLOAD(x[v], in + i * P + t + v * VL);
+        if (rem) {
+            real pad[VL] = {0};
+            memcpy(pad, in + i * Pi + t, rem * sizeof(real));
+            VLOAD(x[0], pad);
+        } else {
+            for (int v = 0; v < NV; v++)
+                VLOAD(x[v], in + i * Pi + t + v * VL);
+        }
         for (int j = 0; j < NO; j++) {
             const real w = wt[(o0 + j) * wso + i * wsi];
             for (int v = 0; v < NV; v++)
@@ -199,14 +219,21 @@ INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const re
             VEC r = a[j][v] * sc[j] + bs[j];
             if (relu)
                 r = (VEC)((__typeof__(r > r))r & (r > (VEC){0})); /* NaN -> 0 */
-            VSTORE(out + (o0 + j) * P + t + v * VL, r);
+            if (rem) {
+                real pad[VL];
+                VSTORE(pad, r);
+                memcpy(out + (o0 + j) * Po + t, pad, rem * sizeof(real));
+            } else {
+                VSTORE(out + (o0 + j) * Po + t + v * VL, r);
+            }
         }
 }
 
 /* Outputs o0..o0+NO-1 over pixels [0, len) of a tile: pw_step with scale/bias NULL = 1/0. */
 INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *bias,
-                        const real *scale, int relu, size_t o0, size_t ni, size_t P, size_t len)
+                        const real *scale, int relu, size_t o0, size_t ni, size_t Pi,
+                        size_t Po, size_t len)
 {
     real sc[VBP_PW_NO], bs[VBP_PW_NO];
     for (int j = 0; j < NO; j++) {
@@ -215,34 +242,31 @@ INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict i
     }
     size_t t = 0;
     for (; t + VBP_PW_NV * VL <= len; t += VBP_PW_NV * VL)
-        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, P, t);
+        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t, 0);
     for (; t + VL <= len; t += VL)
-        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, P, t);
-    for (; t < len; t++)
-        for (int j = 0; j < NO; j++) {
-            real acc = 0;
-            for (size_t i = 0; i < ni; i++)
-                acc += wt[(o0 + j) * wso + i * wsi] * in[i * P + t];
-            acc = acc * sc[j] + bs[j];
-            out[(o0 + j) * P + t] = relu && !(acc > 0) ? 0 : acc;
-        }
+        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t, 0);
+    if (t < len)
+        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t, len - t);
 }
 
-static void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
-                        size_t wsi, const real *bias, const real *scale, int relu, size_t no,
-                        size_t ni, size_t P, size_t len)
+/* All no outputs of a tile (noinline: the same instructions for every caller). */
+__attribute__((noinline)) static void FN(pw_tile)(real *restrict out, const real *restrict in,
+                                                  const real *wt, size_t wso, size_t wsi,
+                                                  const real *bias, const real *scale, int relu,
+                                                  size_t no, size_t ni, size_t Pi, size_t Po,
+                                                  size_t len)
 {
     size_t o = 0;
     for (; o + VBP_PW_NO <= no; o += VBP_PW_NO)
-        FN(pw_rows)(VBP_PW_NO, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+        FN(pw_rows)(VBP_PW_NO, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
 #if VBP_PW_NO > 4
     for (; o + 4 <= no; o += 4)
-        FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+        FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
 #endif
     for (; o + 2 <= no; o += 2)
-        FN(pw_rows)(2, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+        FN(pw_rows)(2, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
     for (; o < no; o++)
-        FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, P, len);
+        FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
 }
 
 /* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes P apart. */
@@ -304,7 +328,58 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
         for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
             const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
             FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, scale, relu,
-                        co, ci, P, len);
+                        co, ci, P, P, len);
+        }
+    }
+}
+
+/*
+ * out [n,co,h,w] = act(scale[o] * sum_i pwt[o,i] * d[i] + bias[o]), d = depthwise 3x3 (dwt
+ * [ci,3,3]) of the block input X [ci,h,w] = concat(up2x(lo), x) on channels:
+ *   lo [n,cl,h/2,w/2] bilinear 2x upsampled (vbp_up2x_forward) as channels 0..cl-1 (cl 0: lo
+ *   unused), then x [n,ci-cl,h,w].
+ * Eval-mode sep block without the depthwise and concat tensors: per band of rows, the
+ * depthwise rows of all ci channels go to scratch (VBP_SEP_SCRATCH reals) and the pointwise
+ * runs on them while they are in cache.  Per pixel, the same arithmetic as vbp_up2x_forward,
+ * vbp_dwconv_forward and vbp_pwconv_forward in a row: the same bits.  One thread (the net
+ * splits the batch among threads, each with its own scratch).
+ */
+void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
+                      const real *pwt, const real *bias, const real *scale, int relu, size_t n,
+                      size_t cl, size_t ci, size_t co, size_t h, size_t w, real *scratch)
+{
+    const size_t P = h * w, R = VBP_SEP_ROWS(ci, h, w, sizeof(real)), hl = h / 2, wl = w / 2;
+    real *band = scratch, *ub = scratch + R * ci * w; /* [ci, R*w] and [R+2, w] */
+    for (size_t s = 0; s < n; s++) {
+        const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * hl * wl : NULL;
+        for (size_t y0 = 0; y0 < h; y0 += R) {
+            const size_t r = y0 + R < h ? R : h - y0, L = r * w;
+            const size_t ya = y0 ? y0 - 1 : 0, yb = y0 + r < h ? y0 + r + 1 : h; /* rows read */
+            for (size_t c = 0; c < ci; c++) {
+                const real *src = ub; /* row y of channel c at src + (y - y1) * w */
+                size_t y1 = ya;
+                if (c >= cl) {
+                    src = xs + (c - cl) * P, y1 = 0;
+                } else {
+                    const real *lc = ls + c * hl * wl;
+                    for (size_t y = ya; y < yb; y++) {
+                        size_t i0, i1;
+                        real l0, l1;
+                        FN(up_taps)(y, hl, &i0, &i1, &l0, &l1);
+                        FN(up_row)(ub + (y - ya) * w, lc + i0 * wl, l1 != 0 ? lc + i1 * wl : NULL,
+                                   l0, l1, wl);
+                    }
+                }
+                for (size_t y = y0; y < y0 + r; y++) {
+                    const real *m = src + (y - y1) * w;
+                    FN(dw_row)(band + c * L + (y - y0) * w, y > 0 ? m - w : NULL, m,
+                               y + 1 < h ? m + w : NULL, dwt + c * 9, w);
+                }
+            }
+            real *o = out + s * co * P + y0 * w;
+            for (size_t t = 0; t < L; t += VBP_PW_TILE)
+                FN(pw_tile)(o + t, band + t, pwt, ci, 1, bias, scale, relu, co, ci, L, P,
+                            t + VBP_PW_TILE < L ? VBP_PW_TILE : L - t);
         }
     }
 }
@@ -324,7 +399,7 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
             for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
                 const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
                 FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
-                            ci, co, P, len);
+                            ci, co, P, P, len);
             }
         /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
         for (size_t t = p0; t < p1; t += PW_WG_SPAN) {

@@ -51,6 +51,9 @@ struct vbp_net {
     size_t gs;         /* floats per sample slot of gA, gB (the widest tensor they hold) */
     float *dskip[3];   /* gradients of the ENC1..ENC3 outputs */
     float *head_part;  /* head weight/bias gradient partial sums */
+    float *sep_scratch; /* per thread sep_ss floats for the fused eval blocks (vbp_sep_eval) */
+    size_t sep_ss;
+    int unfused;        /* eval forward with the layer-by-layer path (tests: vbp_net_set_fused) */
     double *bnpart[2]; /* BN per-plane sums, alternating between consecutive phases */
     double *dpart;     /* loss chunk sums */
     size_t n;          /* batch of the last forward */
@@ -201,6 +204,15 @@ static size_t carve(vbp_net *net, char *base)
     for (int i = 0; i < 2; i++)
         net->bnpart[i] = bump(base, &c, 2 * N * MAX_BN_CHANNELS * sizeof(double));
     net->dpart = bump(base, &c, ((N * S * P0 + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK) * 8);
+    size_t ss = 0;
+    for (int b = 0; b < NBLOCKS; b++) {
+        const sep_block *B = &net->blk[b];
+        const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level;
+        const size_t need = VBP_SEP_SCRATCH(B->cin, h, w, sizeof(float));
+        ss = need > ss ? need : ss;
+    }
+    net->sep_ss = (ss + 15) & ~(size_t)15; /* whole cache lines per thread */
+    net->sep_scratch = bump(base, &c, (size_t)net->nt * net->sep_ss * sizeof(float));
     return c;
 }
 
@@ -268,6 +280,7 @@ void vbp_net_free(vbp_net *net)
  */
 typedef struct span {
     size_t s0, m; /* samples [s0, s0+m) of this thread */
+    size_t t;     /* thread number */
     int lead;     /* thread 0: the one that writes shared results */
 } span;
 
@@ -278,7 +291,7 @@ static span my_span(size_t n)
 #else
     const size_t t = 0, T = 1;
 #endif
-    const span sp = {n * t / T, n * (t + 1) / T - n * t / T, t == 0};
+    const span sp = {n * t / T, n * (t + 1) / T - n * t / T, t, t == 0};
     return sp;
 }
 
@@ -287,16 +300,17 @@ static span my_span(size_t n)
 /*
  * Training: depthwise, pointwise into z, BN with batch statistics (two barriers) + ReLU.
  * Eval: BN with the running statistics is an affine map per channel, folded into the
- * pointwise conv's output (scale, shift, ReLU), which writes y directly.
+ * pointwise conv's output (scale, shift, ReLU), which writes y directly; by default in one
+ * pass without the depthwise tensor (vbp_sep_eval).  The block input is `in` [N,cin,P], or
+ * for a decoder in fused eval mode concat(up2x(lo), in) with lo [N,cl,P/4], in [N,cin-cl,P].
  */
-static void block_forward(vbp_net *net, sep_block *B, const float *in, span sp, size_t n,
-                          int training)
+static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl,
+                          const float *in, span sp, size_t n, int training)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
     const size_t si = B->cin * P, so = B->cout * P, c = B->cout;
     float *p = net->params, *buf = net->buffers, mean[MAX_BN_CHANNELS], invstd[MAX_BN_CHANNELS];
     float *dwo = B->dwo + sp.s0 * si, *z = B->z + sp.s0 * so, *y = B->y + sp.s0 * so;
-    vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
     if (!training) {
         float scale[MAX_BN_CHANNELS], shift[MAX_BN_CHANNELS];
         for (size_t k = 0; k < c; k++) {
@@ -305,8 +319,16 @@ static void block_forward(vbp_net *net, sep_block *B, const float *in, span sp, 
             scale[k] = p[B->gamma + k] * invstd[k];
             shift[k] = p[B->beta + k] - mean[k] * scale[k];
         }
-        vbp_pwconv_forward_f(y, dwo, p + B->pw, shift, scale, 1, sp.m, B->cin, c, P, 1);
+        if (net->unfused) {
+            vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
+            vbp_pwconv_forward_f(y, dwo, p + B->pw, shift, scale, 1, sp.m, B->cin, c, P, 1);
+        } else {
+            vbp_sep_eval_f(y, cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
+                           p + B->dw, p + B->pw, shift, scale, 1, sp.m, cl, B->cin, c, h, w,
+                           net->sep_scratch + sp.t * net->sep_ss);
+        }
     } else {
+        vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
         vbp_pwconv_forward_f(z, dwo, p + B->pw, NULL, NULL, 0, sp.m, B->cin, c, P, 1);
         vbp_bn_sums_f(net->bnpart[0] + sp.s0 * c, z, NULL, sp.m, c, P, 1);
         BARRIER
@@ -337,7 +359,7 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
         const float *in = net->x;
         for (int b = ENC1; b <= BOTT; b++) {
             sep_block *B = &net->blk[b];
-            block_forward(net, B, in, sp, n, training);
+            block_forward(net, B, NULL, 0, in, sp, n, training);
             if (b == BOTT)
                 break;
             const size_t P = plane(net, B->level);
@@ -350,11 +372,15 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
             const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
             sep_block *B = &net->blk[DEC1 + l];
             const size_t P = plane(net, B->level), ns = B->cin * P;
+            if (!training && !net->unfused) { /* the concat is read in place */
+                block_forward(net, B, prev->y, prev->cout, skip->y, sp, n, 0);
+                continue;
+            }
             vbp_up2x_forward_f(net->cat[l] + sp.s0 * ns, ns, prev->y + sp.s0 * prev->cout * P / 4,
                                sp.m, prev->cout, H >> prev->level, W >> prev->level, 1);
             vbp_channels_scatter_f(net->cat[l] + sp.s0 * ns + prev->cout * P, ns,
                                    skip->y + sp.s0 * skip->cout * P, sp.m, skip->cout * P, 1);
-            block_forward(net, B, net->cat[l], sp, n, training);
+            block_forward(net, B, NULL, 0, net->cat[l], sp, n, training);
         }
         const float *p = net->params;
         float *probs = net->probs + sp.s0 * S * H * W;
@@ -367,6 +393,11 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
     net->n = n;
     net->state = training ? 2 : 1;
     return VBP_OK;
+}
+
+void vbp_net_set_fused(vbp_net *net, int on)
+{
+    net->unfused = !on;
 }
 
 const float *vbp_net_output(const vbp_net *net)

@@ -28,4 +28,9 @@ const char *vbp_name_of(const char *const *names, unsigned count, unsigned v);
 /* Index of s in names[0..count), or -1 (also when s is NULL). */
 int vbp_name_find(const char *const *names, unsigned count, const char *s);
 
+/* Eval forward of net in one pass per sep block (on, the default) or layer by layer (0: the
+ * reference the tests compare the fused path with, bit for bit).  Training is unaffected. */
+struct vbp_net;
+void vbp_net_set_fused(struct vbp_net *net, int on);
+
 #endif
