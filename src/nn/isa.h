@@ -41,6 +41,14 @@
 #define VBP_WG_NI 2
 #endif
 
+/* Kernels whose every caller must run the same instructions (bit-identical results from
+ * different call sites): neither inlined nor cloned (gcc's constant-propagation clones). */
+#ifdef __clang__
+#define VBP_SAME_CODE __attribute__((noinline))
+#else
+#define VBP_SAME_CODE __attribute__((noinline, noclone))
+#endif
+
 #define VBP_CAT_(a, b) a##b
 #define VBP_CAT(a, b) VBP_CAT_(a, b)
 

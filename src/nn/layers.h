@@ -25,15 +25,20 @@
 #define VBP_PW_UNITS(n, P) ((n) * (((P) + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK))
 /* Elements per loss reduction chunk. */
 #define VBP_LOSS_CHUNK 8192
-/* Fused eval sep block (vbp_sep_eval): rows per band, so that the depthwise rows of all ci
- * channels (ci * rows * w reals of sz bytes) take about VBP_SEP_BAND_BYTES (in L2), and the
- * scratch it needs in reals (the band, then rows + 2 upsampled rows of one channel). */
+/* Fused eval sep block (vbp_sep_eval): pixels per band (about VBP_SEP_BAND_BYTES of depthwise
+ * output of ci channels of sz bytes, in L2; at least one pointwise tile), rows of the
+ * depthwise buffer (a band spans at most band / w + 2 rows), and the scratch it needs in
+ * reals (that buffer, rows + 2 upsampled rows of one channel, a tile of co <= 64 outputs). */
 #define VBP_SEP_BAND_BYTES (96 * 1024)
+#define VBP_SEP_BAND_PX(ci, sz)                                                                    \
+    (VBP_SEP_BAND_BYTES / ((ci) * (sz)) > VBP_PW_TILE_MAX ? VBP_SEP_BAND_BYTES / ((ci) * (sz))    \
+                                                          : (size_t)VBP_PW_TILE_MAX)
 #define VBP_SEP_ROWS(ci, h, w, sz)                                                                 \
-    ((ci) * (w) * (sz) >= VBP_SEP_BAND_BYTES ? (size_t)1                                           \
-     : VBP_SEP_BAND_BYTES / ((ci) * (w) * (sz)) < (h) ? VBP_SEP_BAND_BYTES / ((ci) * (w) * (sz))   \
-                                                     : (size_t)(h))
-#define VBP_SEP_SCRATCH(ci, h, w, sz) (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 2 * (w))
+    (VBP_SEP_BAND_PX(ci, sz) / (w) + 2 < (h) ? VBP_SEP_BAND_PX(ci, sz) / (w) + 2 : (size_t)(h))
+#define VBP_SEP_SCRATCH(ci, h, w, sz)                                                              \
+    (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 2 * (w) + 64 * VBP_PW_TILE_MAX)
+/* The largest VBP_PW_TILE of the instruction sets (isa.h). */
+#define VBP_PW_TILE_MAX 192
 
 /*
  * Every layer function as X(return type, name, (parameters over real), (argument names)).
@@ -61,12 +66,14 @@
         wt, bias, scale, relu, n, ci, co, P, nt))                                                  \
     /* Eval-mode sep block in one pass: act(scale * pwconv(dwconv(concat(up2x(lo), x))) + bias)   \
        without the intermediate tensors, bit-identical to those layers in a row (lo [n,cl,h/2,    \
-       w/2] upsampled as channels 0..cl-1, cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]); one      \
-       thread; scratch: VBP_SEP_SCRATCH(ci, h, w, sizeof(real)) reals. */                         \
+       w/2] upsampled as channels 0..cl-1, cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]; co <= 64); \
+       hw != NULL: then the head 1x1 conv hw [S,co] + hb, out [n,S,h,w].  One thread; scratch:    \
+       VBP_SEP_SCRATCH(ci, h, w, sizeof(real)) reals. */                                          \
     X(void, vbp_sep_eval, (real *out, const real *lo, const real *x, const real *dwt,             \
-        const real *pwt, const real *bias, const real *scale, int relu, size_t n, size_t cl,      \
-        size_t ci, size_t co, size_t h, size_t w, real *scratch), (out, lo, x, dwt, pwt, bias,    \
-        scale, relu, n, cl, ci, co, h, w, scratch))                                               \
+        const real *pwt, const real *bias, const real *scale, int relu, const real *hw,           \
+        const real *hb, size_t S, size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w,  \
+        real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw, hb, S, n, cl, ci, co, h, w, \
+        scratch))                                                                                 \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                    \
        part: VBP_PW_UNITS(n,P) * (co*ci + co).  = _part then _reduce. */                           \
     X(void, vbp_pwconv_backward, (real *din, real *dwt, real *dbias, const real *dout,             \

@@ -25,16 +25,17 @@ typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(rea
 #define INLINE static inline __attribute__((always_inline))
 
 #include "layers_rows.h"
+_Static_assert(VBP_PW_TILE <= VBP_PW_TILE_MAX, "VBP_SEP_SCRATCH assumes VBP_PW_TILE_MAX");
 
 /*
  * One output row of the 3x3 correlation with k, zero padding: orow[0:w] from the input rows
  * above (r0), at (r1) and below (r2) it; r0 or r2 NULL at the border.  A missing row is
  * replaced by the centre row with zero weights, so that every row is one fused pass
  * (explicit vectors: clang left the plain loop scalar).  The one implementation of the
- * depthwise forward arithmetic (dw_plane and the fused eval block): noinline, so that both
- * run the same instructions and give the same bits.
+ * depthwise forward arithmetic (dw_plane and the fused eval block), which run the same
+ * instructions (VBP_SAME_CODE, isa.h) and get the same bits.
  */
-__attribute__((noinline)) static void FN(dw_row)(real *restrict orow, const real *restrict r0,
+VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r0,
                                                  const real *restrict r1,
                                                  const real *restrict r2, const real *k,
                                                  size_t w)
@@ -186,13 +187,11 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
  * sum_i W(o,i) * in[i, t:t+NV*VL] + bs[j]) (j = o - o0), where W(o,i) = wt[o*wso + i*wsi] (the
  * same code applies W and its transpose), act is ReLU when relu != 0, channel planes are Pi
  * apart in `in` and Po apart in `out`.  The NO*NV accumulators stay in registers over the ni
- * input channels.  rem > 0 (NV 1): only the first rem < VL pixels, through a zero-padded
- * vector, so that every pixel gets the arithmetic of a vector lane wherever a tile ends.
+ * input channels.
  */
 INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *sc, const real *bs,
-                        int relu, size_t o0, size_t ni, size_t Pi, size_t Po, size_t t,
-                        size_t rem)
+                        int relu, size_t o0, size_t ni, size_t Pi, size_t Po, size_t t)
 {
     VEC a[VBP_PW_NO][VBP_PW_NV];
     for (int j = 0; j < NO; j++)
@@ -200,14 +199,8 @@ INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const re
             a[j][v] = (VEC){0};
     for (size_t i = 0; i < ni; i++) {
         VEC x[VBP_PW_NV];
-        if (rem) {
-            real pad[VL] = {0};
-            memcpy(pad, in + i * Pi + t, rem * sizeof(real));
-            VLOAD(x[0], pad);
-        } else {
-            for (int v = 0; v < NV; v++)
-                VLOAD(x[v], in + i * Pi + t + v * VL);
-        }
+        for (int v = 0; v < NV; v++)
+            VLOAD(x[v], in + i * Pi + t + v * VL);
         for (int j = 0; j < NO; j++) {
             const real w = wt[(o0 + j) * wso + i * wsi];
             for (int v = 0; v < NV; v++)
@@ -219,13 +212,7 @@ INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const re
             VEC r = a[j][v] * sc[j] + bs[j];
             if (relu)
                 r = (VEC)((__typeof__(r > r))r & (r > (VEC){0})); /* NaN -> 0 */
-            if (rem) {
-                real pad[VL];
-                VSTORE(pad, r);
-                memcpy(out + (o0 + j) * Po + t, pad, rem * sizeof(real));
-            } else {
-                VSTORE(out + (o0 + j) * Po + t + v * VL, r);
-            }
+            VSTORE(out + (o0 + j) * Po + t + v * VL, r);
         }
 }
 
@@ -242,15 +229,21 @@ INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict i
     }
     size_t t = 0;
     for (; t + VBP_PW_NV * VL <= len; t += VBP_PW_NV * VL)
-        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t, 0);
+        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t);
     for (; t + VL <= len; t += VL)
-        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t, 0);
-    if (t < len)
-        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t, len - t);
+        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t);
+    for (; t < len; t++)
+        for (int j = 0; j < NO; j++) {
+            real acc = 0;
+            for (size_t i = 0; i < ni; i++)
+                acc += wt[(o0 + j) * wso + i * wsi] * in[i * Pi + t];
+            acc = acc * sc[j] + bs[j];
+            out[(o0 + j) * Po + t] = relu && !(acc > 0) ? 0 : acc;
+        }
 }
 
-/* All no outputs of a tile (noinline: the same instructions for every caller). */
-__attribute__((noinline)) static void FN(pw_tile)(real *restrict out, const real *restrict in,
+/* All no outputs of a tile (the same instructions for every caller: isa.h). */
+VBP_SAME_CODE static void FN(pw_tile)(real *restrict out, const real *restrict in,
                                                   const real *wt, size_t wso, size_t wsi,
                                                   const real *bias, const real *scale, int relu,
                                                   size_t no, size_t ni, size_t Pi, size_t Po,
@@ -333,53 +326,96 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
     }
 }
 
+/* Length of the tile of vbp_pwconv_forward that starts at pixel p of a plane of P pixels
+ * (chunks of VBP_PW_CHUNK cut into tiles of VBP_PW_TILE from their start). */
+static size_t FN(pw_tile_len)(size_t p, size_t P)
+{
+    const size_t ce = (p / VBP_PW_CHUNK + 1) * VBP_PW_CHUNK, e = ce < P ? ce : P;
+    return e - p < VBP_PW_TILE ? e - p : VBP_PW_TILE;
+}
+
+/*
+ * Depthwise rows [y0, y1) of all ci channels of concat(up2x(lo), x) (one sample: lo [cl,h/2,
+ * w/2], x [ci-cl,h,w]) into d: row y of channel c at d + c*ds + (y - y0)*w.  ub: scratch for
+ * y1 - y0 + 2 upsampled rows.
+ */
+static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, const real *dwt,
+                            size_t cl, size_t ci, size_t h, size_t w, size_t y0, size_t y1,
+                            real *ub)
+{
+    const size_t P = h * w, hl = h / 2, wl = w / 2;
+    const size_t ya = y0 ? y0 - 1 : 0, yb = y1 < h ? y1 + 1 : h; /* input rows read */
+    for (size_t c = 0; c < ci; c++) {
+        const real *src = ub; /* input row y at src + (y - yo) * w */
+        size_t yo = ya;
+        if (c >= cl) {
+            src = x + (c - cl) * P, yo = 0;
+        } else {
+            const real *lc = lo + c * hl * wl;
+            for (size_t y = ya; y < yb; y++) {
+                size_t i0, i1;
+                real l0, l1;
+                FN(up_taps)(y, hl, &i0, &i1, &l0, &l1);
+                FN(up_row)(ub + (y - ya) * w, lc + i0 * wl, l1 != 0 ? lc + i1 * wl : NULL, l0, l1,
+                           wl);
+            }
+        }
+        for (size_t y = y0; y < y1; y++) {
+            const real *m = src + (y - yo) * w;
+            FN(dw_row)(d + c * ds + (y - y0) * w, y > 0 ? m - w : NULL, m,
+                       y + 1 < h ? m + w : NULL, dwt + c * 9, w);
+        }
+    }
+}
+
 /*
  * out [n,co,h,w] = act(scale[o] * sum_i pwt[o,i] * d[i] + bias[o]), d = depthwise 3x3 (dwt
- * [ci,3,3]) of the block input X [ci,h,w] = concat(up2x(lo), x) on channels:
- *   lo [n,cl,h/2,w/2] bilinear 2x upsampled (vbp_up2x_forward) as channels 0..cl-1 (cl 0: lo
- *   unused), then x [n,ci-cl,h,w].
- * Eval-mode sep block without the depthwise and concat tensors: per band of rows, the
- * depthwise rows of all ci channels go to scratch (VBP_SEP_SCRATCH reals) and the pointwise
- * runs on them while they are in cache.  Per pixel, the same arithmetic as vbp_up2x_forward,
- * vbp_dwconv_forward and vbp_pwconv_forward in a row: the same bits.  One thread (the net
- * splits the batch among threads, each with its own scratch).
+ * [ci,3,3]) of the block input concat(up2x(lo), x) (see layers.h).  Eval-mode sep block
+ * without the depthwise and concat tensors: bands of whole pointwise tiles (the tiles of
+ * vbp_pwconv_forward, so that every pixel goes through the same code path), the depthwise
+ * rows under a band computed into scratch (kept from one band to the next when a row is
+ * shared) and the pointwise run on them while they are in cache.  Per pixel, the same
+ * arithmetic as vbp_up2x_forward, vbp_dwconv_forward and vbp_pwconv_forward in a row: the
+ * same bits.  With hw != NULL the head 1x1 conv (hw [S,co], bias hb, no activation) follows
+ * per tile and out is its output [n,S,h,w] (the block's own output is not stored).
  */
 void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
-                      const real *pwt, const real *bias, const real *scale, int relu, size_t n,
-                      size_t cl, size_t ci, size_t co, size_t h, size_t w, real *scratch)
+                      const real *pwt, const real *bias, const real *scale, int relu,
+                      const real *hw, const real *hb, size_t S, size_t n, size_t cl, size_t ci,
+                      size_t co, size_t h, size_t w, real *scratch)
 {
-    const size_t P = h * w, R = VBP_SEP_ROWS(ci, h, w, sizeof(real)), hl = h / 2, wl = w / 2;
-    real *band = scratch, *ub = scratch + R * ci * w; /* [ci, R*w] and [R+2, w] */
+    const size_t P = h * w, M = VBP_SEP_ROWS(ci, h, w, sizeof(real)), so = hw ? S : co;
+    const size_t budget = VBP_SEP_BAND_PX(ci, sizeof(real)), ds = M * w;
+    /* depthwise rows [ci, M*w], upsampled rows [M+2, w], block output tile [co, VBP_PW_TILE] */
+    real *d = scratch, *ub = d + ci * ds, *tile = ub + (M + 2) * w;
     for (size_t s = 0; s < n; s++) {
-        const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * hl * wl : NULL;
-        for (size_t y0 = 0; y0 < h; y0 += R) {
-            const size_t r = y0 + R < h ? R : h - y0, L = r * w;
-            const size_t ya = y0 ? y0 - 1 : 0, yb = y0 + r < h ? y0 + r + 1 : h; /* rows read */
-            for (size_t c = 0; c < ci; c++) {
-                const real *src = ub; /* row y of channel c at src + (y - y1) * w */
-                size_t y1 = ya;
-                if (c >= cl) {
-                    src = xs + (c - cl) * P, y1 = 0;
-                } else {
-                    const real *lc = ls + c * hl * wl;
-                    for (size_t y = ya; y < yb; y++) {
-                        size_t i0, i1;
-                        real l0, l1;
-                        FN(up_taps)(y, hl, &i0, &i1, &l0, &l1);
-                        FN(up_row)(ub + (y - ya) * w, lc + i0 * wl, l1 != 0 ? lc + i1 * wl : NULL,
-                                   l0, l1, wl);
-                    }
-                }
-                for (size_t y = y0; y < y0 + r; y++) {
-                    const real *m = src + (y - y1) * w;
-                    FN(dw_row)(band + c * L + (y - y0) * w, y > 0 ? m - w : NULL, m,
-                               y + 1 < h ? m + w : NULL, dwt + c * 9, w);
-                }
+        const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * P / 4 : NULL;
+        real *os = out + s * so * P;
+        size_t ra = 0, rb = 0; /* depthwise rows [ra, rb) are in d */
+        for (size_t p0 = 0, p1; p0 < P; p0 = p1) {
+            p1 = p0 + FN(pw_tile_len)(p0, P);
+            while (p1 < P && p1 + FN(pw_tile_len)(p1, P) - p0 <= budget)
+                p1 += FN(pw_tile_len)(p1, P);
+            const size_t ya = p0 / w, yb = (p1 - 1) / w + 1; /* rows under pixels [p0, p1) */
+            if (ya >= rb) {
+                ra = rb = ya;
+            } else if (ya > ra) { /* keep the shared rows [ya, rb) */
+                for (size_t c = 0; c < ci; c++)
+                    memmove(d + c * ds, d + c * ds + (ya - ra) * w, (rb - ya) * w * sizeof *d);
+                ra = ya;
             }
-            real *o = out + s * co * P + y0 * w;
-            for (size_t t = 0; t < L; t += VBP_PW_TILE)
-                FN(pw_tile)(o + t, band + t, pwt, ci, 1, bias, scale, relu, co, ci, L, P,
-                            t + VBP_PW_TILE < L ? VBP_PW_TILE : L - t);
+            FN(sep_dw_rows)(d + (rb - ra) * w, ds, ls, xs, dwt, cl, ci, h, w, rb, yb, ub);
+            rb = yb;
+            for (size_t t = p0, len; t < p1; t += len) {
+                len = FN(pw_tile_len)(t, P);
+                const real *in = d + (t - ra * w);
+                if (!hw) {
+                    FN(pw_tile)(os + t, in, pwt, ci, 1, bias, scale, relu, co, ci, ds, P, len);
+                    continue;
+                }
+                FN(pw_tile)(tile, in, pwt, ci, 1, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len);
+                FN(pw_tile)(os + t, tile, hw, co, 1, hb, NULL, 0, S, co, VBP_PW_TILE, P, len);
+            }
         }
     }
 }

@@ -12,8 +12,8 @@
  * output 2k+1 = .75 x[k] + .25 x[min(k+1, len-1)].
  * dst[0:2len] = a*ra up-sampled + b*rb up-sampled (rb may be NULL when b = 0).
  */
-static void FN(up_row)(real *restrict dst, const real *restrict ra, const real *restrict rb,
-                       real a, real b, size_t len)
+VBP_SAME_CODE static void FN(up_row)(real *restrict dst, const real *restrict ra,
+                                     const real *restrict rb, real a, real b, size_t len)
 {
     if (!rb)
         rb = ra, b = 0;

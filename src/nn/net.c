@@ -303,6 +303,7 @@ static span my_span(size_t n)
  * pointwise conv's output (scale, shift, ReLU), which writes y directly; by default in one
  * pass without the depthwise tensor (vbp_sep_eval).  The block input is `in` [N,cin,P], or
  * for a decoder in fused eval mode concat(up2x(lo), in) with lo [N,cl,P/4], in [N,cin-cl,P].
+ * Fused eval of DEC3 also runs the head conv: it writes the logits to probs, not y.
  */
 static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl,
                           const float *in, span sp, size_t n, int training)
@@ -323,8 +324,12 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
             vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
             vbp_pwconv_forward_f(y, dwo, p + B->pw, shift, scale, 1, sp.m, B->cin, c, P, 1);
         } else {
-            vbp_sep_eval_f(y, cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
-                           p + B->dw, p + B->pw, shift, scale, 1, sp.m, cl, B->cin, c, h, w,
+            const int head = B == &net->blk[DEC3];
+            const size_t S = net->cfg.out_channels;
+            vbp_sep_eval_f(head ? net->probs + sp.s0 * S * P : y,
+                           cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
+                           p + B->dw, p + B->pw, shift, scale, 1, head ? p + net->head_w : NULL,
+                           p + net->head_b, S, sp.m, cl, B->cin, c, h, w,
                            net->sep_scratch + sp.t * net->sep_ss);
         }
     } else {
@@ -384,8 +389,9 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
         }
         const float *p = net->params;
         float *probs = net->probs + sp.s0 * S * H * W;
-        vbp_pwconv_forward_f(probs, net->blk[DEC3].y + sp.s0 * 8 * H * W, p + net->head_w,
-                             p + net->head_b, NULL, 0, sp.m, 8, S, H * W, 1);
+        if (training || net->unfused) /* else DEC3 wrote the logits */
+            vbp_pwconv_forward_f(probs, net->blk[DEC3].y + sp.s0 * 8 * H * W,
+                                 p + net->head_w, p + net->head_b, NULL, 0, sp.m, 8, S, H * W, 1);
         vbp_sigmoid_forward_f(probs, probs, sp.m * S * H * W, 1);
     }
     if (training)
