@@ -360,8 +360,11 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
 #pragma omp parallel num_threads(net->nt)
     {
         const span sp = my_span(n);
-        memcpy(net->x + sp.s0 * sx, x + sp.s0 * sx, sp.m * sx * sizeof *x);
-        const float *in = net->x;
+        const float *in = x; /* the fused eval forward reads the input in place */
+        if (training || net->unfused) {
+            memcpy(net->x + sp.s0 * sx, x + sp.s0 * sx, sp.m * sx * sizeof *x);
+            in = net->x; /* the backward pass reads it */
+        }
         for (int b = ENC1; b <= BOTT; b++) {
             sep_block *B = &net->blk[b];
             block_forward(net, B, NULL, 0, in, sp, n, training);
