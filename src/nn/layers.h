@@ -29,7 +29,7 @@
  * output of ci channels of sz bytes, in L2; at least one pointwise tile), rows of the
  * depthwise buffer (a band spans at most band / w + 2 rows), and the scratch it needs in
  * reals (that buffer, rows + 2 upsampled rows of one channel, a tile of co <= 64 outputs). */
-#define VBP_SEP_BAND_BYTES (96 * 1024)
+#define VBP_SEP_BAND_BYTES (192 * 1024)
 #define VBP_SEP_BAND_PX(ci, sz)                                                                    \
     (VBP_SEP_BAND_BYTES / ((ci) * (sz)) > VBP_PW_TILE_MAX ? VBP_SEP_BAND_BYTES / ((ci) * (sz))    \
                                                           : (size_t)VBP_PW_TILE_MAX)
