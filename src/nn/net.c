@@ -51,7 +51,7 @@ struct vbp_net {
     size_t gs;         /* floats per sample slot of gA, gB (the widest tensor they hold) */
     float *dskip[3];   /* gradients of the ENC1..ENC3 outputs */
     float *head_part;  /* head weight/bias gradient partial sums */
-    float *sep_scratch; /* per thread sep_ss floats for the fused eval blocks (vbp_sep_eval) */
+    float *sep_scratch; /* per thread sep_ss floats for the fused eval blocks (in gA if it fits) */
     size_t sep_ss;
     int unfused;        /* eval forward with the layer-by-layer path (tests: vbp_net_set_fused) */
     double *bnpart[2]; /* BN per-plane sums, alternating between consecutive phases */
@@ -212,7 +212,10 @@ static size_t carve(vbp_net *net, char *base)
         ss = need > ss ? need : ss;
     }
     net->sep_ss = (ss + 15) & ~(size_t)15; /* whole cache lines per thread */
-    net->sep_scratch = bump(base, &c, (size_t)net->nt * net->sep_ss * sizeof(float));
+    /* Only the backward pass uses gA: the eval forward borrows it when it is large enough
+     * (so inference touches no memory that training does not). */
+    const size_t sep = (size_t)net->nt * net->sep_ss;
+    net->sep_scratch = sep <= N * gmax ? net->gA : bump(base, &c, sep * sizeof(float));
     return c;
 }
 
