@@ -242,12 +242,10 @@ INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict i
         }
 }
 
-/* All no outputs of a tile (the same instructions for every caller: isa.h). */
-VBP_SAME_CODE static void FN(pw_tile)(real *restrict out, const real *restrict in,
-                                                  const real *wt, size_t wso, size_t wsi,
-                                                  const real *bias, const real *scale, int relu,
-                                                  size_t no, size_t ni, size_t Pi, size_t Po,
-                                                  size_t len)
+/* All no outputs of a tile. */
+INLINE void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
+                        size_t wsi, const real *bias, const real *scale, int relu, size_t no,
+                        size_t ni, size_t Pi, size_t Po, size_t len)
 {
     size_t o = 0;
     for (; o + VBP_PW_NO <= no; o += VBP_PW_NO)
@@ -260,6 +258,16 @@ VBP_SAME_CODE static void FN(pw_tile)(real *restrict out, const real *restrict i
         FN(pw_rows)(2, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
     for (; o < no; o++)
         FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
+}
+
+/* pw_tile of the forward, W = wt [no, ni]: one function with the stride fixed, which every
+ * caller runs (the fused eval block the same instructions as vbp_pwconv_forward: isa.h). */
+VBP_SAME_CODE static void FN(pw_tile_fwd)(real *restrict out, const real *restrict in,
+                                          const real *wt, const real *bias, const real *scale,
+                                          int relu, size_t no, size_t ni, size_t Pi, size_t Po,
+                                          size_t len)
+{
+    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, no, ni, Pi, Po, len);
 }
 
 /* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes P apart. */
@@ -320,8 +328,8 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
         for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
             const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
-            FN(pw_tile)(out + s * co * P + t, in + s * ci * P + t, wt, ci, 1, bias, scale, relu,
-                        co, ci, P, P, len);
+            FN(pw_tile_fwd)(out + s * co * P + t, in + s * ci * P + t, wt, bias, scale, relu, co,
+                            ci, P, P, len);
         }
     }
 }
@@ -410,11 +418,11 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                 len = FN(pw_tile_len)(t, P);
                 const real *in = d + (t - ra * w);
                 if (!hw) {
-                    FN(pw_tile)(os + t, in, pwt, ci, 1, bias, scale, relu, co, ci, ds, P, len);
+                    FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, co, ci, ds, P, len);
                     continue;
                 }
-                FN(pw_tile)(tile, in, pwt, ci, 1, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len);
-                FN(pw_tile)(os + t, tile, hw, co, 1, hb, NULL, 0, S, co, VBP_PW_TILE, P, len);
+                FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len);
+                FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, S, co, VBP_PW_TILE, P, len);
             }
         }
     }
