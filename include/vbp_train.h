@@ -37,13 +37,15 @@
 extern "C" {
 #endif
 
+struct vbp_dist; /* vbp_dist.h */
+
 typedef enum vbp_optimizer { VBP_OPT_ADAM = 0, VBP_OPT_ADAMW = 1 } vbp_optimizer;
 
 typedef struct vbp_train_config {
     /* What is trained (a checkpoint records these; --resume must match them). */
     uint32_t seq;             /* frames per window (3) */
     uint32_t channels;        /* 1 gray, 3 RGB; 0 = the pack's */
-    uint32_t batch;           /* samples per step (4) */
+    uint32_t batch;           /* samples per step (4); with cfg->dist the global batch of all ranks */
     float lr;                 /* initial learning rate (1e-3) */
     float lr_gamma;           /* staircase decay factor (0.9) */
     uint32_t lr_decay_epochs; /* epochs' worth of steps per decay (2); 0 = no decay */
@@ -68,6 +70,10 @@ typedef struct vbp_train_config {
     uint64_t stop_after;      /* save and stop once this many steps are done; 0 = never */
     uint64_t nan_at_step;     /* testing: treat the loss of step N (1-based) as NaN; 0 = never */
     int resume;               /* continue from RUN_DIR/last.state */
+    uint32_t accumulate;      /* each rank's share of a batch runs as this many parts, one after
+                                 another (BatchNorm per part, gradients summed: docs/training.md);
+                                 0 or 1 = the whole share at once */
+    const struct vbp_dist *dist; /* the ranks of a data-parallel run (vbp_dist.h); NULL = alone */
     const char *init;         /* a new run starts from these weights (.safetensors) instead of
                                  random ones; Adam moments and step start at 0; NULL = none;
                                  ignored on resume (the state holds the weights) */
