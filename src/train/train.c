@@ -347,7 +347,8 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
             if (r->lead && r->cb && r->cb->on_step)
                 r->cb->on_step(r->cb->ctx, (uint32_t)r->st.epoch + 1, r->st.batch, batches, loss);
             int stop = cfg->stop_after && r->st.step >= cfg->stop_after;
-            int interrupted = io.any_stop;
+            /* alone: the flag as the step's callback left it; ranks: as agreed in the step */
+            int interrupted = r->dist ? io.any_stop : r->cb && r->cb->stop && *r->cb->stop;
             if (stop || interrupted ||
                 (cfg->checkpoint_every && r->st.step % cfg->checkpoint_every == 0)) {
                 rc = vbp_dist_lead_rc(r->dist, r->lead ? save_checkpoint(r, err) : VBP_OK, err);
