@@ -39,14 +39,16 @@ setup() { # dir, meson args...
 CC=gcc setup build-gcc
 run_suite "gcc release" build-gcc
 
-# Without MPI: Open MPI's initialisation leaks by design (LeakSanitizer, valgrind); the MPI code
-# path (src/train/step.c) runs in these builds through test_dist's in-process ranks.
+# With MPI when installed: tests/mpi/mpi_train.sh turns LeakSanitizer off for the mpirun ranks
+# only (Open MPI's initialisation leaks by design); the same code without MPI is leak-checked
+# through test_dist's in-process ranks.
 CC=clang setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-  -Dc_args=-fno-sanitize-recover=all -Dmpi=disabled
+  -Dc_args=-fno-sanitize-recover=all
 run_suite "clang ASan+UBSan" build-asan --no-suite slow --timeout-multiplier 4
 
 # valgrind memcheck on the tools (suite 'valgrind'): a plain gcc build for
-# generic x86-64, because valgrind does not decode -march=native's AVX-512.
+# generic x86-64, because valgrind does not decode -march=native's AVX-512; without MPI, whose
+# libraries valgrind would report (the tools run alone there anyway).
 CC=gcc setup build-valgrind -Dnative=false -Dbuildtype=debugoptimized -Dmpi=disabled
 run_suite "valgrind memcheck (gcc, generic x86-64)" build-valgrind --suite valgrind
 
