@@ -1,0 +1,127 @@
+/*
+ * bench_mpi.c - vbbench train over MPI ranks (`mpirun -np N vbbench train
+ * --mpi ...`): data-parallel training steps as vbtrain takes them (each rank
+ * forward, loss and backward on its share of the global batch, one
+ * allreduce of the gradients and BatchNorm statistics, Adam), timed, with
+ * the allreduce timed apart.  Rank 0 prints the result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bench.h"
+#include "vbp_dist.h"
+#include "vbp_loader.h"
+#include "vbp_net.h"
+#include "vbp_util.h"
+
+/* One step; *comm gets the seconds spent in the allreduce.  flat[n-1] carries rank 0's stop. */
+static int mpi_step(vbp_net *net, const vbp_dist *d, const float *x, const float *y, size_t share,
+                    float w, float *flat, size_t n, int stop, double *comm, vbp_error *err)
+{
+    const vbp_adam_config adam = { 0.9f, 0.999f, 1e-8f, 0.0f, 0 };
+    const size_t np = vbp_net_param_count(net), nb = vbp_net_buffer_count(net);
+    float loss = 0.0f;
+    memset(flat, 0, n * sizeof *flat);
+    if (share) {
+        vbp_net_zero_grad(net);
+        int rc = vbp_net_forward(net, x, share, 1, err);
+        rc = rc ? rc : vbp_net_loss(net, y, &loss, err);
+        rc = rc ? rc : vbp_net_backward(net, err);
+        if (rc)
+            return rc;
+        const float *g = vbp_net_grads(net), *b = vbp_net_buffers(net);
+        for (size_t i = 0; i < np; i++)
+            flat[i] = w * g[i];
+        for (size_t i = 0; i < nb; i++)
+            flat[np + i] = w * b[i];
+        flat[np + nb] = w * loss;
+    }
+    flat[n - 1] = stop ? 1.0f : 0.0f;
+    const double t0 = vbp_now();
+    int rc = d->allreduce_sum(d->ctx, flat, n, err);
+    *comm += vbp_now() - t0;
+    if (rc)
+        return rc;
+    memcpy(vbp_net_grads(net), flat, np * sizeof *flat);
+    memcpy(vbp_net_buffers(net), flat + np, nb * sizeof *flat);
+    return vbp_net_adam_step(net, &adam, 1e-3f, err);
+}
+
+int bench_train_mpi(const bench_train_args *o, const vbp_dist *d)
+{
+    size_t lo, hi;
+    vbp_loader_part(o->batch, (uint32_t)d->rank, (uint32_t)d->size, &lo, &hi);
+    const size_t share = hi - lo;
+    const unsigned cin = o->seq * (o->rgb ? 3 : 1);
+    vbp_net_config cfg = { cin, o->seq, o->height, o->width, share ? (uint32_t)share : 1, o->threads };
+    vbp_net *net;
+    vbp_error err;
+    if (vbp_net_create(&cfg, 1, &net, &err)) {
+        fprintf(stderr, "vbbench train: %s\n", vbp_error_message(&err));
+        return 1;
+    }
+    const size_t nx = (share ? share : 1) * cin * o->height * o->width;
+    const size_t ny = (share ? share : 1) * o->seq * o->height * o->width;
+    const size_t n = vbp_net_param_count(net) + vbp_net_buffer_count(net) + 2;
+    float *x = malloc(nx * sizeof *x), *y = calloc(ny, sizeof *y), *flat = malloc(n * sizeof *flat);
+    if (!x || !y || !flat) {
+        fprintf(stderr, "vbbench train: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)((i * 2654435761u) >> 8 & 255) / 255.0f;
+    for (size_t i = 0; i < ny; i += 997)
+        y[i] = 1.0f;
+    const float w = (float)share / (float)o->batch;
+    double comm = 0.0, t0 = 0.0, comm0 = 0.0;
+    long steps = 0;
+    int stop = 0, rc = 0;
+    /* the first step is the warm-up; rank 0 says when the time is up (in the reduced buffer) */
+    for (;;) {
+        rc = mpi_step(net, d, x, y, share, w, flat, n, stop, &comm, &err);
+        if (rc || flat[n - 1] > 0.0f)
+            break;
+        if (steps++ == 0) {
+            t0 = vbp_now();
+            comm0 = comm;
+        }
+        stop = d->rank == 0 && steps >= 3 && vbp_now() - t0 >= o->seconds;
+    }
+    const double secs = vbp_now() - t0; /* steps after the warm-up, the stopping one included */
+    steps = steps > 0 ? steps : 1;
+    if (rc)
+        fprintf(stderr, "vbbench train (rank %d): %s\n", d->rank, vbp_error_message(&err));
+    else if (d->rank == 0) {
+        const double step_ms = 1e3 * secs / (double)steps, comm_ms = 1e3 * (comm - comm0) / (double)steps;
+        const double bytes = (double)n * sizeof(float);
+        if (o->json) {
+            vbp_json j;
+            vbp_json_init(&j, 0);
+            vbp_json_begin_object(&j);
+            vbp_json_kstring(&j, "backend", vbp_dist_backend());
+            vbp_json_ku64(&j, "ranks", (uint64_t)d->size);
+            vbp_json_ku64(&j, "batch", o->batch);
+            vbp_json_ku64(&j, "threads_per_rank", o->threads);
+            vbp_json_ku64(&j, "height", o->height);
+            vbp_json_ku64(&j, "width", o->width);
+            vbp_json_ku64(&j, "steps", (uint64_t)steps);
+            vbp_json_kdouble(&j, "train_sps", (double)steps * o->batch / secs, 6);
+            vbp_json_kdouble(&j, "step_ms", step_ms, 6);
+            vbp_json_kdouble(&j, "allreduce_ms", comm_ms, 6);
+            vbp_json_ku64(&j, "allreduce_bytes", (uint64_t)bytes);
+            vbp_json_end_object(&j);
+            vbp_json_print(&j, stdout);
+        } else {
+            printf("VballNetFastV1 data-parallel (%s): %d rank(s) x %u thread(s), global batch %u, "
+                   "%ux%u, %s\n", vbp_dist_backend(), d->size, o->threads, o->batch, o->width,
+                   o->height, vbp_net_isa_name());
+            printf("train %.2f samples/s, step %.2f ms, of which allreduce %.3f ms "
+                   "(%.0f bytes: %zu params + BN statistics), %ld steps\n",
+                   (double)steps * o->batch / secs, step_ms, comm_ms, bytes,
+                   vbp_net_param_count(net), steps);
+        }
+    }
+    vbp_net_free(net);
+    free(x), free(y), free(flat);
+    return rc ? 1 : 0;
+}
