@@ -101,7 +101,7 @@ typedef struct vbp_epoch_report {
     double train_loss;       /* mean over the epoch's samples */
     int has_val;             /* 0: the pack has no usable val split */
     vbp_eval_result val;
-    double samples_per_s;    /* training samples per second of this epoch (this process) */
+    double samples_per_s;    /* training samples per second of this epoch (all ranks together) */
     double wait_fraction;    /* share of the epoch's time spent waiting for batches */
     double seconds;
     int best;                /* 1: best.safetensors was written from this epoch */
@@ -140,6 +140,14 @@ typedef struct vbp_train_summary {
  * VBP_E_NUMERIC naming the step; the last checkpoint written stays.
  * *cb->stop set: checkpoint after the current step, VBP_E_INTERRUPTED.
  * cb and summary may be NULL.
+ *
+ * Data-parallel (cfg->dist of size N > 1): every rank calls this with the
+ * same arguments (collective).  Rank r trains on its slice of every global
+ * batch, one allreduce per step (src/train/step.h); rank 0 alone reads and
+ * writes run_dir, validates and calls cb (the others call none), and sends
+ * its state to all at the start and at every epoch end.  A failure on one
+ * rank fails all: the others with VBP_E_IO and a detail starting
+ * VBP_DIST_ECHO.  docs/training.md, "Training on a cluster".
  */
 int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_config *cfg,
                   const vbp_train_callbacks *cb, vbp_train_summary *summary, vbp_error *err);
