@@ -14,16 +14,18 @@
 #include "vbp_net.h"
 #include "vbp_util.h"
 
-/* One step; *wait and *comm get the seconds spent waiting for the other ranks and in the
- * gradient allreduce.  flat[n-1] carries rank 0's stop. */
+/* One step; *cpu, *wait and *comm get the CPU seconds of forward, loss and backward, the
+ * seconds spent waiting for the other ranks and in the gradient allreduce.  flat[n-1]
+ * carries rank 0's stop. */
 static int mpi_step(vbp_net *net, const vbp_dist *d, const float *x, const float *y, size_t share,
-                    float w, float *flat, size_t n, int stop, double *wait, double *comm,
-                    vbp_error *err)
+                    float w, float *flat, size_t n, int stop, double *cpu, double *wait,
+                    double *comm, vbp_error *err)
 {
     const vbp_adam_config adam = { 0.9f, 0.999f, 1e-8f, 0.0f, 0 };
     const size_t np = vbp_net_param_count(net), nb = vbp_net_buffer_count(net);
     float loss = 0.0f;
     memset(flat, 0, n * sizeof *flat);
+    const double c0 = bench_cpu();
     if (share) {
         vbp_net_zero_grad(net);
         int rc = vbp_net_forward(net, x, share, 1, err);
@@ -38,6 +40,7 @@ static int mpi_step(vbp_net *net, const vbp_dist *d, const float *x, const float
             flat[np + i] = w * b[i];
         flat[np + nb] = w * loss;
     }
+    *cpu += bench_cpu() - c0;
     flat[n - 1] = stop ? 1.0f : 0.0f;
     /* a one-float allreduce first: the ranks meet (waiting for the slowest is *wait), then the
      * gradient allreduce alone is timed (*comm) */
@@ -81,23 +84,38 @@ int bench_train_mpi(const bench_train_args *o, const vbp_dist *d)
     for (size_t i = 0; i < ny; i += 997)
         y[i] = 1.0f;
     const float w = (float)share / (float)o->batch;
-    double comm = 0.0, wait = 0.0, t0 = 0.0, comm0 = 0.0, wait0 = 0.0;
+    double comm = 0.0, wait = 0.0, cpu = 0.0, t0 = 0.0, comm0 = 0.0, wait0 = 0.0, cpu0 = 0.0;
     long steps = 0;
     int stop = 0, rc = 0;
     /* the first step is the warm-up; rank 0 says when the time is up (in the reduced buffer) */
     for (;;) {
-        rc = mpi_step(net, d, x, y, share, w, flat, n, stop, &wait, &comm, &err);
+        rc = mpi_step(net, d, x, y, share, w, flat, n, stop, &cpu, &wait, &comm, &err);
         if (rc || flat[n - 1] > 0.0f)
             break;
         if (steps++ == 0) {
             t0 = vbp_now();
             comm0 = comm;
             wait0 = wait;
+            cpu0 = cpu;
         }
         stop = d->rank == 0 && steps >= 3 && vbp_now() - t0 >= o->seconds;
     }
     const double secs = vbp_now() - t0; /* steps after the warm-up, the stopping one included */
     steps = steps > 0 ? steps : 1;
+    /* The allreduce alone, back to back (all ranks running): median of 101. */
+    enum { REPS = 101 };
+    double t[REPS];
+    for (int i = 0; !rc && i < REPS; i++) {
+        const double a = vbp_now();
+        rc = d->allreduce_sum(d->ctx, flat, n, &err);
+        t[i] = vbp_now() - a;
+    }
+    for (int i = 1; i < REPS; i++) /* insertion sort: 101 values */
+        for (int k = i; k > 0 && t[k] < t[k - 1]; k--) {
+            const double v = t[k];
+            t[k] = t[k - 1], t[k - 1] = v;
+        }
+    const double cpu_ms = share ? 1e3 * (cpu - cpu0) / ((double)steps * (double)share) : 0.0;
     if (rc)
         fprintf(stderr, "vbbench train (rank %d): %s\n", d->rank, vbp_error_message(&err));
     else if (d->rank == 0) {
@@ -119,6 +137,8 @@ int bench_train_mpi(const bench_train_args *o, const vbp_dist *d)
             vbp_json_kdouble(&j, "step_ms", step_ms, 6);
             vbp_json_kdouble(&j, "wait_ms", wait_ms, 6);
             vbp_json_kdouble(&j, "allreduce_ms", comm_ms, 6);
+            vbp_json_kdouble(&j, "allreduce_alone_us", 1e6 * t[REPS / 2], 6);
+            vbp_json_kdouble(&j, "compute_cpu_ms_per_sample", cpu_ms, 6);
             vbp_json_ku64(&j, "allreduce_bytes", (uint64_t)bytes);
             vbp_json_end_object(&j);
             vbp_json_print(&j, stdout);
@@ -130,6 +150,9 @@ int bench_train_mpi(const bench_train_args *o, const vbp_dist *d)
                    "%.3f ms and the allreduce %.3f ms (%.0f bytes: %zu params + BN statistics), "
                    "%ld steps\n", (double)steps * o->batch / secs, step_ms, wait_ms, comm_ms,
                    bytes, vbp_net_param_count(net), steps);
+            printf("compute (forward, loss, backward) %.2f CPU ms per sample on rank 0; the "
+                   "allreduce alone, back to back: %.1f us (median of %d)\n", cpu_ms,
+                   1e6 * t[REPS / 2], REPS);
         }
     }
     vbp_net_free(net);
