@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "cpu.h"
 #include "internal.h"
 #include "loader_internal.h"
 
@@ -221,6 +222,7 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
         ld->opts.target_cut = VBP_TARGET_CUT_DEFAULT;
     for (uint32_t v = 0; v < 256; v++)
         ld->target_lut[v] = v >= ld->opts.target_cut ? 1.0f : 0.0f;
+    ld->stream = vbp_cpu_isa() >= VBP_ISA_AVX2;
     ld->geo = info->geometry;
 
     vbp_loader_shape *sh = &ld->shape;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "cpu.h"
 #include "internal.h"
 #include "loader_internal.h"
 
@@ -16,67 +17,82 @@
  * them: a batch is larger than the caches and is read later by the trainer,
  * so caching it only evicts the pack pages being read and costs a read of
  * every destination line first.  The values are the same either way:
- * v / 255.0f is one correctly rounded division.
+ * v / 255.0f is one correctly rounded division.  The streaming code is
+ * compiled for AVX2 whatever the build flags and used when vbp_cpu_isa()
+ * allows it (src/util/cpu.c; VBP_ISA=generic forces the plain loops).
  */
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define VBP_STREAM 1
+#define VBP_TARGET_AVX2 __attribute__((target("avx2")))
 
-/* 16 uint8 at src (reversed when rev) -> 16 floats / 255 at 64-byte aligned dst. */
-static inline void stream16(float *dst, const uint8_t *src, int rev)
+/* 16 uint8 at src (reversed when rev) -> 16 floats / 255 at 32-byte aligned dst. */
+static inline VBP_TARGET_AVX2 void stream16(float *dst, const uint8_t *src, int rev)
 {
     __m128i b = _mm_loadu_si128((const __m128i *)src);
     if (rev)
         b = _mm_shuffle_epi8(b, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-#if defined(__AVX512F__)
-    const __m512 k = _mm512_set1_ps(255.0f);
-    _mm512_stream_ps(dst, _mm512_div_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)), k));
-#else
     const __m256 k = _mm256_set1_ps(255.0f);
     _mm256_stream_ps(dst, _mm256_div_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)), k));
     _mm256_stream_ps(dst + 8, _mm256_div_ps(
         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8))), k));
-#endif
 }
 
-/* 16 uint8 at src (reversed when rev) -> 1.0f where v >= cut, else 0.0f, at 64-byte aligned dst. */
-static inline void stream16_cut(float *dst, const uint8_t *src, int rev, uint8_t cut)
+/* 16 uint8 at src (reversed when rev) -> 1.0f where v >= cut, else 0.0f, at 32-byte aligned dst. */
+static inline VBP_TARGET_AVX2 void stream16_cut(float *dst, const uint8_t *src, int rev,
+                                                uint8_t cut)
 {
     __m128i b = _mm_loadu_si128((const __m128i *)src);
     if (rev)
         b = _mm_shuffle_epi8(b, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     /* max(v, cut) == v exactly when v >= cut: 0xff bytes, sign-extended to all-ones words */
     __m128i ge = _mm_cmpeq_epi8(_mm_max_epu8(b, _mm_set1_epi8((char)cut)), b);
-#if defined(__AVX512F__)
-    const __m512i one = _mm512_set1_epi32(0x3f800000); /* 1.0f */
-    _mm512_stream_ps(dst, _mm512_castsi512_ps(_mm512_and_si512(_mm512_cvtepi8_epi32(ge), one)));
-#else
-    const __m256i one = _mm256_set1_epi32(0x3f800000);
+    const __m256i one = _mm256_set1_epi32(0x3f800000); /* 1.0f */
     _mm256_stream_ps(dst, _mm256_castsi256_ps(_mm256_and_si256(_mm256_cvtepi8_epi32(ge), one)));
     _mm256_stream_ps(dst + 8, _mm256_castsi256_ps(
         _mm256_and_si256(_mm256_cvtepi8_epi32(_mm_srli_si128(ge, 8)), one)));
-#endif
+}
+
+/*
+ * The streamed part of convert_run: v / 255 (lut NULL) or the binary table of
+ * cut, from the first 64-byte aligned destination while 16 values remain.
+ * Returns how many of the n values it wrote (from the start); lut with cut 0
+ * (jitter tables) is not vectorised: returns 0.
+ */
+static VBP_TARGET_AVX2 size_t convert_stream(float *restrict dst, const uint8_t *restrict src,
+                                             size_t n, int flip, const float *restrict lut,
+                                             uint32_t cut)
+{
+    size_t i = 0;
+    if (lut && !cut)
+        return 0;
+    for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
+        dst[i] = lut ? lut[src[flip ? n - 1 - i : i]] : (float)src[flip ? n - 1 - i : i] / 255.0f;
+    if (cut)
+        for (; i + 16 <= n; i += 16)
+            stream16_cut(dst + i, flip ? src + n - 16 - i : src + i, flip, (uint8_t)cut);
+    else
+        for (; i + 16 <= n; i += 16)
+            stream16(dst + i, flip ? src + n - 16 - i : src + i, flip);
+    return i;
 }
 #endif
 
 /*
- * n uint8 -> float32: lut[v] when lut, else v / 255 (streamed); mirrored
- * (dst[i] from src[n-1-i]) when flip.  cut != 0: lut is the binary table
- * of that cut (v >= cut -> 1), converted with vector compares.
+ * n uint8 -> float32: lut[v] when lut, else v / 255; mirrored (dst[i] from
+ * src[n-1-i]) when flip.  cut != 0: lut is the binary table of that cut
+ * (v >= cut -> 1).  stream: the CPU runs convert_stream.
  */
 static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t n, int flip,
-                        const float *restrict lut, uint32_t cut)
+                        const float *restrict lut, uint32_t cut, int stream)
 {
     size_t i = 0;
 #ifdef VBP_STREAM
-    if (cut) { /* lut is the binary table of cut: the same values, 16 at a time */
-        for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
-            dst[i] = lut[src[flip ? n - 1 - i : i]];
-        for (; i + 16 <= n; i += 16)
-            stream16_cut(dst + i, flip ? src + n - 16 - i : src + i, flip, (uint8_t)cut);
-    }
+    if (stream)
+        i = convert_stream(dst, src, n, flip, lut, cut);
 #else
     (void)cut;
+    (void)stream;
 #endif
     if (lut) {
         if (flip)
@@ -87,12 +103,6 @@ static void convert_run(float *restrict dst, const uint8_t *restrict src, size_t
                 dst[i] = lut[src[i]];
         return;
     }
-#ifdef VBP_STREAM
-    for (; i < n && ((uintptr_t)(dst + i) & 63); i++)
-        dst[i] = (float)src[flip ? n - 1 - i : i] / 255.0f;
-    for (; i + 16 <= n; i += 16)
-        stream16(dst + i, flip ? src + n - 16 - i : src + i, flip);
-#endif
     if (flip)
         for (; i < n; i++)
             dst[i] = (float)src[n - 1 - i] / 255.0f;
@@ -107,6 +117,7 @@ typedef struct conv {
     uint32_t cut;      /* lut is the binary table of this cut (faster path); 0 otherwise */
     int flip;          /* mirror each row (before the translation) */
     int32_t dx, dy;    /* translation in pixels, zero fill */
+    int stream;        /* streamed vector stores (convert_stream) */
 } conv;
 
 /*
@@ -117,7 +128,7 @@ static void convert_planes(float *restrict dst, const uint8_t *restrict src, siz
                            size_t h, size_t w, const conv *k)
 {
     if (!k->dx && !k->dy && !k->flip) {
-        convert_run(dst, src, planes * h * w, 0, k->lut, k->cut);
+        convert_run(dst, src, planes * h * w, 0, k->lut, k->cut, k->stream);
         return;
     }
     const int64_t W = (int64_t)w;
@@ -136,7 +147,8 @@ static void convert_planes(float *restrict dst, const uint8_t *restrict src, siz
         memset(dst, 0, (size_t)x0 * sizeof *dst);
         memset(dst + x1, 0, (size_t)(W - x1) * sizeof *dst);
         int64_t first = k->flip ? W - x1 + k->dx : x0 - k->dx;
-        convert_run(dst + x0, row + first, (size_t)(x1 - x0), k->flip, k->lut, k->cut);
+        convert_run(dst + x0, row + first, (size_t)(x1 - x0), k->flip, k->lut, k->cut,
+                    k->stream);
     }
 }
 
@@ -206,9 +218,9 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
         frame_lut = lut;
     }
     const int binary = ld->opts.target == VBP_TARGET_BINARY;
-    const conv fk = { frame_lut, 0, flip, aug->dx, aug->dy };
+    const conv fk = { frame_lut, 0, flip, aug->dx, aug->dy, ld->stream };
     const conv hk = { binary ? ld->target_lut : NULL, binary ? ld->opts.target_cut : 0, flip,
-                      aug->dx, aug->dy };
+                      aug->dx, aug->dy, ld->stream };
     for (uint32_t t = 0; t < ld->opts.seq; t++) {
         int rc = convert_record(ld, first_frame + t, VBP_REC_FRAME, x + t * frame_floats, &fk,
                                 scratch, err);
@@ -219,7 +231,8 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
             return rc;
     }
 #ifdef VBP_STREAM
-    _mm_sfence(); /* streamed stores visible before the batch is handed over */
+    if (ld->stream)
+        _mm_sfence(); /* streamed stores visible before the batch is handed over */
 #endif
     return VBP_OK;
 }

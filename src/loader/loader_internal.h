@@ -30,6 +30,7 @@ struct vbp_loader {
     vbp_geometry geo;
     char note[256];
     float target_lut[256];    /* heatmap value of each uint8 for VBP_TARGET_BINARY */
+    int stream;               /* batches written with AVX2 streaming stores (loader_batch.c) */
 
     /* Sample index: with k = sel_of[s], sample s lies in pack clip
      * sel_clip[k] and its window starts at global frame

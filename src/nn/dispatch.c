@@ -3,15 +3,10 @@
  *
  * The kernels are compiled once per set (isa.h, src/meson.build): on x86-64 avx512
  * (AVX-512 F/BW/VL/DQ + FMA), avx2 (AVX2 + FMA) and generic (baseline x86-64), elsewhere
- * generic only.  The first layer call picks the best set the CPU supports; the environment
- * variable VBP_ISA=avx512|avx2|generic picks a lower one (to test or benchmark each path on
- * one machine).  A value that is unknown or above what the CPU supports prints one warning
- * line on stderr and the best supported set is used: a library does not exit.
+ * generic only.  Each call goes to the set src/util/cpu.c chose: the best the CPU supports,
+ * or a lower one forced with VBP_ISA=avx512|avx2|generic.
  */
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "cpu.h"
 #include "isa.h"
 #include "layers.h"
 #include "vbp_net.h"
@@ -57,49 +52,15 @@ static const layer_ops ops_avx512 = {"avx512", VBP_LAYER_FUNCS(INIT_F, float)
 #undef ISA
 #endif
 
-static const layer_ops *chosen;
-static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
-
-/* The sets this CPU (and its OS) can run, best first. */
-static size_t supported(const layer_ops *sets[3])
-{
-    size_t k = 0;
-#if VBP_X86_ISAS
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("fma"))
-        sets[k++] = &ops_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        sets[k++] = &ops_avx2;
-#endif
-    sets[k++] = &ops_generic;
-    return k;
-}
-
-static void choose(void)
-{
-    const layer_ops *sets[3];
-    const size_t k = supported(sets);
-    const char *want = getenv("VBP_ISA");
-    chosen = sets[0];
-    if (!want || !*want)
-        return;
-    for (size_t i = 0; i < k; i++)
-        if (!strcmp(want, sets[i]->name)) {
-            chosen = sets[i];
-            return;
-        }
-    const int known = !strcmp(want, "avx512") || !strcmp(want, "avx2") || !strcmp(want, "generic");
-    fprintf(stderr, "vbpack: VBP_ISA=%s %s; using %s\n", want,
-            known ? "is not supported by this CPU" : "is not one of avx512, avx2, generic",
-            chosen->name);
-}
-
+/* The table of the set vbp_cpu_isa() chose (off x86-64 only generic is compiled). */
 static inline const layer_ops *ops(void)
 {
-    pthread_once(&chosen_once, choose);
-    return chosen;
+#if VBP_X86_ISAS
+    static const layer_ops *const table[] = { &ops_generic, &ops_avx2, &ops_avx512 };
+    return table[vbp_cpu_isa()];
+#else
+    return &ops_generic;
+#endif
 }
 
 const char *vbp_net_isa_name(void)
