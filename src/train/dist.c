@@ -12,6 +12,9 @@
 #ifdef VBP_HAVE_MPI
 #include <mpi.h>
 
+/* vbp_dist_init started MPI: finalize and abort go through it. */
+static int g_mpi_started;
+
 static int mpi_fail(vbp_error *err, const char *what, int code)
 {
     char text[MPI_MAX_ERROR_STRING];
@@ -69,9 +72,6 @@ static int serial_bcast(void *ctx, void *buf, size_t bytes, int root, vbp_error 
     (void)ctx, (void)buf, (void)bytes, (void)root, (void)err;
     return VBP_OK;
 }
-
-/* ctx of a run that initialised MPI: finalize and abort go through MPI. */
-static int g_mpi_started;
 
 int vbp_dist_init(int *argc, char ***argv, vbp_dist *out, vbp_error *err)
 {
