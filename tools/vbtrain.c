@@ -275,10 +275,14 @@ static int cmd_train(cli *c)
     cli_bar_clear(&c->bar);
     const vbp_dist *d = c->train.dist;
     const int lead = !d || d->rank == 0;
-    if (rc) { /* an echo of another rank's failure is printed once, by rank 0 */
+    if (rc) {
+        /* What all ranks agree on (another rank's failure, a stop, a non-finite loss) is printed
+         * once, by rank 0; a rank's own failure by that rank. */
+        int shared = rc == VBP_E_INTERRUPTED || rc == VBP_E_NUMERIC ||
+                     !strncmp(vbp_error_message(&err), VBP_DIST_ECHO, strlen(VBP_DIST_ECHO));
         if (!d)
             fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
-        else if (lead || strncmp(vbp_error_message(&err), VBP_DIST_ECHO, strlen(VBP_DIST_ECHO)))
+        else if (lead || !shared)
             fprintf(stderr, "vbtrain (rank %d of %d): %s\n", d->rank, d->size,
                     vbp_error_message(&err));
         return rc == VBP_E_INTERRUPTED ? 130 : 1;
