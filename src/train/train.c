@@ -321,7 +321,8 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
     double lr = cfg->lr;
     *stopped = 0;
     while (r->st.epoch < cfg->epochs) {
-        int rc = vbp_loader_begin_epoch(r->train, r->st.epoch, r->st.batch, err);
+        int rc = vbp_dist_agree(r->dist, vbp_loader_begin_epoch(r->train, r->st.epoch, r->st.batch,
+                                                                err), err);
         if (rc)
             return rc;
         double t0 = vbp_now(), w0 = vbp_loader_wait_seconds(r->train);
