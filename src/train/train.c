@@ -144,8 +144,8 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
     r->val = NULL;
     /* batches as large as the net's arena (a part of a batch under MPI or --accumulate) */
     int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels,
-                                  vbp_net_get_config(r->net)->max_batch, VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, r->st.target,
-                                  r->st.target_cut, &r->val, &e);
+                                  vbp_net_get_config(r->net)->max_batch, VBP_SPLIT_BIT(VBP_SPLIT_VAL),
+                                  r->cfg->mode, r->st.target, r->st.target_cut, &r->val, &e);
     if (rc == VBP_E_GEOMETRY) {
         note(r, "%s: no val clip has %u frames: val metrics skipped", r->pack_path, r->cfg->seq);
         return VBP_OK;
