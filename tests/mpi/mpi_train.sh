@@ -10,9 +10,10 @@
 #  3. kill -9 of rank 1 mid-training: mpirun ends non-zero within 30 s naming
 #     the dead rank (no hang); --resume then finishes the run, equal to an
 #     uninterrupted one.
-# usage: mpi_train.sh MPIRUN PYTHON VBSAMPLE VBPACK VBTRAIN
+#  4. mpirun -np 2 vbbench train: rank 0 reports the two ranks' samples/s.
+# usage: mpi_train.sh MPIRUN PYTHON VBSAMPLE VBPACK VBTRAIN VBBENCH
 set -eu
-mpirun=$1; py=$2; vbsample=$3; vbpack=$4; vbtrain=$5
+mpirun=$1; py=$2; vbsample=$3; vbpack=$4; vbtrain=$5; vbbench=$6
 here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -87,3 +88,10 @@ run1 ref8 --epochs 8 --accumulate 2
 run2 kill --epochs 8 --resume
 diff_ok "$tmp/kill/last.safetensors" "$tmp/ref8/last.safetensors" "killed and resumed"
 echo "ok: --resume after the kill ends equal to an uninterrupted run"
+
+# 4. the benchmark over 2 ranks (a smoke test: one JSON line from rank 0, no timing asserted)
+line=$(mpi2 "$vbbench" train --batch 4 --threads 1 --seconds 0.5 --height 72 --width 128 --json) \
+  || fail "mpirun vbbench train failed"
+echo "vbbench over 2 ranks: $line"
+[ "$(echo "$line" | grep -c '"ranks":2,')" -eq 1 ] || fail "vbbench: not one line with ranks 2: $line"
+echo "$line" | grep -q '"train_sps":[0-9]' || fail "vbbench: no samples/s: $line"
