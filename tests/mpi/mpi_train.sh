@@ -61,16 +61,18 @@ diff_ok "$tmp/r12/last.safetensors" "$tmp/ref3/last.safetensors" "1 process (sto
 echo "resume 2 -> 1 and 1 -> 2 ranks: equal to an uninterrupted run"
 
 # 3. a rank killed mid-training
-mpi2 "$vbtrain" train "$tmp/p.vbp" --out "$tmp/kill" $args --epochs 8 --checkpoint-every 4 \
-  >/dev/null 2>"$tmp/kill.err" &
+VBP_MPI_TEST=$tmp mpi2 "$vbtrain" train "$tmp/p.vbp" --out "$tmp/kill" $args --epochs 8 \
+  --checkpoint-every 4 >/dev/null 2>"$tmp/kill.err" &
 job=$!
 i=0
 while [ ! -f "$tmp/kill/last.state" ]; do
   i=$((i + 1)); [ "$i" -le 600 ] || fail "no checkpoint after 30 s"; sleep 0.05
 done
 victim=""
-for p in $(pgrep -x vbtrain); do
-  tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -q '^OMPI_COMM_WORLD_RANK=1$' && victim=$p
+for p in $(pgrep -x vbtrain); do # rank 1 of this job only (VBP_MPI_TEST marks it), not another run's
+  env=$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null || true)
+  echo "$env" | grep -qx "VBP_MPI_TEST=$tmp" && echo "$env" | grep -qx 'OMPI_COMM_WORLD_RANK=1' \
+    && victim=$p
 done
 [ -n "$victim" ] || fail "rank 1 not found"
 kill -KILL "$victim"
