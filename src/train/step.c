@@ -18,6 +18,12 @@ static int ranks_of(const vbp_dist *d)
     return d && d->size > 1 ? d->size : 1;
 }
 
+/* Floats of one part's contribution: weighted gradients, running statistics and loss. */
+static size_t part_floats(const vbp_stepper *s)
+{
+    return s->nparams + s->nbuffers + 1;
+}
+
 uint32_t vbp_step_max_part(uint32_t batch, const vbp_dist *dist, uint32_t accumulate)
 {
     uint64_t parts = (uint64_t)ranks_of(dist) * (accumulate ? accumulate : 1);
@@ -35,9 +41,14 @@ int vbp_stepper_init(vbp_stepper *s, vbp_net *net, const vbp_dist *dist, uint32_
     s->nbuffers = vbp_net_buffer_count(net);
     if (!s->dist && s->accumulate == 1)
         return VBP_OK; /* the plain step needs nothing more */
+    unsigned levels = 1;
+    while (levels < 64 && (1ull << (levels - 1)) < s->accumulate)
+        levels++;
     s->flat = malloc((s->nparams + s->nbuffers + SLOTS) * sizeof *s->flat);
     s->bn0 = malloc((s->nbuffers + 1) * sizeof *s->bn0);
-    if (!s->flat || !s->bn0) {
+    s->cur = malloc(part_floats(s) * sizeof *s->cur);
+    s->sums = malloc(levels * part_floats(s) * sizeof *s->sums);
+    if (!s->flat || !s->bn0 || !s->cur || !s->sums) {
         vbp_stepper_free(s);
         return vbp_fail(err, VBP_E_NOMEM, "no memory for the gradient exchange buffer");
     }
@@ -48,7 +59,9 @@ void vbp_stepper_free(vbp_stepper *s)
 {
     free(s->flat);
     free(s->bn0);
-    s->flat = s->bn0 = NULL;
+    free(s->cur);
+    free(s->sums);
+    s->flat = s->bn0 = s->cur = s->sums = NULL;
 }
 
 /* The single-process step without parts: exactly the classic sequence. */
@@ -71,25 +84,70 @@ static int plain_step(vbp_stepper *s, const vbp_adam_config *adam, vbp_step_io *
     return rc ? rc : vbp_net_adam_step(s->net, adam, io->lr, err);
 }
 
-/* acc[i] += w * v[i], as two roundings (scale v in place, then add): a fused
- * multiply-add would round differently from the same sum formed across ranks. */
-static void add_scaled(float *restrict acc, float *restrict v, size_t n, float w)
+/*
+ * Add the part in s->cur to the parts of this step so far, as a pairwise
+ * tree in part order (a binary counter of partial sums: level l holds the
+ * sum of 2^l consecutive parts): 4 parts sum as (p0+p1)+(p2+p3), the
+ * grouping of 2 ranks x 2 parts, and of 4 ranks under a recursive-doubling
+ * allreduce, so that those runs agree bit for bit.
+ */
+static void push_part(vbp_stepper *s)
+{
+    const size_t m = part_floats(s);
+    float *cur = s->cur;
+    unsigned level = 0;
+    for (; s->occupied & (1ull << level); level++) {
+        const float *prev = s->sums + level * m;
+        for (size_t i = 0; i < m; i++)
+            cur[i] = prev[i] + cur[i];
+        s->occupied &= ~(1ull << level);
+    }
+    memcpy(s->sums + level * m, cur, m * sizeof *cur);
+    s->occupied |= 1ull << level;
+}
+
+/* The sum of the step's parts into out (m floats): the earliest partial sum first. */
+static void parts_total(vbp_stepper *s, float *out)
+{
+    const size_t m = part_floats(s);
+    int first = 1;
+    memset(out, 0, m * sizeof *out);
+    for (int level = 63; level >= 0; level--) {
+        if (!(s->occupied & (1ull << level)))
+            continue;
+        const float *sum = s->sums + (size_t)level * m;
+        if (first)
+            memcpy(out, sum, m * sizeof *out);
+        else
+            for (size_t i = 0; i < m; i++)
+                out[i] = out[i] + sum[i];
+        first = 0;
+    }
+}
+
+/* dst[i] = w * src[i]: one rounding, as on any rank (no multiply-add into a sum). */
+static void scale_into(float *restrict dst, const float *restrict src, size_t n, float w)
 {
     for (size_t i = 0; i < n; i++)
-        v[i] *= w;
-    for (size_t i = 0; i < n; i++)
-        acc[i] += v[i];
+        dst[i] = w * src[i];
 }
 
 /*
  * One part of m samples at x, y, share w of the global batch: from the
  * step's starting running statistics, forward, loss, backward; its weighted
- * gradient, running statistics and loss added into s->flat.
+ * gradient, running statistics and loss pushed into the step's sum (an empty
+ * part, m = 0, pushes zeros).
  */
 static int part_step(vbp_stepper *s, const float *x, const float *y, size_t m, float w,
                      uint64_t tracked, int force_nan, vbp_error *err)
 {
     vbp_net *net = s->net;
+    float *cur = s->cur;
+    if (!m) {
+        memset(cur, 0, part_floats(s) * sizeof *cur);
+        push_part(s);
+        return VBP_OK;
+    }
     memcpy(vbp_net_buffers(net), s->bn0, s->nbuffers * sizeof *s->bn0);
     vbp_net_set_batches_tracked(net, tracked);
     vbp_net_zero_grad(net);
@@ -101,15 +159,17 @@ static int part_step(vbp_stepper *s, const float *x, const float *y, size_t m, f
         return rc;
     if (force_nan)
         loss = NAN;
-    volatile float wl = w * loss; /* rounded before the sum, as on another rank */
-    s->flat[s->nparams + s->nbuffers + SLOT_LOSS] += wl;
-    if (!isfinite(loss))
-        return VBP_OK; /* the step stops here: gradients do not matter */
-    rc = vbp_net_backward(net, err);
-    if (rc)
-        return rc;
-    add_scaled(s->flat, vbp_net_grads(net), s->nparams, w);
-    add_scaled(s->flat + s->nparams, vbp_net_buffers(net), s->nbuffers, w);
+    if (!isfinite(loss)) { /* the step stops here: gradients do not matter */
+        memset(cur, 0, (s->nparams + s->nbuffers) * sizeof *cur);
+    } else {
+        rc = vbp_net_backward(net, err);
+        if (rc)
+            return rc;
+        scale_into(cur, vbp_net_grads(net), s->nparams, w);
+        scale_into(cur + s->nparams, vbp_net_buffers(net), s->nbuffers, w);
+    }
+    cur[s->nparams + s->nbuffers] = w * loss;
+    push_part(s);
     return VBP_OK;
 }
 
@@ -122,7 +182,7 @@ int vbp_step_run(vbp_stepper *s, const vbp_adam_config *adam, vbp_step_io *io, v
     vbp_net *net = s->net;
     const size_t np = s->nparams, nb = s->nbuffers, n = np + nb + SLOTS;
     float *flat = s->flat;
-    memset(flat, 0, n * sizeof *flat);
+    s->occupied = 0;
     memcpy(s->bn0, vbp_net_buffers(net), nb * sizeof *s->bn0);
     const uint64_t tracked = vbp_net_batches_tracked(net);
     const int ranks = ranks_of(s->dist), rank = s->dist ? s->dist->rank : 0;
@@ -134,12 +194,11 @@ int vbp_step_run(vbp_stepper *s, const vbp_adam_config *adam, vbp_step_io *io, v
     for (uint32_t k = 0; !rc && b && k < s->accumulate; k++) {
         size_t lo, hi;
         vbp_loader_part(b->batch_n, (uint32_t)rank * s->accumulate + k, parts, &lo, &hi);
-        if (hi == lo)
-            continue;
         size_t at = lo - b->first;
         rc = part_step(s, b->x + at * nc->in_channels * hw, b->y + at * nc->out_channels * hw,
                        hi - lo, (float)(hi - lo) / (float)b->batch_n, tracked, io->force_nan, err);
     }
+    parts_total(s, flat); /* gradients, statistics and loss: flat[0 .. np+nb+SLOT_LOSS] */
     flat[np + nb + SLOT_STOP] = io->stop ? 1.0f : 0.0f;
     flat[np + nb + SLOT_FAILED] = rc ? 1.0f : 0.0f;
     if (s->dist) {

@@ -12,8 +12,10 @@
  * rank gets the gradient of the mean loss over the global batch and the same
  * running statistics, takes the same Adam step and stays identical.  With
  * one rank and accumulate 1 the step is the plain one (no copy, no weights).
- * Running N ranks x K equals one process with accumulate N*K (bitwise for
- * N = 2, where a sum of two floats does not depend on the order).
+ * Running N ranks x K equals one process with accumulate N*K up to the
+ * grouping of the sums: the parts of a rank are summed as a pairwise tree,
+ * so the two agree bit for bit when the allreduce sums as a tree too
+ * (N = 2 always; N = 4 with Open MPI's recursive doubling, measured).
  */
 #ifndef VBP_STEP_H
 #define VBP_STEP_H
@@ -29,6 +31,8 @@ typedef struct vbp_stepper {
     size_t nparams, nbuffers;
     float *flat;             /* nparams + nbuffers + 3: the one buffer reduced per step */
     float *bn0;              /* running statistics at the start of the step */
+    float *cur, *sums;       /* one part's contribution; the partial sums of the parts (step.c) */
+    uint64_t occupied;       /* levels of sums in use */
 } vbp_stepper;
 
 /* Largest part of a global batch of `batch`: what the net's arena must hold. */

@@ -3,8 +3,9 @@
 # on a tiny synthetic pack, 2 ranks oversubscribed on this machine:
 #  1. mpirun -np 2, global batch 8, 2 epochs equals one process with
 #     --batch 8 --accumulate 2 (the same parts, BatchNorm per part) to 1e-5
-#     relative (in practice bit for bit); its distance to plain --batch 8
-#     (BatchNorm over all 8) is printed: BN per rank is a real difference.
+#     relative (in practice bit for bit), and 2 ranks x --accumulate 2 equals
+#     --accumulate 4; 4 ranks against --accumulate 4 and the distance to plain
+#     --batch 8 (BatchNorm over all 8, a real difference) are printed.
 #  2. resume across rank counts: 2 ranks then 1 process, 1 process (stopped
 #     mid-epoch) then 2 ranks, both equal to an uninterrupted run.
 #  3. kill -9 of rank 1 mid-training: mpirun ends non-zero within 30 s naming
@@ -21,7 +22,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 # Open MPI refuses root without these; one thread per rank on 2 shared cores.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 # In an ASan build, LeakSanitizer is off for the ranks: Open MPI's initialisation leaks by design.
-mpi2() { ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$mpirun" -np 2 --oversubscribe "$@"; }
+mpin() { n=$1; shift; ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$mpirun" -np "$n" --oversubscribe "$@"; }
+mpi2() { mpin 2 "$@"; }
 diff_ok() { "$py" "$here/st_diff.py" "$1" "$2" 1e-5 || fail "$3: $1 and $2 differ by more than 1e-5"; }
 
 # 3 clips of 24 frames at 128x72: 2 train (44 windows: 6 steps of 8, the last of 4), 1 val.
@@ -44,6 +46,14 @@ l1=$(sed -n 's/.*"train_loss":\([0-9.e-]*\).*/\1/p' "$tmp/acc/metrics.jsonl" | t
 l2=$(sed -n 's/.*"train_loss":\([0-9.e-]*\).*/\1/p' "$tmp/mpi/metrics.jsonl" | tr '\n' ' ')
 [ "$l1" = "$l2" ] || fail "train losses differ: '$l1' vs '$l2'"
 [ "$(wc -l < "$tmp/mpi/metrics.jsonl")" -eq 2 ] || fail "rank 0 should write 2 metrics lines"
+# 2 ranks x 2 parts sum as (p0+p1)+(p2+p3), as 1 process x 4 does (step.c: a pairwise tree)
+run1 acc4 --epochs 2 --accumulate 4
+run2 mpi22 --epochs 2 --accumulate 2
+diff_ok "$tmp/mpi22/last.safetensors" "$tmp/acc4/last.safetensors" "2 ranks x 2 vs --accumulate 4"
+# 4 ranks: equal too where the allreduce sums as a tree (Open MPI's recursive doubling); printed
+mpin 4 "$vbtrain" train "$tmp/p.vbp" --out "$tmp/mpi4" $args --epochs 2 \
+  >/dev/null 2>"$tmp/err" || fail "mpirun -np 4: $(cat "$tmp/err")"
+echo "4 ranks vs 1 process --accumulate 4: $("$py" "$here/st_diff.py" "$tmp/mpi4/last.safetensors" "$tmp/acc4/last.safetensors")"
 run1 plain --epochs 2
 plain=$("$py" "$here/st_diff.py" "$tmp/mpi/last.safetensors" "$tmp/plain/last.safetensors")
 echo "2 ranks vs 1 process plain --batch 8 (BatchNorm over 8, not 2 x 4): $plain"
