@@ -54,9 +54,9 @@ static const char *const usage_text =
     "      --resume              continue RUN_DIR/last.state exactly\n"
     "      --init W              start from the weights W (fine-tuning; optimizer starts fresh)\n"
     "      --json                one JSON line per epoch on stdout (as metrics.jsonl)\n"
+    "      --quiet               no progress bar, no notes\n"
     "      (mpirun -np N vbtrain train ...: data-parallel over N ranks in a build with MPI;\n"
     "       docs/training.md, \"Training on a cluster\")\n"
-    "      --quiet               no progress bar, no notes\n"
     "eval / predict:\n"
     "      --weights W           a .safetensors state dict (seq and channels read from it)\n"
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
@@ -74,7 +74,8 @@ enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY, OPT_ACCUMULATE
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
+    OPT_ACCUMULATE
 };
 
 static const struct option long_opts[] = {
@@ -436,16 +437,23 @@ int main(int argc, char **argv)
      * under us is an error line naming it, not a SIGBUS crash. */
     signal(SIGXFSZ, SIG_IGN);
     vbp_error gerr;
-    if (vbp_guard_enable("vbtrain", &gerr)) {
-        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
-        return 1;
-    }
-    if (kind != 0)
+    if (kind != 0) {
+        if (vbp_guard_enable("vbtrain", &gerr)) {
+            fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
+            return 1;
+        }
         return cmd_eval(&c, kind == 2);
-    /* Under mpirun: one rank of a data-parallel run (alone otherwise). */
+    }
+    /* Under mpirun: one rank of a data-parallel run (alone otherwise).  MPI starts before the
+     * guard, so that the guard's SIGBUS handler, not one MPI may install, is in place. */
     vbp_dist dist;
     if (vbp_dist_init(&argc, &argv, &dist, &gerr)) {
         fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
+        return 1;
+    }
+    if (vbp_guard_enable("vbtrain", &gerr)) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
+        vbp_dist_finalize(&dist);
         return 1;
     }
     if (dist.size > 1) {
