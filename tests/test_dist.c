@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,7 @@ static void test_serial_stub(void **state)
 /* ------------------------------------------- two ranks as threads of this process */
 
 #define RANKS 2
+static int g_skew; /* testing the check: rank 1's sums are off by one ulp in one float */
 typedef struct shared {
     pthread_barrier_t bar;
     void *slot[RANKS];
@@ -198,6 +200,8 @@ static int thread_allreduce(void *ctx, float *buf, size_t n, vbp_error *err)
         sum[i] = s;
     }
     pthread_barrier_wait(&c->sh->bar);
+    if (g_skew && c->rank == 1 && n > 16) /* the step's buffer, not the agreements */
+        sum[0] = nextafterf(sum[0], INFINITY);
     memcpy(buf, sum, n * sizeof *sum);
     free(sum);
     pthread_barrier_wait(&c->sh->bar);
@@ -246,7 +250,8 @@ static void config(vbp_train_config *c)
 
 /* 2 ranks x --accumulate 2 (4 parts of a batch of 4, the last batch of 3 leaving a part empty)
  * against 1 process x 4; 2 ranks against 1 process x 2; and both differ from the plain batch. */
-static void run_ranks(const char *dir, uint32_t accumulate, int resume)
+static void run_ranks_rc(const char *dir, uint32_t accumulate, int resume, int rc[RANKS],
+                         vbp_error errs[RANKS])
 {
     shared sh;
     pthread_barrier_init(&sh.bar, NULL, RANKS);
@@ -266,9 +271,20 @@ static void run_ranks(const char *dir, uint32_t accumulate, int resume)
     for (int r = 0; r < RANKS; r++)
         pthread_join(t[r], NULL);
     pthread_barrier_destroy(&sh.bar);
+    for (int r = 0; r < RANKS; r++) {
+        rc[r] = jobs[r].rc;
+        errs[r] = jobs[r].err;
+    }
+}
+
+static void run_ranks(const char *dir, uint32_t accumulate, int resume)
+{
+    int rc[RANKS];
+    vbp_error errs[RANKS];
+    run_ranks_rc(dir, accumulate, resume, rc, errs);
     for (int r = 0; r < RANKS; r++)
-        if (jobs[r].rc)
-            fail_msg("rank %d: %s", r, vbp_error_message(&jobs[r].err));
+        if (rc[r])
+            fail_msg("rank %d: %s", r, vbp_error_message(&errs[r]));
 }
 
 static void run_alone(const char *dir, uint32_t accumulate)
@@ -324,6 +340,23 @@ static void test_ranks_equal_accumulation(void **state)
     assert_true(same_file(d[5], d[1], "last.safetensors"));
 }
 
+/* Ranks that stop agreeing bit for bit are stopped at the epoch's end, not silently resynced. */
+static void test_divergence_detected(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/skew", fx_dir);
+    int rc[RANKS];
+    vbp_error errs[RANKS];
+    g_skew = 1;
+    run_ranks_rc(dir, 1, 0, rc, errs);
+    g_skew = 0;
+    assert_int_equal(rc[1], VBP_E_NUMERIC);
+    assert_non_null(strstr(vbp_error_message(&errs[1]), "differs from rank 0"));
+    assert_int_equal(rc[0], VBP_E_IO);
+    assert_non_null(strstr(vbp_error_message(&errs[0]), VBP_DIST_ECHO));
+}
+
 /* Every part needs a sample; an error on rank 0 alone (no state to resume) fails both ranks. */
 static void test_errors(void **state)
 {
@@ -346,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_loader_slices),
         cmocka_unit_test(test_serial_stub),
         cmocka_unit_test(test_ranks_equal_accumulation),
+        cmocka_unit_test(test_divergence_detected),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, fx_group_teardown);

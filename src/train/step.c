@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include "internal.h"
 #include "step.h"
 
@@ -289,4 +290,27 @@ int vbp_dist_bcast_net(const vbp_dist *d, vbp_net *net, vbp_error *err)
         vbp_net_set_batches_tracked(net, counters[1]);
     }
     return rc;
+}
+
+int vbp_dist_check_same(const vbp_dist *d, vbp_net *net, vbp_error *err)
+{
+    if (ranks_of(d) == 1)
+        return VBP_OK;
+    const size_t np = vbp_net_param_count(net) * sizeof(float);
+    uint64_t h[2];
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return vbp_dist_agree(d, vbp_fail(err, VBP_E_NOMEM, "no memory for a hash state"), err);
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, vbp_net_params(net), np);
+    XXH3_64bits_update(st, vbp_net_adam_m(net), np);
+    XXH3_64bits_update(st, vbp_net_adam_v(net), np);
+    XXH3_64bits_update(st, vbp_net_buffers(net), vbp_net_buffer_count(net) * sizeof(float));
+    h[0] = h[1] = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    int rc = d->bcast(d->ctx, &h[1], sizeof h[1], 0, err);
+    if (!rc && h[0] != h[1])
+        rc = vbp_fail(err, VBP_E_NUMERIC, "rank %d: the network differs from rank 0's (the ranks' "
+                      "sums were not the same bits)", d->rank);
+    return vbp_dist_agree(d, rc, err);
 }

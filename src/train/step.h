@@ -74,6 +74,14 @@ int vbp_dist_agree(const vbp_dist *d, int rc, vbp_error *err);
  */
 int vbp_dist_lead_rc(const vbp_dist *d, int rc, vbp_error *err);
 
+/*
+ * Check (collective) that every rank holds the network of rank 0 (parameters,
+ * Adam moments, BN statistics: their hash).  A rank that differs fails with
+ * VBP_E_NUMERIC naming itself, the others with VBP_DIST_ECHO: the steps are
+ * meant to keep the ranks identical, so a difference is a fault worth stopping for.
+ */
+int vbp_dist_check_same(const vbp_dist *d, vbp_net *net, vbp_error *err);
+
 /* Every rank takes rank 0's network: parameters, Adam moments, BN statistics, counters. */
 int vbp_dist_bcast_net(const vbp_dist *d, vbp_net *net, vbp_error *err);
 

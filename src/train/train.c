@@ -368,6 +368,9 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
         if (rc < 0)
             return rc;
         double t = vbp_now() - t0;
+        rc = vbp_dist_check_same(r->dist, r->net, err); /* the ranks stayed identical */
+        if (rc)
+            return rc;
         rc = r->lead ? end_epoch(r, t, vbp_loader_wait_seconds(r->train) - w0, samples, lr, err)
                      : VBP_OK;
         rc = share_lead_state(r, rc, err);
