@@ -63,10 +63,11 @@ typedef enum vbp_target {
     VBP_TARGET_BINARY = 2  /* 1 where v >= target_cut, else 0: a disc */
 } vbp_target;
 
-/* The target of AUTO: one line to change the default of every tool. */
+/* The loader's AUTO: the heatmaps as stored (the trainer's default is VBP_TRAIN_TARGET_DEFAULT). */
 #define VBP_TARGET_DEFAULT VBP_TARGET_SOFT
-/* Default binary cut: half the peak (a disc of radius ~3.5 px for sigma-3 Gaussians). */
-#define VBP_TARGET_CUT_DEFAULT 128u
+/* Default binary cut: a quarter of the peak (a disc of radius ~5 px for sigma-3 Gaussians;
+ * measured against 128, half the peak, in docs/model.md). */
+#define VBP_TARGET_CUT_DEFAULT 64u
 
 /* Bit of vbp_loader_opts.splits for split s. */
 #define VBP_SPLIT_BIT(s) (1u << (unsigned)(s))

@@ -37,6 +37,10 @@
 extern "C" {
 #endif
 
+/* The trainer's (and eval's) targets when none is asked: binary discs, because soft Gaussian
+ * targets cap real-footage outputs below the 0.5 detection threshold (docs/model.md). */
+#define VBP_TRAIN_TARGET_DEFAULT VBP_TARGET_BINARY
+
 struct vbp_dist; /* vbp_dist.h */
 
 typedef enum vbp_optimizer { VBP_OPT_ADAM = 0, VBP_OPT_ADAMW = 1 } vbp_optimizer;
@@ -58,7 +62,7 @@ typedef struct vbp_train_config {
     uint32_t stride;          /* training window stride (1) */
     uint64_t seed;            /* weights, order and flips (0) */
     vbp_order order;          /* AUTO: resolved at the first start and then recorded */
-    vbp_target target;        /* heatmap targets; AUTO: VBP_TARGET_DEFAULT, on --resume the recorded */
+    vbp_target target;        /* heatmap targets; AUTO: VBP_TRAIN_TARGET_DEFAULT, on --resume the recorded */
     uint32_t target_cut;      /* binary cut 1..255; 0: VBP_TARGET_CUT_DEFAULT, on --resume the recorded */
     /* How long and how (free to change between a run and its resumption). */
     uint32_t epochs;          /* total epochs, counting those already done (1) */
@@ -159,7 +163,7 @@ typedef struct vbp_eval_config {
     uint32_t batch;       /* windows per forward (4) */
     uint32_t threads;     /* network threads; 0 = OpenMP's default */
     vbp_load_mode mode;
-    vbp_target target;    /* targets of the loss (AUTO = VBP_TARGET_DEFAULT); metrics do not use them */
+    vbp_target target;    /* targets of the loss (AUTO = VBP_TRAIN_TARGET_DEFAULT); metrics do not use them */
     uint32_t target_cut;  /* 0 = VBP_TARGET_CUT_DEFAULT */
     const char *overlay_dir; /* predict: also pictures of the predictions here (NULL = none) */
 } vbp_eval_config;

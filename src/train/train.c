@@ -438,7 +438,7 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         return rc;
     const vbp_pack_info *info = vbp_pack_get_info(r->pack);
     uint32_t channels = cfg->channels ? cfg->channels : info->geometry.frame_channels;
-    r->st.target = cfg->target ? cfg->target : VBP_TARGET_DEFAULT;
+    r->st.target = cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT;
     r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
     r->channels = channels;
     rc = open_train_loader(r, channels, cfg->order, err);
