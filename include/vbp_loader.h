@@ -63,10 +63,11 @@ typedef enum vbp_target {
     VBP_TARGET_BINARY = 2  /* 1 where v >= target_cut, else 0: a disc */
 } vbp_target;
 
-/* The target of AUTO: one line to change the default of every tool. */
+/* The loader's AUTO: the heatmaps as stored (the trainer's default is VBP_TRAIN_TARGET_DEFAULT). */
 #define VBP_TARGET_DEFAULT VBP_TARGET_SOFT
-/* Default binary cut: half the peak (a disc of radius ~3.5 px for sigma-3 Gaussians). */
-#define VBP_TARGET_CUT_DEFAULT 128u
+/* Default binary cut: a quarter of the peak (a disc of radius ~5 px for sigma-3 Gaussians;
+ * measured against 128, half the peak, in docs/model.md). */
+#define VBP_TARGET_CUT_DEFAULT 64u
 
 /* Bit of vbp_loader_opts.splits for split s. */
 #define VBP_SPLIT_BIT(s) (1u << (unsigned)(s))
@@ -93,10 +94,23 @@ typedef struct vbp_loader_opts {
     uint64_t memory_limit; /* bytes of memory the pack may use; 0 = MemAvailable (/proc/meminfo) */
     uint32_t block_samples;/* LOCALITY block size in windows; 0 = about 16 MiB of records */
     uint32_t open_blocks;  /* LOCALITY blocks shuffled together; 0 = from memory_limit (2..64) */
+    uint32_t part, parts;  /* parts > 1: of every batch only slice `part` (< parts) is assembled,
+                              the positions vbp_loader_part gives (data-parallel training: one
+                              process per part); 0 or 1 = whole batches (default) */
 } vbp_loader_opts;
 
 /* Fill o with the defaults above. */
 void vbp_loader_opts_default(vbp_loader_opts *o);
+
+/*
+ * Slice `part` of `parts` of a batch of n samples: positions [*lo, *hi) with
+ * *lo = floor(part * n / parts), *hi = floor((part + 1) * n / parts).  The
+ * slices are consecutive, cover the batch and differ in size by at most one
+ * (a slice is empty when n < parts).  Slice p*K+k of parts*K lies inside
+ * slice p of parts, so a process can split its slice further the same way.
+ * parts 0 or 1: the whole batch.
+ */
+void vbp_loader_part(size_t n, uint32_t part, uint32_t parts, size_t *lo, size_t *hi);
 
 typedef struct vbp_loader vbp_loader;
 
@@ -193,17 +207,21 @@ vbp_augment vbp_loader_augment(const vbp_loader *ld, uint64_t epoch, uint64_t po
  */
 int vbp_loader_begin_epoch(vbp_loader *ld, uint64_t epoch, uint64_t start_batch, vbp_error *err);
 
-/* One batch as served by vbp_loader_next. */
+/* One batch (or with opts.parts > 1 this process's slice of it) as served by vbp_loader_next. */
 typedef struct vbp_batch {
     uint64_t epoch, index;     /* batch `index` of epoch `epoch` */
-    size_t n;                  /* samples in this batch (< batch only for a short last one) */
+    size_t n;                  /* samples in x, y, samples (< batch only for a short last one,
+                                  or a slice; a slice may be empty) */
+    size_t batch_n;            /* samples of the whole batch (n without parts) */
+    size_t first;              /* position in the batch of sample 0 of this slice (0 without parts) */
     float *x;                  /* n * x_floats, layout above; the caller may modify it */
     float *y;                  /* n * y_floats */
     const vbp_sample *samples; /* n entries: sample id, clip, first frame, flip */
 } vbp_batch;
 
 /*
- * Next batch of the current epoch.  Returns n > 0 and fills *out; returns 0
+ * Next batch of the current epoch.  Returns out->batch_n > 0 (the whole
+ * batch's size; out->n, its slice with opts.parts, may be 0) and fills *out; returns 0
  * at the end of the epoch (call vbp_loader_begin_epoch for the next one); a
  * negative vbp_errcode when a record cannot be read or decoded (VBP_E_CODEC,
  * VBP_E_FORMAT).  out->x, out->y and out->samples are owned by the loader and

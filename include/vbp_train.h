@@ -37,13 +37,19 @@
 extern "C" {
 #endif
 
+/* The trainer's (and eval's) targets when none is asked: binary discs, because soft Gaussian
+ * targets cap real-footage outputs below the 0.5 detection threshold (docs/model.md). */
+#define VBP_TRAIN_TARGET_DEFAULT VBP_TARGET_BINARY
+
+struct vbp_dist; /* vbp_dist.h */
+
 typedef enum vbp_optimizer { VBP_OPT_ADAM = 0, VBP_OPT_ADAMW = 1 } vbp_optimizer;
 
 typedef struct vbp_train_config {
     /* What is trained (a checkpoint records these; --resume must match them). */
     uint32_t seq;             /* frames per window (3) */
     uint32_t channels;        /* 1 gray, 3 RGB; 0 = the pack's */
-    uint32_t batch;           /* samples per step (4) */
+    uint32_t batch;           /* samples per step (4); with cfg->dist the global batch of all ranks */
     float lr;                 /* initial learning rate (1e-3) */
     float lr_gamma;           /* staircase decay factor (0.9) */
     uint32_t lr_decay_epochs; /* epochs' worth of steps per decay (2); 0 = no decay */
@@ -56,7 +62,7 @@ typedef struct vbp_train_config {
     uint32_t stride;          /* training window stride (1) */
     uint64_t seed;            /* weights, order and flips (0) */
     vbp_order order;          /* AUTO: resolved at the first start and then recorded */
-    vbp_target target;        /* heatmap targets; AUTO: VBP_TARGET_DEFAULT, on --resume the recorded */
+    vbp_target target;        /* heatmap targets; AUTO: VBP_TRAIN_TARGET_DEFAULT, on --resume the recorded */
     uint32_t target_cut;      /* binary cut 1..255; 0: VBP_TARGET_CUT_DEFAULT, on --resume the recorded */
     /* How long and how (free to change between a run and its resumption). */
     uint32_t epochs;          /* total epochs, counting those already done (1) */
@@ -68,6 +74,10 @@ typedef struct vbp_train_config {
     uint64_t stop_after;      /* save and stop once this many steps are done; 0 = never */
     uint64_t nan_at_step;     /* testing: treat the loss of step N (1-based) as NaN; 0 = never */
     int resume;               /* continue from RUN_DIR/last.state */
+    uint32_t accumulate;      /* each rank's share of a batch runs as this many parts, one after
+                                 another (BatchNorm per part, gradients summed: docs/training.md);
+                                 0 or 1 = the whole share at once */
+    const struct vbp_dist *dist; /* the ranks of a data-parallel run (vbp_dist.h); NULL = alone */
     const char *init;         /* a new run starts from these weights (.safetensors) instead of
                                  random ones; Adam moments and step start at 0; NULL = none;
                                  ignored on resume (the state holds the weights) */
@@ -95,7 +105,7 @@ typedef struct vbp_epoch_report {
     double train_loss;       /* mean over the epoch's samples */
     int has_val;             /* 0: the pack has no usable val split */
     vbp_eval_result val;
-    double samples_per_s;    /* training samples per second of this epoch (this process) */
+    double samples_per_s;    /* training samples per second of this epoch (all ranks together) */
     double wait_fraction;    /* share of the epoch's time spent waiting for batches */
     double seconds;
     int best;                /* 1: best.safetensors was written from this epoch */
@@ -134,6 +144,14 @@ typedef struct vbp_train_summary {
  * VBP_E_NUMERIC naming the step; the last checkpoint written stays.
  * *cb->stop set: checkpoint after the current step, VBP_E_INTERRUPTED.
  * cb and summary may be NULL.
+ *
+ * Data-parallel (cfg->dist of size N > 1): every rank calls this with the
+ * same arguments (collective).  Rank r trains on its slice of every global
+ * batch, one allreduce per step (src/train/step.h); rank 0 alone reads and
+ * writes run_dir, validates and calls cb (the others call none), and sends
+ * its state to all at the start and at every epoch end.  A failure on one
+ * rank fails all: the others with VBP_E_IO and a detail starting
+ * VBP_DIST_ECHO.  docs/training.md, "Training on a cluster".
  */
 int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_config *cfg,
                   const vbp_train_callbacks *cb, vbp_train_summary *summary, vbp_error *err);
@@ -145,7 +163,7 @@ typedef struct vbp_eval_config {
     uint32_t batch;       /* windows per forward (4) */
     uint32_t threads;     /* network threads; 0 = OpenMP's default */
     vbp_load_mode mode;
-    vbp_target target;    /* targets of the loss (AUTO = VBP_TARGET_DEFAULT); metrics do not use them */
+    vbp_target target;    /* targets of the loss (AUTO = VBP_TRAIN_TARGET_DEFAULT); metrics do not use them */
     uint32_t target_cut;  /* 0 = VBP_TARGET_CUT_DEFAULT */
     const char *overlay_dir; /* predict: also pictures of the predictions here (NULL = none) */
 } vbp_eval_config;

@@ -362,7 +362,7 @@ static void binary_targets_are_discs_with_the_cut(void **state)
         vbp_loader_opts_default(&o);
         o.target = VBP_TARGET_BINARY;
         o.target_cut = cuts[ci];
-        uint32_t cut = cuts[ci] ? cuts[ci] : 128; /* 0 = the default */
+        uint32_t cut = cuts[ci] ? cuts[ci] : VBP_TARGET_CUT_DEFAULT; /* 0 = the default */
         vbp_loader *ld = open_ok(p, &o);
         const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
         const uint64_t ids[] = { 0, 4, 2, 7 };

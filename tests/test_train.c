@@ -127,6 +127,7 @@ static void base_config(vbp_train_config *c)
     c->lr_decay_epochs = 1; /* decay within the test: resumption must get the schedule right */
     c->seed = 7;
     c->threads = 2;
+    c->target = VBP_TARGET_SOFT; /* the tests compare with v / 255 (the trainer's default is binary) */
 }
 
 static int train(const char *run, const vbp_train_config *c, vbp_train_summary *sum, vbp_error *err)
@@ -406,6 +407,16 @@ static void resume_keeps_binary_target(void **state)
     assert_string_equal(vbp_safetensors_meta(f, "cfg.target"), "binary");
     assert_string_equal(vbp_safetensors_meta(f, "cfg.target_cut"), "100");
     vbp_safetensors_close(f);
+    /* Asked for nothing, the trainer records binary targets at the default cut. */
+    vbp_train_config d = c;
+    d.target = VBP_TARGET_AUTO;
+    d.target_cut = 0;
+    d.stop_after = 1;
+    assert_int_equal(train("auto", &d, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_safetensors_open(path_in("auto", "last.state"), &f, NULL), VBP_OK);
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.target"), "binary");
+    assert_string_equal(vbp_safetensors_meta(f, "cfg.target_cut"), "64");
+    vbp_safetensors_close(f);
     assert_true(files_differ(path_in("ref", "last.safetensors"), path_in("bin", "last.safetensors")));
     /* Another cut trains differently. */
     c.target_cut = 200;
@@ -416,6 +427,7 @@ static void resume_keeps_binary_target(void **state)
     assert_true(files_differ(path_in("bin1", "last.safetensors"), path_in("bin200", "last.safetensors")));
     /* Resume without naming the target: the recorded one. */
     base_config(&c);
+    c.target = VBP_TARGET_AUTO;
     c.resume = 1;
     rc = train("bin1", &c, NULL, &err);
     if (rc)

@@ -4,6 +4,15 @@
 int vbbench_pack(int argc, char **argv);
 int vbbench_loader(int argc, char **argv);
 int vbbench_train(int argc, char **argv);
+/* Options of vbbench train (bench_train.c). */
+typedef struct bench_train_args {
+    unsigned batch, seq, threads, height, width, rounds;
+    int rgb, torch, json, mpi;
+    double seconds;
+} bench_train_args;
+struct vbp_dist;
+/* vbbench train over the ranks of d (bench_mpi.c): --batch is the global batch. */
+int bench_train_mpi(const bench_train_args *o, const struct vbp_dist *d);
 /* CPU seconds of the whole process (all threads); wall time is vbp_now() (vbp_util.h). */
 double bench_cpu(void);
 #endif

@@ -19,3 +19,10 @@ echo "== loading, RGB seq 3"
 build/tools/vbbench loader out/bench/tn.vbp --from-png "$data"
 echo "== training: C against PyTorch (NCHW and channels_last), batch 4, seq 3 gray, 288x512, 2 threads (>= 3x)"
 build/tools/vbbench train --seconds 6 --rounds 2 --torch
+if command -v mpirun >/dev/null 2>&1 && build/tools/vbbench train --mpi --seconds 0.1 --height 8 \
+    --width 8 --threads 1 --json | grep -q '"backend":"mpi"'; then
+  echo "== scaling over MPI (docs/performance.md): 1 vs 2 ranks, 1 thread each, global batch 16"
+  build/tools/vbbench train --mpi --batch 16 --threads 1 --seconds 6
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    mpirun -np 2 --oversubscribe build/tools/vbbench train --batch 16 --threads 1 --seconds 6
+fi

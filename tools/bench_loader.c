@@ -31,7 +31,7 @@ static int usage(FILE *f)
         "  --mode M           disk (default) or preload\n"
         "  --order O          auto (default), shuffle, sequential, locality\n"
         "  --flip P           probability of the horizontal flip per sample (default 0.5)\n"
-        "  --target T         soft (default) or binary heatmap targets (cut 128)\n"
+        "  --target T         binary (default, cut 64) or soft heatmap targets\n"
         "  --brightness F, --contrast F, --shift PX   augmentations (default 0: off)\n"
         "  --threads T        worker threads, also used by the ceiling and PNG runs (default 2)\n"
         "  --seconds S        time of each of the three runs, in alternating 0.5 s slices (default 3)\n"

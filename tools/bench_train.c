@@ -12,14 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "vbp_dist.h"
 #include "vbp_util.h"
 #include "vbp_net.h"
 
-typedef struct train_opts {
-    unsigned batch, seq, threads, height, width, rounds;
-    int rgb, torch, json;
-    double seconds;
-} train_opts;
+typedef bench_train_args train_opts;
 
 typedef struct result {
     double train_sps, infer_sps, rss_mib;
@@ -31,6 +28,7 @@ static int usage(FILE *f)
     fprintf(f,
             "usage: vbbench train [--batch 4] [--seq 3] [--rgb] [--threads 2] [--seconds 10]\n"
             "                     [--height 288] [--width 512] [--rounds 1] [--torch] [--json]\n"
+            "       mpirun -np N vbbench train --mpi [--batch B] [--threads T] ...\n"
             "Training samples/s (forward, loss, backward, Adam), inference samples/s and peak\n"
             "RSS of the C network; --torch also runs tests/bench/torch_train_bench.py with\n"
             "$VBP_PYTHON (default /usr/bin/python3) in NCHW and channels_last and prints the\n"
@@ -39,7 +37,11 @@ static int usage(FILE *f)
             "The script is found through $VBP_SOURCE_DIR or next to the build tree.\n"
             "Runs with OMP_WAIT_POLICY=passive (C and PyTorch) unless the variable is set.\n"
             "The kernels' instruction set is the best the CPU has; VBP_ISA=avx512|avx2|generic\n"
-            "forces a lower one.\n");
+            "forces a lower one.\n"
+            "--mpi (implied under mpirun with N > 1): data-parallel steps as vbtrain takes them,\n"
+            "--batch the global batch split over the ranks, one allreduce of the gradients per\n"
+            "step timed apart; rank 0 prints samples/s of all ranks (docs/performance.md,\n"
+            "\"Scaling over MPI\").\n");
     return f == stderr ? 2 : 0;
 }
 
@@ -170,6 +172,8 @@ static int parse(int argc, char **argv, train_opts *o)
             o->torch = 1;
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
+        } else if (!strcmp(a, "--mpi")) {
+            o->mpi = 1;
         } else {
             fprintf(stderr, "vbbench train: unknown option '%s'\n", a);
             return -1;
@@ -180,7 +184,7 @@ static int parse(int argc, char **argv, train_opts *o)
 
 int vbbench_train(int argc, char **argv)
 {
-    train_opts o = {4, 3, 2, 288, 512, 1, 0, 0, 0, 10};
+    train_opts o = {4, 3, 2, 288, 512, 1, 0, 0, 0, 0, 10};
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return usage(stdout);
@@ -202,6 +206,17 @@ int vbbench_train(int argc, char **argv)
             execv("/proc/self/exe", args);
             free(args); /* exec failed: measure with the default policy */
         }
+    }
+    vbp_dist dist; /* after the exec above: MPI starts once, in the final process image */
+    vbp_error derr;
+    if (vbp_dist_init(NULL, NULL, &dist, &derr)) {
+        fprintf(stderr, "vbbench train: %s\n", vbp_error_message(&derr));
+        return 1;
+    }
+    if (o.mpi || dist.size > 1) {
+        const int rc = bench_train_mpi(&o, &dist);
+        vbp_dist_finalize(&dist);
+        return rc;
     }
     char script[PATH_MAX];
     if (o.torch && find_script(script, sizeof script)) {

@@ -5,7 +5,7 @@
 # ONNX Runtime is npm's onnxruntime-node (it ships the runtime binary), installed into
 # ${VBP_NODE_MODULES%/node_modules} (default ~/.cache/vbpack/npm), where tests look for it.
 set -eu
-pkgs="meson ninja-build pkg-config gcc clang libpng-dev libxxhash-dev liblz4-dev libcmocka-dev libclang-rt-14-dev valgrind"
+pkgs="meson ninja-build pkg-config gcc clang libpng-dev libxxhash-dev liblz4-dev libcmocka-dev libclang-rt-14-dev valgrind openmpi-bin libopenmpi-dev"
 if [ "${VBP_SKIP_REFERENCE:-0}" != 1 ]; then
   pkgs="$pkgs python3-numpy python3-torch python3-lz4 python3-opencv python3-onnx"
   command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "vbp_dist.h"
 #include "vbp_guard.h"
 #include "vbp_onnx.h"
 #include "vbp_train.h"
@@ -27,16 +28,18 @@ static const char *const usage_text =
     "      --seq N               frames per window (default 3)\n"
     "      --grayscale | --rgb   frame channels the network takes (default: the pack's)\n"
     "      --epochs E            total epochs, counting resumed ones (default 1)\n"
-    "      --batch B             samples per step (default 4)\n"
+    "      --batch B             samples per step (default 4); under mpirun the global batch\n"
+    "      --accumulate K        run each process's share of a batch as K parts one after another\n"
+    "                            (gradients summed, BatchNorm per part; default 1)\n"
     "      --lr LR               initial learning rate (default 0.001)\n"
     "      --lr-decay G          x G every --lr-decay-epochs epochs' worth of steps (default 0.9)\n"
     "      --lr-decay-epochs K   (default 2; 0 = constant learning rate)\n"
     "      --optimizer adam|adamw  (default adam)\n"
     "      --weight-decay WD     L2 (adam) or decoupled (adamw) decay (default 0)\n"
     "      --flip P              horizontal flip probability (default 0.5)\n"
-    "      --target soft|binary  heatmap targets: v/255, or 1 where v >= --target-cut (default soft;\n"
+    "      --target soft|binary  heatmap targets: v/255, or 1 where v >= --target-cut (default binary;\n"
     "                            --resume keeps the run's)\n"
-    "      --target-cut N        binary cut, 1..255 (default 128: half the peak)\n"
+    "      --target-cut N        binary cut, 1..255 (default 64: a quarter of the peak)\n"
     "      --brightness F        frame brightness jitter: + uniform [-F, F] (0..1; default 0 = off)\n"
     "      --contrast F          frame contrast jitter: x uniform [1-F, 1+F] (0..1; default 0 = off)\n"
     "      --shift PX            shift frames and heatmaps by up to PX pixels (default 0 = off)\n"
@@ -52,6 +55,8 @@ static const char *const usage_text =
     "      --init W              start from the weights W (fine-tuning; optimizer starts fresh)\n"
     "      --json                one JSON line per epoch on stdout (as metrics.jsonl)\n"
     "      --quiet               no progress bar, no notes\n"
+    "      (mpirun -np N vbtrain train ...: data-parallel over N ranks in a build with MPI;\n"
+    "       docs/training.md, \"Training on a cluster\")\n"
     "eval / predict:\n"
     "      --weights W           a .safetensors state dict (seq and channels read from it)\n"
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
@@ -69,7 +74,8 @@ enum {
     OPT_SEQ = 256, OPT_GRAY, OPT_RGB, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_LR_DECAY, OPT_LR_EPOCHS,
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
-    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY
+    OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
+    OPT_ACCUMULATE
 };
 
 static const struct option long_opts[] = {
@@ -85,7 +91,8 @@ static const struct option long_opts[] = {
     { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
     { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
     { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
-    { "overlay", 1, 0, OPT_OVERLAY }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+    { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE },
+    { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
 typedef struct cli {
@@ -182,6 +189,7 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_BRIGHT: bad = parse_float(arg, &t->brightness); break;
     case OPT_CONTRAST: bad = parse_float(arg, &t->contrast); break;
     case OPT_SHIFT: bad = parse_u32(arg, &t->shift); break;
+    case OPT_ACCUMULATE: bad = parse_u32(arg, &t->accumulate) || !t->accumulate; break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;
     case OPT_OUT: c->out = arg; break;
@@ -266,11 +274,21 @@ static int cmd_train(cli *c)
     vbp_error err;
     int rc = vbp_train_run(c->pack, c->out, &c->train, &cb, &sum, &err);
     cli_bar_clear(&c->bar);
+    const vbp_dist *d = c->train.dist;
+    const int lead = !d || d->rank == 0;
     if (rc) {
-        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        /* What all ranks agree on (another rank's failure, a stop, a non-finite loss) is printed
+         * once, by rank 0; a rank's own failure by that rank. */
+        int shared = rc == VBP_E_INTERRUPTED || rc == VBP_E_NUMERIC ||
+                     !strncmp(vbp_error_message(&err), VBP_DIST_ECHO, strlen(VBP_DIST_ECHO));
+        if (!d)
+            fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        else if (lead || !shared)
+            fprintf(stderr, "vbtrain (rank %d of %d): %s\n", d->rank, d->size,
+                    vbp_error_message(&err));
         return rc == VBP_E_INTERRUPTED ? 130 : 1;
     }
-    if (!c->quiet) {
+    if (!c->quiet && lead) {
         if (sum.stopped_early)
             fprintf(stderr, "stopped after step %" PRIu64 " (--stop-after); continue with --resume\n",
                     sum.steps_done);
@@ -419,9 +437,31 @@ int main(int argc, char **argv)
      * under us is an error line naming it, not a SIGBUS crash. */
     signal(SIGXFSZ, SIG_IGN);
     vbp_error gerr;
-    if (vbp_guard_enable("vbtrain", &gerr)) {
+    if (kind != 0) {
+        if (vbp_guard_enable("vbtrain", &gerr)) {
+            fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
+            return 1;
+        }
+        return cmd_eval(&c, kind == 2);
+    }
+    /* Under mpirun: one rank of a data-parallel run (alone otherwise).  MPI starts before the
+     * guard, so that the guard's SIGBUS handler, not one MPI may install, is in place. */
+    vbp_dist dist;
+    if (vbp_dist_init(&argc, &argv, &dist, &gerr)) {
         fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
         return 1;
     }
-    return kind == 0 ? cmd_train(&c) : cmd_eval(&c, kind == 2);
+    if (vbp_guard_enable("vbtrain", &gerr)) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&gerr));
+        vbp_dist_finalize(&dist);
+        return 1;
+    }
+    if (dist.size > 1) {
+        c.train.dist = &dist;
+        if (dist.rank != 0) /* rank 0 reports; the others print only their own errors */
+            c.quiet = 1, c.json = 0;
+    }
+    int rc = cmd_train(&c);
+    vbp_dist_finalize(&dist);
+    return rc;
 }

@@ -25,6 +25,17 @@ void vbp_loader_opts_default(vbp_loader_opts *o)
     o->batch = 4;
 }
 
+void vbp_loader_part(size_t n, uint32_t part, uint32_t parts, size_t *lo, size_t *hi)
+{
+    if (parts <= 1) {
+        *lo = 0;
+        *hi = n;
+        return;
+    }
+    *lo = (size_t)((uint64_t)part * n / parts);
+    *hi = (size_t)((uint64_t)(part + 1) * n / parts);
+}
+
 static const char *const order_names[] = { "auto", "shuffle", "sequential", "locality" };
 static const char *const mode_names[] = { "disk", "preload" };
 static const char *const target_names[] = { "auto", "soft", "binary" };
@@ -84,6 +95,9 @@ static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err
     if ((unsigned)o->target > VBP_TARGET_BINARY || o->target_cut > 255)
         return vbp_fail(err, VBP_E_ARG, "%s: unknown target or target cut %u > 255", path,
                         o->target_cut);
+    if (o->parts > (1u << 20) || (o->parts > 1 && o->part >= o->parts))
+        return vbp_fail(err, VBP_E_ARG, "%s: part %u of %u parts (at most 2^20 parts)", path,
+                        o->part, o->parts);
     if (o->threads > 64 || o->prefetch > 64)
         return vbp_fail(err, VBP_E_ARG, "%s: at most 64 threads and 64 prefetched batches", path);
     return VBP_OK;

@@ -276,9 +276,14 @@ static size_t batch_count(const vbp_loader *ld, uint64_t b)
 int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **scratch,
                    vbp_error *err)
 {
-    size_t n = batch_count(ld, b);
-    uint64_t pos = b * ld->shape.batch;
+    size_t lo, hi;
+    slot->total = batch_count(ld, b);
+    vbp_loader_part(slot->total, ld->opts.part, ld->opts.parts, &lo, &hi);
+    /* Positions in the epoch, hence flips and augmentations, are those of the whole batch. */
+    uint64_t pos = b * ld->shape.batch + lo;
+    size_t n = hi - lo;
     int rc = VBP_OK;
+    slot->first = lo;
     slot->n = n;
     for (size_t i = 0; i < n && !rc; i++) {
         vbp_sample *s = &slot->samples[i];
@@ -316,8 +321,9 @@ void vbp_batch_willneed(const vbp_loader *ld, uint64_t b)
     /* the hints read index entries: not from a pack that shrank (assembly reports that) */
     if (ld->shape.mode != VBP_LOAD_DISK || vbp_pack_check_unchanged(ld->pack, NULL))
         return;
-    size_t n = batch_count(ld, b);
-    for (size_t i = 0; i < n; i++) {
+    size_t lo, hi;
+    vbp_loader_part(batch_count(ld, b), ld->opts.part, ld->opts.parts, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
         vbp_sample s;
         vbp_index_sample(ld, ld->order[b * ld->shape.batch + i], &s);
         willneed_span(ld, s.first_frame, ld->opts.seq, VBP_REC_FRAME);

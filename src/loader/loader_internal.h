@@ -17,7 +17,8 @@ typedef struct vbp_slot {
     int64_t batch;        /* batch index held, -1 when empty */
     int ready;            /* assembly finished (result in rc/err) */
     int rc;
-    size_t n;
+    size_t n;             /* samples assembled: the slice opts.part of the batch */
+    size_t total, first;  /* samples of the whole batch; position of the slice in it */
     vbp_error err;
 } vbp_slot;
 

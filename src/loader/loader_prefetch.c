@@ -171,10 +171,12 @@ int vbp_loader_next(vbp_loader *ld, vbp_batch *out, vbp_error *err)
     out->epoch = ld->epoch;
     out->index = b;
     out->n = slot->n;
+    out->batch_n = slot->total;
+    out->first = slot->first;
     out->x = slot->x;
     out->y = slot->y;
     out->samples = slot->samples;
-    return (int)slot->n;
+    return (int)slot->total;
 }
 
 double vbp_loader_wait_seconds(const vbp_loader *ld)

@@ -242,7 +242,7 @@ int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
                       vbp_order_name(s.order), vbp_order_name(cfg->order));
     /* Targets: absent from states written before the option (soft, 128 then). */
     const char *target = vbp_safetensors_meta(f, "cfg.target");
-    uint64_t cut = VBP_TARGET_CUT_DEFAULT;
+    uint64_t cut = 128;
     s.target = VBP_TARGET_SOFT;
     if (!rc && target && (vbp_target_parse(target, &s.target) || s.target == VBP_TARGET_AUTO))
         rc = vbp_fail(err, VBP_E_FORMAT, "%s: state metadata 'cfg.target' is invalid", path);

@@ -173,7 +173,8 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
         rc = vbp_net_load_safetensors(s->net, weights, err);
     if (!rc)
         rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode,
-                                  cfg->target, cfg->target_cut, &s->ld, err);
+                                  cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT,
+                                  cfg->target_cut, &s->ld, err);
     if (rc)
         session_close(s);
     return rc;

@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "atomic.h"
 #include "train_internal.h"
+#include "step.h"
 
 #define PATH_LEN 4096
 
@@ -47,12 +48,18 @@ typedef struct run {
     vbp_adam_config adam;
     vbp_train_state st;
     int64_t saved_step;      /* step of the last state written or loaded; -1 none */
+    const vbp_dist *dist;    /* NULL when alone */
+    int lead;                /* rank 0 (or alone): validates, writes run_dir, reports */
+    vbp_stepper step;
+    uint32_t channels;
+    vbp_target ld_target;    /* targets the train loader was opened with */
+    uint32_t ld_cut;
 } run;
 
 static void note(const run *r, const char *fmt, ...) VBP_PRINTF(2, 3);
 static void note(const run *r, const char *fmt, ...)
 {
-    if (!r->cb || !r->cb->on_note)
+    if (!r->lead || !r->cb || !r->cb->on_note)
         return;
     char line[VBP_ERROR_DETAIL_MAX];
     va_list ap;
@@ -66,6 +73,10 @@ static int check_config(const vbp_train_config *c, vbp_error *err)
 {
     if (!c->seq || !c->batch || !c->epochs || !c->stride)
         return vbp_fail(err, VBP_E_ARG, "seq, batch, epochs and stride must be at least 1");
+    uint64_t parts = (uint64_t)(c->accumulate ? c->accumulate : 1) * (c->dist ? c->dist->size : 1);
+    if (parts > c->batch)
+        return vbp_fail(err, VBP_E_ARG, "batch %u is smaller than ranks x accumulate (%llu): every "
+                        "part needs a sample", c->batch, (unsigned long long)parts);
     if (c->channels != 0 && c->channels != 1 && c->channels != 3)
         return vbp_fail(err, VBP_E_ARG, "channels must be 1 (grayscale) or 3 (RGB)");
     if (!(c->lr > 0.0f) || !isfinite(c->lr) || !(c->lr_gamma > 0.0f) || !isfinite(c->lr_gamma))
@@ -109,6 +120,12 @@ static int open_train_loader(run *r, uint32_t channels, vbp_order order, vbp_err
     o.target_cut = r->st.target_cut;
     o.batch = r->cfg->batch;
     o.threads = r->cfg->loader_threads;
+    if (r->dist) { /* this rank assembles its slice of every global batch */
+        o.part = (uint32_t)r->dist->rank;
+        o.parts = (uint32_t)r->dist->size;
+    }
+    r->ld_target = o.target;
+    r->ld_cut = o.target_cut;
     vbp_loader_close(r->train);
     r->train = NULL;
     return vbp_loader_open(r->pack, &o, &r->train, err);
@@ -125,9 +142,10 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
     vbp_error e;
     vbp_loader_close(r->val);
     r->val = NULL;
-    int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels, r->cfg->batch,
-                                  VBP_SPLIT_BIT(VBP_SPLIT_VAL), r->cfg->mode, r->st.target,
-                                  r->st.target_cut, &r->val, &e);
+    /* batches as large as the net's arena (a part of a batch under MPI or --accumulate) */
+    int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels,
+                                  vbp_net_get_config(r->net)->max_batch, VBP_SPLIT_BIT(VBP_SPLIT_VAL),
+                                  r->cfg->mode, r->st.target, r->st.target_cut, &r->val, &e);
     if (rc == VBP_E_GEOMETRY) {
         note(r, "%s: no val clip has %u frames: val metrics skipped", r->pack_path, r->cfg->seq);
         return VBP_OK;
@@ -278,6 +296,23 @@ static int end_epoch(run *r, double train_seconds, double wait_seconds, uint64_t
     return rc;
 }
 
+/*
+ * The result of work rank 0 did alone (an epoch's end, the setup) for every
+ * rank: its rc, then its position (epoch, best so far) and its network, so
+ * that all ranks continue from the same state whatever they did before.
+ */
+static int share_lead_state(run *r, int rc, vbp_error *err)
+{
+    if (!r->dist)
+        return rc;
+    rc = vbp_dist_lead_rc(r->dist, rc, err);
+    if (!rc)
+        rc = r->dist->bcast(r->dist->ctx, &r->st, sizeof r->st, 0, err);
+    if (!rc)
+        rc = vbp_dist_bcast_net(r->dist, r->net, err);
+    return rc;
+}
+
 /* Train from r->st to the end (or to stop_after).  *stopped = 1 when stop_after hit. */
 static int train_epochs(run *r, int *stopped, vbp_error *err)
 {
@@ -287,42 +322,38 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
     double lr = cfg->lr;
     *stopped = 0;
     while (r->st.epoch < cfg->epochs) {
-        int rc = vbp_loader_begin_epoch(r->train, r->st.epoch, r->st.batch, err);
+        int rc = vbp_dist_agree(r->dist, vbp_loader_begin_epoch(r->train, r->st.epoch, r->st.batch,
+                                                                err), err);
         if (rc)
             return rc;
         double t0 = vbp_now(), w0 = vbp_loader_wait_seconds(r->train);
         uint64_t samples = 0;
         vbp_batch b;
-        while ((rc = vbp_loader_next(r->train, &b, err)) > 0) {
-            float loss;
+        while ((rc = vbp_loader_next(r->train, &b, err)) != 0) {
+            /* step.c: this rank's slice; its failure is every rank's (no one waits forever) */
             lr = vbp_lr_staircase(cfg->lr, cfg->lr_gamma, r->st.step, per_decay);
-            vbp_net_zero_grad(r->net);
-            rc = vbp_net_forward(r->net, b.x, b.n, 1, err);
-            if (!rc)
-                rc = vbp_net_loss(r->net, b.y, &loss, err);
+            vbp_step_io io = { rc > 0 ? &b : NULL, rc < 0 ? rc : 0, lr,
+                               cfg->nan_at_step && r->st.step + 1 == cfg->nan_at_step,
+                               r->cb && r->cb->stop && *r->cb->stop, 0.0f, 0 };
+            rc = vbp_step_run(&r->step, &r->adam, &io, err);
             if (rc)
                 return rc;
-            if (cfg->nan_at_step && r->st.step + 1 == cfg->nan_at_step)
-                loss = NAN;
+            const float loss = io.loss;
             if (!isfinite(loss))
                 return numeric_stop(r, isnan(loss) ? "loss is NaN" : "loss is infinite", err);
-            rc = vbp_net_backward(r->net, err);
-            if (!rc)
-                rc = vbp_net_adam_step(r->net, &r->adam, lr, err);
-            if (rc)
-                return rc;
             r->st.step++;
             r->st.batch++;
-            r->st.loss_sum += (double)loss * (double)b.n;
-            r->st.loss_samples += b.n;
-            samples += b.n;
-            if (r->cb && r->cb->on_step)
+            r->st.loss_sum += (double)loss * (double)b.batch_n;
+            r->st.loss_samples += b.batch_n;
+            samples += b.batch_n;
+            if (r->lead && r->cb && r->cb->on_step)
                 r->cb->on_step(r->cb->ctx, (uint32_t)r->st.epoch + 1, r->st.batch, batches, loss);
             int stop = cfg->stop_after && r->st.step >= cfg->stop_after;
-            int interrupted = r->cb && r->cb->stop && *r->cb->stop;
+            /* alone: the flag as the step's callback left it; ranks: as agreed in the step */
+            int interrupted = r->dist ? io.any_stop : r->cb && r->cb->stop && *r->cb->stop;
             if (stop || interrupted ||
                 (cfg->checkpoint_every && r->st.step % cfg->checkpoint_every == 0)) {
-                rc = save_checkpoint(r, err);
+                rc = vbp_dist_lead_rc(r->dist, r->lead ? save_checkpoint(r, err) : VBP_OK, err);
                 if (rc)
                     return rc;
             }
@@ -337,7 +368,12 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
         if (rc < 0)
             return rc;
         double t = vbp_now() - t0;
-        rc = end_epoch(r, t, vbp_loader_wait_seconds(r->train) - w0, samples, lr, err);
+        rc = vbp_dist_check_same(r->dist, r->net, err); /* the ranks stayed identical */
+        if (rc)
+            return rc;
+        rc = r->lead ? end_epoch(r, t, vbp_loader_wait_seconds(r->train) - w0, samples, lr, err)
+                     : VBP_OK;
+        rc = share_lead_state(r, rc, err);
         if (rc)
             return rc;
     }
@@ -360,7 +396,19 @@ static int init_weights(run *r, uint32_t channels, vbp_error *err)
     return rc;
 }
 
-/* Open pack, loaders and net; load the state when resuming. */
+/* Reopen the loaders when r->st (loaded or received) has another target or order than they have. */
+static int adopt_state(run *r, vbp_error *err)
+{
+    int new_target = r->st.target != r->ld_target || r->st.target_cut != r->ld_cut;
+    if (!new_target && r->st.order == vbp_loader_get_shape(r->train)->order)
+        return VBP_OK;
+    int rc = open_train_loader(r, r->channels, r->st.order, err);
+    if (!rc && new_target && r->val)
+        rc = open_val_loader(r, r->channels, err);
+    return rc;
+}
+
+/* Open pack, loaders and net; load the state when resuming (rank 0). */
 static int setup(run *r, const char *run_dir, vbp_error *err)
 {
     const vbp_train_config *cfg = r->cfg;
@@ -377,12 +425,12 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         return rc;
     /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */
     const char *written[4] = {r->last_w, r->last_s, r->best_w, r->metrics};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; r->lead && i < 4; i++)
         (void)vbp_temp_sweep(written[i], NULL, NULL, NULL);
     int have_state = access(r->last_s, F_OK) == 0;
-    if (cfg->resume && !have_state)
+    if (r->lead && cfg->resume && !have_state)
         return vbp_fail(err, VBP_E_IO, "%s: no checkpoint to resume from", r->last_s);
-    if (!cfg->resume && have_state)
+    if (r->lead && !cfg->resume && have_state)
         return vbp_fail(err, VBP_E_EXISTS, "%s exists: add --resume to continue that run, or choose "
                         "another --out", r->last_s);
     rc = vbp_pack_open(r->pack_path, &r->pack, err);
@@ -390,16 +438,19 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         return rc;
     const vbp_pack_info *info = vbp_pack_get_info(r->pack);
     uint32_t channels = cfg->channels ? cfg->channels : info->geometry.frame_channels;
-    r->st.target = cfg->target ? cfg->target : VBP_TARGET_DEFAULT;
+    r->st.target = cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT;
     r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
+    r->channels = channels;
     rc = open_train_loader(r, channels, cfg->order, err);
-    if (!rc)
-        rc = open_val_loader(r, channels, err);
     if (rc)
         return rc;
     vbp_net_config nc = { cfg->seq * channels, cfg->seq, info->geometry.height, info->geometry.width,
-                          cfg->batch, cfg->threads };
+                          vbp_step_max_part(cfg->batch, r->dist, cfg->accumulate), cfg->threads };
     rc = vbp_net_create(&nc, cfg->seed, &r->net, err);
+    if (!rc)
+        rc = vbp_stepper_init(&r->step, r->net, r->dist, cfg->accumulate, err);
+    if (!rc && r->lead) /* only rank 0 validates */
+        rc = open_val_loader(r, channels, err);
     if (rc)
         return rc;
     vbp_adam_defaults(&r->adam);
@@ -409,9 +460,9 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     r->st.best_loss = INFINITY;
     r->st.pack_fingerprint = info->fingerprint;
     r->st.order = vbp_loader_get_shape(r->train)->order;
-    const vbp_target opened_target = r->st.target;
-    const uint32_t opened_cut = r->st.target_cut;
     r->saved_step = -1;
+    if (!r->lead) /* rank 0 reads and writes run_dir; the others take its state (share_lead_state) */
+        return VBP_OK;
     if (cfg->init && !cfg->resume) {
         rc = init_weights(r, channels, err);
         if (rc)
@@ -425,14 +476,9 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     if (rc)
         return rc;
     r->saved_step = (int64_t)r->st.step;
-    int new_target = r->st.target != opened_target || r->st.target_cut != opened_cut;
-    if (new_target || r->st.order != vbp_loader_get_shape(r->train)->order) {
-        rc = open_train_loader(r, channels, r->st.order, err);
-        if (!rc && new_target && r->val)
-            rc = open_val_loader(r, channels, err);
-        if (rc)
-            return rc;
-    }
+    rc = adopt_state(r, err);
+    if (rc)
+        return rc;
     note(r, "resuming %s: epoch %" PRIu64 ", batch %" PRIu64 ", step %" PRIu64, r->last_s,
          r->st.epoch + 1, r->st.batch, r->st.step);
     return trim_metrics(r->metrics, r->st.epoch, err);
@@ -449,8 +495,18 @@ int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_co
     r.cfg = cfg;
     r.cb = cb;
     r.pack_path = pack_path;
+    r.dist = cfg->dist && cfg->dist->size > 1 ? cfg->dist : NULL;
+    r.lead = !r.dist || r.dist->rank == 0;
     int stopped = 0;
     rc = setup(&r, run_dir, err);
+    if (r.dist) { /* every rank set up, then all take rank 0's state */
+        rc = vbp_dist_agree(r.dist, rc, err);
+        if (!rc)
+            rc = share_lead_state(&r, VBP_OK, err);
+        if (!rc && !r.lead)
+            rc = adopt_state(&r, err);
+        rc = vbp_dist_agree(r.dist, rc, err);
+    }
     if (!rc && r.st.epoch >= cfg->epochs)
         note(&r, "%s: already trained %" PRIu64 " epoch(s); raise --epochs to continue", run_dir, r.st.epoch);
     if (!rc)
@@ -464,6 +520,7 @@ int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_co
     }
     vbp_loader_close(r.train);
     vbp_loader_close(r.val);
+    vbp_stepper_free(&r.step);
     vbp_net_free(r.net);
     vbp_pack_close(r.pack);
     return rc;
