@@ -37,9 +37,15 @@ while [ "$status" -ne 0 ]; do
   "$vbtrain" train "$tmp/p.vbp" --out "$tmp/run" $args $resume >/dev/null 2>"$tmp/err" &
   pid=$!
   if [ "$attempt" -le 6 ]; then
-    # kill moments cycle through fractions of the uninterrupted run's time, from a quarter on:
-    # the first checkpoint comes at about a fifth (earlier kills never let a run resume)
-    sleep "$(awk -v s="$secs" -v i="$attempt" 'BEGIN { printf "%.3f", s * (0.25 + 0.05 * (i % 4)) }')"
+    # Kill once this attempt has written a checkpoint (a new inode: states are renamed into
+    # place), after a delay that cycles with the attempt, so each kill lands mid-run whatever
+    # the machine's speed or load, and every attempt leaves progress to resume from.
+    before=$(stat -c %i "$tmp/run/last.state" 2>/dev/null || echo none)
+    while kill -0 "$pid" 2>/dev/null &&
+          [ "$(stat -c %i "$tmp/run/last.state" 2>/dev/null || echo none)" = "$before" ]; do
+      sleep 0.02
+    done
+    sleep "$(awk -v s="$secs" -v i="$attempt" 'BEGIN { printf "%.3f", s * 0.01 * (i % 4) }')"
     kill -KILL "$pid" 2>/dev/null || true
   fi
   status=0
