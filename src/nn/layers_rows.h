@@ -12,6 +12,32 @@
  * output 2k+1 = .75 x[k] + .25 x[min(k+1, len-1)].
  * dst[0:2len] = a*ra up-sampled + b*rb up-sampled (rb may be NULL when b = 0).
  */
+#if defined(__clang__)
+/* clang leaves up_row's interleaved even/odd stores scalar: explicit vectors of one register
+ * (isa.h), interleaved with __builtin_shufflevector (ROW_LO, ROW_HI: the lanes of even/odd). */
+#if VBP_REAL_IS_FLOAT
+#define ROW_VL (VBP_VBYTES / 4)
+#else
+#define ROW_VL (VBP_VBYTES / 8)
+#endif
+#if ROW_VL == 2
+#define ROW_LO 0, 2
+#define ROW_HI 1, 3
+#elif ROW_VL == 4
+#define ROW_LO 0, 4, 1, 5
+#define ROW_HI 2, 6, 3, 7
+#elif ROW_VL == 8
+#define ROW_LO 0, 8, 1, 9, 2, 10, 3, 11
+#define ROW_HI 4, 12, 5, 13, 6, 14, 7, 15
+#elif ROW_VL == 16
+#define ROW_LO 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define ROW_HI 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#else
+#error "unexpected vector length"
+#endif
+typedef real FN(rowv) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
+#endif
+
 VBP_SAME_CODE static void FN(up_row)(real *restrict dst, const real *restrict ra,
                                      const real *restrict rb, real a, real b, size_t len)
 {
@@ -25,7 +51,19 @@ VBP_SAME_CODE static void FN(up_row)(real *restrict dst, const real *restrict ra
         return;
     }
     dst[1] = t * v0 + q * (a * ra[1] + b * rb[1]);
-    for (size_t k = 1; k < len - 1; k++) {
+    size_t k = 1;
+#if defined(__clang__)
+    typedef FN(rowv) rv;
+    for (; k + ROW_VL < len; k += ROW_VL) {
+        const rv vm = a * *(const rv *)(ra + k - 1) + b * *(const rv *)(rb + k - 1);
+        const rv v = a * *(const rv *)(ra + k) + b * *(const rv *)(rb + k);
+        const rv vp = a * *(const rv *)(ra + k + 1) + b * *(const rv *)(rb + k + 1);
+        const rv even = q * vm + t * v, odd = t * v + q * vp;
+        *(rv *)(dst + 2 * k) = __builtin_shufflevector(even, odd, ROW_LO);
+        *(rv *)(dst + 2 * k + ROW_VL) = __builtin_shufflevector(even, odd, ROW_HI);
+    }
+#endif
+    for (; k < len - 1; k++) {
         const real vm = a * ra[k - 1] + b * rb[k - 1], v = a * ra[k] + b * rb[k];
         const real vp = a * ra[k + 1] + b * rb[k + 1];
         dst[2 * k] = q * vm + t * v;
@@ -34,6 +72,11 @@ VBP_SAME_CODE static void FN(up_row)(real *restrict dst, const real *restrict ra
     dst[2 * len - 2] = q * (a * ra[len - 2] + b * rb[len - 2]) + t * vl;
     dst[2 * len - 1] = vl;
 }
+#if defined(__clang__)
+#undef ROW_VL
+#undef ROW_LO
+#undef ROW_HI
+#endif
 
 /* Vertical taps of output row oy of a 2x upsampling of len rows: rows i0, i1, weights l0, l1. */
 static void FN(up_taps)(size_t oy, size_t len, size_t *i0, size_t *i1, real *l0, real *l1)
