@@ -79,10 +79,7 @@ int bench_train_mpi(const bench_train_args *o, const vbp_dist *d)
         fprintf(stderr, "vbbench train: out of memory\n");
         return 1;
     }
-    for (size_t i = 0; i < nx; i++)
-        x[i] = (float)((i * 2654435761u) >> 8 & 255) / 255.0f;
-    for (size_t i = 0; i < ny; i += 997)
-        y[i] = 1.0f;
+    bench_fake_batch(x, nx, y, ny);
     const float w = (float)share / (float)o->batch;
     double comm = 0.0, wait = 0.0, cpu = 0.0, t0 = 0.0, comm0 = 0.0, wait0 = 0.0, cpu0 = 0.0;
     long steps = 0;

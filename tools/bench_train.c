@@ -182,6 +182,14 @@ static int parse(int argc, char **argv, train_opts *o)
     return 0;
 }
 
+void bench_fake_batch(float *x, size_t nx, float *y, size_t ny)
+{
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)((i * 2654435761u) >> 8 & 255) / 255.0f;
+    for (size_t i = 0; i < ny; i += 997)
+        y[i] = 1.0f;
+}
+
 int vbbench_train(int argc, char **argv)
 {
     train_opts o = {4, 3, 2, 288, 512, 1, 0, 0, 0, 0, 10};
@@ -239,10 +247,7 @@ int vbbench_train(int argc, char **argv)
         fprintf(stderr, "vbbench train: out of memory\n");
         return 1;
     }
-    for (size_t i = 0; i < nx; i++)
-        x[i] = (float)((i * 2654435761u) >> 8 & 255) / 255.0f;
-    for (size_t i = 0; i < ny; i += 997)
-        y[i] = 1.0f;
+    bench_fake_batch(x, nx, y, ny);
     result c = {0, 0, 0, 1}, t[2];
     memset(t, 0, sizeof t);
     const char *layouts[2] = {"nchw", "channels_last"};
