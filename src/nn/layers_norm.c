@@ -154,8 +154,9 @@ void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *
         FN(grad_channel)(part, N, c, ci, &sg, &sgx);
         const real m = mean[ci], is = invstd[ci], k = gamma[ci] * is;
         const real mg = (real)(sg / M), mgx = (real)(sgx / M);
-        const real *g = dy + pl * P, *yp = y + pl * P, *zp = z + pl * P;
-        real *d = dz + pl * P;
+        const real *restrict g = dy + pl * P, *restrict yp = y + pl * P, *restrict zp = z + pl * P;
+        real *restrict d = dz + pl * P;
+#pragma omp simd
         for (size_t i = 0; i < P; i++) {
             const real gi = yp[i] > 0 ? g[i] : 0;
             d[i] = k * (gi - mg - (zp[i] - m) * is * mgx);
