@@ -6,6 +6,10 @@
  * -mavx2 -mfma / none).  The functions get the suffix _f_<isa> or _d_<isa> (layers_tmpl.h)
  * and src/nn/dispatch.c picks one set at run time.  Per set:
  *   VBP_VBYTES            bytes of the explicit vectors: one machine register
+ *   VBP_DW_VBYTES         bytes of the depthwise 3x3 kernels' vectors.  On AVX-512 half a
+ *                         register: with 64 bytes (every load at x-1, x+1 crosses a cache
+ *                         line) the depthwise forward took 1.5x and its backward 1.8x the time
+ *                         of 32-byte vectors on AMD Zen 4 (docs/performance.md)
  *   VBP_PW_NO x VBP_PW_NV pointwise-conv register tile: output channels x vectors of pixels
  *                         (NO*NV accumulators + NV inputs + 1 weight fit the register file)
  *   VBP_PW_TILE           pixels of every input channel per pointwise tile (a multiple of
@@ -18,6 +22,7 @@
 #if defined(VBP_ISA_AVX512) /* 32 zmm registers */
 #define VBP_ISA avx512
 #define VBP_VBYTES 64
+#define VBP_DW_VBYTES 32
 #define VBP_PW_NO 8
 #define VBP_PW_NV 2
 #define VBP_PW_TILE 128
@@ -39,6 +44,9 @@
 #define VBP_PW_TILE 192
 #define VBP_WG_NO 4
 #define VBP_WG_NI 2
+#endif
+#ifndef VBP_DW_VBYTES
+#define VBP_DW_VBYTES VBP_VBYTES
 #endif
 
 /* Kernels whose every caller must run the same instructions (bit-identical results from

@@ -22,6 +22,14 @@ typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(rea
 #define VL (sizeof(VEC) / sizeof(real))
 #define VLOAD(v, p) ((v) = *(const FN(uvec) *)(p))
 #define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
+/* The depthwise kernels' vectors: VBP_DW_VBYTES (isa.h), narrower than a register on AVX-512. */
+typedef real FN(dvec) __attribute__((vector_size(VBP_DW_VBYTES)));
+typedef real FN(duvec)
+    __attribute__((vector_size(VBP_DW_VBYTES), aligned(sizeof(real)), may_alias));
+#define DVEC FN(dvec)
+#define DVL (sizeof(DVEC) / sizeof(real))
+#define DVLOAD(v, p) ((v) = *(const FN(duvec) *)(p))
+#define DVSTORE(p, v) (*(FN(duvec) *)(p) = (v))
 #define INLINE static inline __attribute__((always_inline))
 
 #include "layers_rows.h"
@@ -51,17 +59,17 @@ VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r
     }
     orow[0] = a1 * r0[0] + a2 * r0[1] + b1 * r1[0] + b2 * r1[1] + c1 * r2[0] + c2 * r2[1];
     size_t i = 1;
-    const VEC z = {0};
-    const VEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
-    const VEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
-    for (; i + VL < w; i += VL) {
-        VEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
-        VLOAD(u0, r0 + i - 1), VLOAD(u1, r0 + i), VLOAD(u2, r0 + i + 1);
-        VLOAD(m0, r1 + i - 1), VLOAD(m1, r1 + i), VLOAD(m2, r1 + i + 1);
-        VLOAD(d0, r2 + i - 1), VLOAD(d1, r2 + i), VLOAD(d2, r2 + i + 1);
-        const VEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
+    const DVEC z = {0};
+    const DVEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
+    const DVEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
+    for (; i + DVL < w; i += DVL) {
+        DVEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
+        DVLOAD(u0, r0 + i - 1), DVLOAD(u1, r0 + i), DVLOAD(u2, r0 + i + 1);
+        DVLOAD(m0, r1 + i - 1), DVLOAD(m1, r1 + i), DVLOAD(m2, r1 + i + 1);
+        DVLOAD(d0, r2 + i - 1), DVLOAD(d1, r2 + i), DVLOAD(d2, r2 + i + 1);
+        const DVEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
                       C1 * d1 + C2 * d2;
-        VSTORE(orow + i, v);
+        DVSTORE(orow + i, v);
     }
     for (; i < w - 1; i++)
         orow[i] = a0 * r0[i - 1] + a1 * r0[i] + a2 * r0[i + 1] + b0 * r1[i - 1] + b1 * r1[i] +
@@ -100,22 +108,25 @@ static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *r
     real s[9] = {0};
     if (w > 1) {
         /* Explicit vectors: nine accumulators, horizontal sums once per row. */
-        VEC a[9];
+        DVEC a[9];
         for (int j = 0; j < 9; j++)
-            a[j] = (VEC){0};
+            a[j] = (DVEC){0};
         size_t i = 1;
-        for (; i + VL < w; i += VL) {
-            VEC gv, v;
-            VLOAD(gv, g + i);
+        for (; i + DVL < w; i += DVL) {
+            DVEC gv, v;
+            /* The rows of the next call (a prefetch past the plane's end does not fault). */
+            __builtin_prefetch(d + i + w);
+            __builtin_prefetch(g + i + w);
+            DVLOAD(gv, g + i);
             const real *rr[3] = {u, m, d};
             for (int ky = 0; ky < 3; ky++)
                 for (int kx = 0; kx < 3; kx++) {
-                    VLOAD(v, rr[ky] + i + kx - 1);
+                    DVLOAD(v, rr[ky] + i + kx - 1);
                     a[3 * ky + kx] += gv * v;
                 }
         }
         for (int j = 0; j < 9; j++)
-            for (size_t l = 0; l < VL; l++)
+            for (size_t l = 0; l < DVL; l++)
                 s[j] += a[j][l];
         for (; i < w - 1; i++) {
             const real gi = g[i];
@@ -492,5 +503,9 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
 #undef VL
 #undef VLOAD
 #undef VSTORE
+#undef DVEC
+#undef DVL
+#undef DVLOAD
+#undef DVSTORE
 #undef INLINE
 #endif
