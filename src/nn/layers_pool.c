@@ -36,20 +36,21 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
     for (size_t pl = 0; pl < n * c; pl++)
         for (size_t y = 0; y < ho; y++) {
             const size_t base = pl * h * w + 2 * y * w;
-            const real *r0 = in + base, *r1 = r0 + w;
-            real *d0 = din + base, *d1 = d0 + w;
-            const real *o = out + pl * ho * wo + y * wo, *g = dout + pl * ho * wo + y * wo;
+            const real *restrict r0 = in + base, *restrict r1 = r0 + w;
+            real *restrict d0 = din + base, *restrict d1 = d0 + w;
+            const real *restrict o = out + pl * ho * wo + y * wo;
+            const real *restrict g = dout + pl * ho * wo + y * wo;
+            /* The first window element (row-major) equal to the maximum wins, as the strict '>'
+             * scan of the forward pass (and PyTorch) picks it.  Without branches: the winner
+             * depends on the data, and the loop vectorises. */
             for (size_t x = 0; x < wo; x++) {
-                /* The first window element (row-major) equal to the maximum wins, as the
-                 * strict '>' scan of the forward pass (and PyTorch) picks it. */
-                if (r0[2 * x] == o[x])
-                    d0[2 * x] += g[x];
-                else if (r0[2 * x + 1] == o[x])
-                    d0[2 * x + 1] += g[x];
-                else if (r1[2 * x] == o[x])
-                    d1[2 * x] += g[x];
-                else
-                    d1[2 * x + 1] += g[x];
+                const real m = o[x], gx = g[x];
+                const int ea = r0[2 * x] == m, eb = !ea & (r0[2 * x + 1] == m);
+                const int ec = !(ea | eb) & (r1[2 * x] == m), ed = !(ea | eb | ec);
+                d0[2 * x] += ea ? gx : 0;
+                d0[2 * x + 1] += eb ? gx : 0;
+                d1[2 * x] += ec ? gx : 0;
+                d1[2 * x + 1] += ed ? gx : 0;
             }
         }
 }
