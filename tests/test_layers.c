@@ -467,6 +467,31 @@ static void loss_grad(void **state)
     free(fdz);
 }
 
+/* vbp_bnrelu_apply_pool = vbp_bnrelu_apply then vbp_maxpool_forward, bit for bit. */
+static void apply_pool_fused(void **state)
+{
+    (void)state;
+    const size_t n = 2, c = 3, h = 6, w = 42, P = h * w, N = n * c * P;
+    float *z = rand_fvec(N), *gamma = rand_fvec(c), *beta = rand_fvec(c), *mean = rand_fvec(c);
+    float *invstd = rand_fvec(c), *y1 = malloc(N * 4), *y2 = malloc(N * 4);
+    float *p1 = malloc(N), *p2 = malloc(N); /* N/4 floats each */
+    for (size_t i = 0; i < N; i += 7)
+        z[i] = z[i + 1 < N ? i + 1 : i]; /* ties inside windows */
+    for (size_t i = 0; i < c; i++)
+        invstd[i] = 1 + invstd[i] * invstd[i];
+    vbp_bnrelu_apply_f(y1, z, gamma, beta, mean, invstd, n, c, P, 2);
+    vbp_maxpool_forward_f(p1, y1, n, c, h, w, 2);
+    vbp_bnrelu_apply_pool_f(y2, p2, z, gamma, beta, mean, invstd, n, c, h, w, 2);
+    assert_memory_equal(y1, y2, N * 4);
+    assert_memory_equal(p1, p2, N);
+    size_t zeros = 0, pos = 0; /* both sides of the ReLU were exercised */
+    for (size_t i = 0; i < N; i++)
+        zeros += y1[i] == 0, pos += y1[i] > 0;
+    assert_true(zeros > N / 10 && pos > N / 10);
+    free(z), free(gamma), free(beta), free(mean), free(invstd), free(y1), free(y2), free(p1);
+    free(p2);
+}
+
 /* Results do not depend on the thread count (fixed reduction chunks). */
 static void thread_count_invariant(void **state)
 {
@@ -504,7 +529,7 @@ int main(void)
         cmocka_unit_test(bnrelu_grad),   cmocka_unit_test(maxpool_grad),
         cmocka_unit_test(up2x),          cmocka_unit_test(concat_copies),
         cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
-        cmocka_unit_test(isa_forced),
+        cmocka_unit_test(isa_forced),    cmocka_unit_test(apply_pool_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,11 @@
     X(void, vbp_bnrelu_apply, (real *y, const real *z, const real *gamma, const real *beta,        \
         const real *mean, const real *invstd, size_t n, size_t c, size_t P, int nt), (y, z,        \
         gamma, beta, mean, invstd, n, c, P, nt))                                                   \
+    /* vbp_bnrelu_apply, and pool [n,c,h/2,w/2] = vbp_maxpool_forward of y in the same pass    \
+       (h, w even). */                                                                            \
+    X(void, vbp_bnrelu_apply_pool, (real *y, real *pool, const real *z, const real *gamma,         \
+        const real *beta, const real *mean, const real *invstd, size_t n, size_t c, size_t h,      \
+        size_t w, int nt), (y, pool, z, gamma, beta, mean, invstd, n, c, h, w, nt))                \
     /* Phases of vbp_bnrelu_backward: per-plane sums of g and g*xhat into part[2pl], [2pl+1];      \
        then dz for n samples from the sums of all N samples in part (dgamma, dbeta += when         \
        dgamma != NULL: one caller only). */                                                        \

@@ -10,6 +10,7 @@
 #define VBP_TMPL_FILE "layers_norm.c"
 #include "layers_tmpl.h"
 #else
+#include "layers_rows.h"
 
 /* Sum of x[0:len] (mode 0), of (x-m)^2 (mode 1), in blocks of 1024 added in double. */
 static double FN(plane_sum)(const real *restrict x, size_t len, real m, int mode)
@@ -76,11 +77,23 @@ void FN(vbp_bnrelu_apply)(real *y, const real *z, const real *gamma, const real 
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
-        const real *restrict zp = z + pl * P;
-        real *restrict yp = y + pl * P;
-        for (size_t i = 0; i < P; i++) {
-            const real v = zp[i] * scale + shift;
-            yp[i] = v > 0 ? v : 0;
+        FN(vbp_bnrelu_row)(y + pl * P, z + pl * P, scale, shift, P);
+    }
+}
+
+void FN(vbp_bnrelu_apply_pool)(real *y, real *pool, const real *z, const real *gamma,
+                               const real *beta, const real *mean, const real *invstd, size_t n,
+                               size_t c, size_t h, size_t w, int nt)
+{
+    const size_t P = h * w, ho = h / 2, wo = w / 2;
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
+    for (size_t pl = 0; pl < n * c; pl++) {
+        const size_t ci = pl % c;
+        const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
+        for (size_t r = 0; r < ho; r++) { /* two rows of y, then their pooled row from cache */
+            real *yr = y + pl * P + 2 * r * w;
+            FN(vbp_bnrelu_row)(yr, z + pl * P + 2 * r * w, scale, shift, 2 * w);
+            FN(vbp_pool_row)(pool + pl * ho * wo + r * wo, yr, yr + w, wo);
         }
     }
 }

@@ -9,6 +9,7 @@
 #define VBP_TMPL_FILE "layers_pool.c"
 #include "layers_tmpl.h"
 #else
+#include "layers_rows.h"
 
 void FN(vbp_maxpool_forward)(real *out, const real *in, size_t n, size_t c, size_t h, size_t w,
                              int nt)
@@ -17,14 +18,8 @@ void FN(vbp_maxpool_forward)(real *out, const real *in, size_t n, size_t c, size
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++)
         for (size_t y = 0; y < ho; y++) {
-            const real *restrict r0 = in + pl * h * w + 2 * y * w, *restrict r1 = r0 + w;
-            real *restrict o = out + pl * ho * wo + y * wo;
-            for (size_t x = 0; x < wo; x++) {
-                real m = r0[2 * x];
-                m = r0[2 * x + 1] > m ? r0[2 * x + 1] : m;
-                m = r1[2 * x] > m ? r1[2 * x] : m;
-                o[x] = r1[2 * x + 1] > m ? r1[2 * x + 1] : m;
-            }
+            const real *r0 = in + pl * h * w + 2 * y * w;
+            FN(vbp_pool_row)(out + pl * ho * wo + y * wo, r0, r0 + w, wo);
         }
 }
 
@@ -55,7 +50,6 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
         }
 }
 
-#include "layers_rows.h"
 
 void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, size_t c, size_t h,
                           size_t w, int nt)

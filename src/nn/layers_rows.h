@@ -2,9 +2,34 @@
  * layers_rows.h - per-row kernels shared by several layer files (internal; included inside
  * the template pass of layers_tmpl.h, so `real` and FN() are those of the pass): the rows
  * of the bilinear 2x upsampling, used by vbp_up2x_forward (layers_pool.c) and by the fused
- * eval-mode sep block (layers_conv.c), which must compute the same values bit for bit.
+ * eval-mode sep block (layers_conv.c), which must compute the same values bit for bit;
+ * the rows of the 2x2 max pooling and of the BatchNorm+ReLU apply, used alone and fused
+ * (vbp_bnrelu_apply_pool).
  * No include guard: included once per pass.
  */
+
+/* o[x] = max of r0[2x], r0[2x+1], r1[2x], r1[2x+1] for x < wo (strict '>' scan: the first
+ * maximum in row-major order, as PyTorch). */
+static inline void FN(vbp_pool_row)(real *restrict o, const real *restrict r0,
+                                    const real *restrict r1, size_t wo)
+{
+    for (size_t x = 0; x < wo; x++) {
+        real m = r0[2 * x];
+        m = r0[2 * x + 1] > m ? r0[2 * x + 1] : m;
+        m = r1[2 * x] > m ? r1[2 * x] : m;
+        o[x] = r1[2 * x + 1] > m ? r1[2 * x + 1] : m;
+    }
+}
+
+/* y[i] = max(0, z[i] * scale + shift) for i < len. */
+static inline void FN(vbp_bnrelu_row)(real *restrict y, const real *restrict z, real scale,
+                                      real shift, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        const real v = z[i] * scale + shift;
+        y[i] = v > 0 ? v : 0;
+    }
+}
 
 /*
  * 1-D bilinear 2x upsampling with half-pixel centres and edge clamping:
@@ -38,7 +63,7 @@
 typedef real FN(rowv) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
 #endif
 
-VBP_SAME_CODE static void FN(up_row)(real *restrict dst, const real *restrict ra,
+VBP_SAME_CODE __attribute__((unused)) static void FN(up_row)(real *restrict dst, const real *restrict ra,
                                      const real *restrict rb, real a, real b, size_t len)
 {
     if (!rb)
@@ -79,7 +104,7 @@ VBP_SAME_CODE static void FN(up_row)(real *restrict dst, const real *restrict ra
 #endif
 
 /* Vertical taps of output row oy of a 2x upsampling of len rows: rows i0, i1, weights l0, l1. */
-static void FN(up_taps)(size_t oy, size_t len, size_t *i0, size_t *i1, real *l0, real *l1)
+static inline void FN(up_taps)(size_t oy, size_t len, size_t *i0, size_t *i1, real *l0, real *l1)
 {
     const size_t k = oy / 2;
     if (oy == 0) {

@@ -307,9 +307,11 @@ static span my_span(size_t n)
  * pass without the depthwise tensor (vbp_sep_eval).  The block input is `in` [N,cin,P], or
  * for a decoder in fused eval mode concat(up2x(lo), in) with lo [N,cl,P/4], in [N,cin-cl,P].
  * Fused eval of DEC3 also runs the head conv: it writes the logits to probs, not y.
+ * pool != NULL (encoders): also the 2x2 max pooling of y into pool [N,cout,P/4], in the
+ * same pass as the BN+ReLU in training.
  */
 static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl,
-                          const float *in, span sp, size_t n, int training)
+                          const float *in, float *pool, span sp, size_t n, int training)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
     const size_t si = B->cin * P, so = B->cout * P, c = B->cout;
@@ -345,8 +347,14 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
         BARRIER
         vbp_bn_var_f(invstd, sp.lead ? buf + B->rmean : NULL, buf + B->rvar, mean,
                      net->bnpart[1], n, c, P, BN_MOMENTUM, BN_EPS);
-        vbp_bnrelu_apply_f(y, z, p + B->gamma, p + B->beta, mean, invstd, sp.m, c, P, 1);
+        if (pool)
+            vbp_bnrelu_apply_pool_f(y, pool + sp.s0 * c * P / 4, z, p + B->gamma, p + B->beta,
+                                    mean, invstd, sp.m, c, h, w, 1);
+        else
+            vbp_bnrelu_apply_f(y, z, p + B->gamma, p + B->beta, mean, invstd, sp.m, c, P, 1);
     }
+    if (!training && pool)
+        vbp_maxpool_forward_f(pool + sp.s0 * c * P / 4, y, sp.m, c, h, w, 1);
     if (sp.lead) {
         memcpy(B->mean, mean, c * sizeof *mean);
         memcpy(B->invstd, invstd, c * sizeof *invstd);
@@ -370,13 +378,9 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
         }
         for (int b = ENC1; b <= BOTT; b++) {
             sep_block *B = &net->blk[b];
-            block_forward(net, B, NULL, 0, in, sp, n, training);
+            block_forward(net, B, NULL, 0, in, b == BOTT ? NULL : net->pool[b], sp, n, training);
             if (b == BOTT)
                 break;
-            const size_t P = plane(net, B->level);
-            vbp_maxpool_forward_f(net->pool[b] + sp.s0 * B->cout * P / 4,
-                                  B->y + sp.s0 * B->cout * P, sp.m, B->cout, H >> B->level,
-                                  W >> B->level, 1);
             in = net->pool[b];
         }
         for (int l = 0; l < 3; l++) {
@@ -384,14 +388,14 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
             sep_block *B = &net->blk[DEC1 + l];
             const size_t P = plane(net, B->level), ns = B->cin * P;
             if (!training && !net->unfused) { /* the concat is read in place */
-                block_forward(net, B, prev->y, prev->cout, skip->y, sp, n, 0);
+                block_forward(net, B, prev->y, prev->cout, skip->y, NULL, sp, n, 0);
                 continue;
             }
             vbp_up2x_forward_f(net->cat[l] + sp.s0 * ns, ns, prev->y + sp.s0 * prev->cout * P / 4,
                                sp.m, prev->cout, H >> prev->level, W >> prev->level, 1);
             vbp_channels_scatter_f(net->cat[l] + sp.s0 * ns + prev->cout * P, ns,
                                    skip->y + sp.s0 * skip->cout * P, sp.m, skip->cout * P, 1);
-            block_forward(net, B, NULL, 0, net->cat[l], sp, n, training);
+            block_forward(net, B, NULL, 0, net->cat[l], NULL, sp, n, training);
         }
         const float *p = net->params;
         float *probs = net->probs + sp.s0 * S * H * W;
