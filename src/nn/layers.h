@@ -28,7 +28,8 @@
 /* Fused eval sep block (vbp_sep_eval): pixels per band (about VBP_SEP_BAND_BYTES of depthwise
  * output of ci channels of sz bytes, in L2; at least one pointwise tile), rows of the
  * depthwise buffer (a band spans at most band / w + 2 rows), and the scratch it needs in
- * reals (that buffer, rows + 2 upsampled rows of one channel, a tile of co <= 64 outputs). */
+ * reals (that buffer with one cache line of padding per channel, rows + 2 upsampled rows of
+ * one channel, a tile of co <= 64 outputs). */
 #define VBP_SEP_BAND_BYTES (192 * 1024)
 #define VBP_SEP_BAND_PX(ci, sz)                                                                    \
     (VBP_SEP_BAND_BYTES / ((ci) * (sz)) > VBP_PW_TILE_MAX ? VBP_SEP_BAND_BYTES / ((ci) * (sz))    \
@@ -36,7 +37,7 @@
 #define VBP_SEP_ROWS(ci, h, w, sz)                                                                 \
     (VBP_SEP_BAND_PX(ci, sz) / (w) + 2 < (h) ? VBP_SEP_BAND_PX(ci, sz) / (w) + 2 : (size_t)(h))
 #define VBP_SEP_SCRATCH(ci, h, w, sz)                                                              \
-    (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 2 * (w) + 64 * VBP_PW_TILE_MAX)
+    (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 16 * (ci) + 2 * (w) + 64 * VBP_PW_TILE_MAX)
 /* The largest VBP_PW_TILE of the instruction sets (isa.h). */
 #define VBP_PW_TILE_MAX 192
 

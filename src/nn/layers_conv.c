@@ -257,17 +257,18 @@ INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict i
 #define PW_PACK (128 * VBP_PW_TILE)
 
 /*
- * All no outputs of a tile.  More than 8 input rows are first copied next to each other:
- * with planes a multiple of 4 KiB apart (512x288 and its halves) every row of a tile falls in
- * the same L1 cache set, and the register tiles' loads missed L1 (the AVX2 pointwise forward
- * of 48 and 96 channels took 1.2-1.4x the time).  The arithmetic is the same either way.
+ * All no outputs of a tile.  With pack, more than 8 input rows are first copied next to each
+ * other: with planes a multiple of 4 KiB apart (512x288 and its halves) every row of a tile
+ * falls in the same L1 cache set, and the register tiles' loads missed L1 (the AVX2 pointwise
+ * forward of 48 and 96 channels took 1.2-1.4x the time).  The arithmetic is the same either
+ * way; callers whose rows are not 4 KiB apart (vbp_sep_eval) save the copy.
  */
 INLINE void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
                         size_t wsi, const real *bias, const real *scale, int relu, size_t no,
-                        size_t ni, size_t Pi, size_t Po, size_t len)
+                        size_t ni, size_t Pi, size_t Po, size_t len, int pack)
 {
     real pk[PW_PACK] __attribute__((aligned(64)));
-    if (ni > 8 && ni * len <= PW_PACK && Pi != len) { /* up to 8 rows fit a set's ways */
+    if (pack && ni > 8 && ni * len <= PW_PACK && Pi != len) { /* 8 rows fit a set's ways */
         for (size_t i = 0; i < ni; i++)
             memcpy(pk + i * len, in + i * Pi, len * sizeof *pk);
         in = pk, Pi = len;
@@ -290,9 +291,9 @@ INLINE void FN(pw_tile)(real *restrict out, const real *restrict in, const real 
 VBP_SAME_CODE static void FN(pw_tile_fwd)(real *restrict out, const real *restrict in,
                                           const real *wt, const real *bias, const real *scale,
                                           int relu, size_t no, size_t ni, size_t Pi, size_t Po,
-                                          size_t len)
+                                          size_t len, int pack)
 {
-    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, no, ni, Pi, Po, len);
+    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, no, ni, Pi, Po, len, pack);
 }
 
 /* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes P apart. */
@@ -354,7 +355,7 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
         for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
             const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
             FN(pw_tile_fwd)(out + s * co * P + t, in + s * ci * P + t, wt, bias, scale, relu, co,
-                            ci, P, P, len);
+                            ci, P, P, len, 1);
         }
     }
 }
@@ -418,8 +419,10 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                       size_t co, size_t h, size_t w, real *scratch)
 {
     const size_t P = h * w, M = VBP_SEP_ROWS(ci, h, w, sizeof(real)), so = hw ? S : co;
-    const size_t budget = VBP_SEP_BAND_PX(ci, sizeof(real)), ds = M * w;
-    /* depthwise rows [ci, M*w], upsampled rows [M+2, w], block output tile [co, VBP_PW_TILE] */
+    /* Channels of the depthwise rows one cache line more than M rows apart: rows a multiple
+     * of 4 KiB apart would share one L1 set (see pw_tile). */
+    const size_t budget = VBP_SEP_BAND_PX(ci, sizeof(real)), ds = M * w + 64 / sizeof(real);
+    /* depthwise rows [ci, ds], upsampled rows [M+2, w], block output tile [co, VBP_PW_TILE] */
     real *d = scratch, *ub = d + ci * ds, *tile = ub + (M + 2) * w;
     for (size_t s = 0; s < n; s++) {
         const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * P / 4 : NULL;
@@ -443,11 +446,11 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                 len = FN(pw_tile_len)(t, P);
                 const real *in = d + (t - ra * w);
                 if (!hw) {
-                    FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, co, ci, ds, P, len);
+                    FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, co, ci, ds, P, len, 0);
                     continue;
                 }
-                FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len);
-                FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, S, co, VBP_PW_TILE, P, len);
+                FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len, 0);
+                FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, S, co, VBP_PW_TILE, P, len, 0);
             }
         }
     }
@@ -468,7 +471,7 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
             for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
                 const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
                 FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
-                            ci, co, P, P, len);
+                            ci, co, P, P, len, 1);
             }
         /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
         for (size_t t = p0; t < p1; t += PW_WG_SPAN) {
