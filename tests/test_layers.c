@@ -260,7 +260,7 @@ static void bn_case(size_t n, size_t c, size_t P)
         assert_true(fabs(k.invstd[ci] - 1 / sqrt(ss / M + 1e-5)) < 1e-9);
     }
     double *dz = malloc(N * 8), *dg = calloc(c, 8), *dbeta = calloc(c, 8);
-    vbp_bnrelu_backward_d(dz, dg, dbeta, k.R, k.y, k.z, k.gamma, k.mean, k.invstd, n, c, P,
+    vbp_bnrelu_backward_d(dz, dg, dbeta, k.R, k.z, k.gamma, k.beta, k.mean, k.invstd, n, c, P,
                           k.part, 2);
     check_grad("bn dz", bn_obj, &k, k.z, dz, N, 200);
     check_grad("bn dgamma", bn_obj, &k, k.gamma, dg, c, 0);
@@ -269,7 +269,7 @@ static void bn_case(size_t n, size_t c, size_t P)
     double *dy = malloc(N * 8), *dg2 = calloc(c, 8), *db2 = calloc(c, 8);
     memcpy(dy, k.R, N * 8);
     bn_obj(&k);
-    vbp_bnrelu_backward_d(dy, dg2, db2, dy, k.y, k.z, k.gamma, k.mean, k.invstd, n, c, P, k.part,
+    vbp_bnrelu_backward_d(dy, dg2, db2, dy, k.z, k.gamma, k.beta, k.mean, k.invstd, n, c, P, k.part,
                           2);
     assert_memory_equal(dy, dz, N * 8);
     /* float instantiation */
@@ -279,7 +279,7 @@ static void bn_case(size_t n, size_t c, size_t P)
     float *fdg = calloc(c, 4), *fdb = calloc(c, 4);
     vbp_bnrelu_forward_f(fy, fz, fg, fb, frm, frv, fm, fis, n, c, P, 0.1, 1e-5, k.part, 2);
     assert_true(rel_err_fd(fy, k.y, N) < 1e-5);
-    vbp_bnrelu_backward_f(fdz, fdg, fdb, fR, fy, fz, fg, fm, fis, n, c, P, k.part, 2);
+    vbp_bnrelu_backward_f(fdz, fdg, fdb, fR, fz, fg, fb, fm, fis, n, c, P, k.part, 2);
     assert_true(rel_err_fd(fdz, dz, N) < 1e-4);
     assert_true(rel_err_fd(fdg, dg, c) < 1e-4);
     free(k.z), free(k.gamma), free(k.beta), free(k.rm), free(k.rv), free(k.mean), free(k.invstd);

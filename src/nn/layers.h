@@ -95,11 +95,12 @@
         double momentum, double eps, double *part, int nt), (y, z, gamma, beta, run_mean,          \
         run_var, mean, invstd, n, c, P, momentum, eps, part, nt))                                  \
     /* dz [n,c,P] from dy (dz may equal dy: in place); dgamma, dbeta [c] +=.  Uses the             \
-       training-mode batch statistics saved by forward.  part: 2*n*c doubles. */                   \
+       training-mode batch statistics saved by forward; the ReLU mask is recomputed from z with   \
+       the forward's arithmetic (y is not read).  part: 2*n*c doubles. */                         \
     X(void, vbp_bnrelu_backward, (real *dz, real *dgamma, real *dbeta, const real *dy,             \
-        const real *y, const real *z, const real *gamma, const real *mean, const real *invstd,     \
-        size_t n, size_t c, size_t P, double *part, int nt), (dz, dgamma, dbeta, dy, y, z, gamma,  \
-        mean, invstd, n, c, P, part, nt))                                                          \
+        const real *z, const real *gamma, const real *beta, const real *mean, const real *invstd,  \
+        size_t n, size_t c, size_t P, double *part, int nt), (dz, dgamma, dbeta, dy, z, gamma,     \
+        beta, mean, invstd, n, c, P, part, nt))                                                    \
     /* Phases of vbp_bnrelu_forward, for callers that split the batch among threads:               \
        part[pl] = sum over plane pl < n*c of z (mean NULL) or of (z - mean[c])^2; mean/var reduce  \
        the plane sums of all n samples in order (var also updates the running stats when           \
@@ -122,13 +123,13 @@
     /* Phases of vbp_bnrelu_backward: per-plane sums of g and g*xhat into part[2pl], [2pl+1];      \
        then dz for n samples from the sums of all N samples in part (dgamma, dbeta += when         \
        dgamma != NULL: one caller only). */                                                        \
-    X(void, vbp_bnrelu_grad_sums, (double *part, const real *dy, const real *y, const real *z,     \
-        const real *mean, const real *invstd, size_t n, size_t c, size_t P, int nt), (part, dy,    \
-        y, z, mean, invstd, n, c, P, nt))                                                          \
+    X(void, vbp_bnrelu_grad_sums, (double *part, const real *dy, const real *z,                    \
+        const real *gamma, const real *beta, const real *mean, const real *invstd, size_t n,       \
+        size_t c, size_t P, int nt), (part, dy, z, gamma, beta, mean, invstd, n, c, P, nt))        \
     X(void, vbp_bnrelu_grad_apply, (real *dz, real *dgamma, real *dbeta, const real *dy,           \
-        const real *y, const real *z, const real *gamma, const real *mean, const real *invstd,     \
+        const real *z, const real *gamma, const real *beta, const real *mean, const real *invstd,  \
         const double *part, size_t N, size_t n, size_t c, size_t P, int nt), (dz, dgamma, dbeta,   \
-        dy, y, z, gamma, mean, invstd, part, N, n, c, P, nt))                                      \
+        dy, z, gamma, beta, mean, invstd, part, N, n, c, P, nt))                                   \
     /* out[n,c,h/2,w/2] = max over each 2x2 window (h, w even). */                                 \
     X(void, vbp_maxpool_forward, (real *out, const real *in, size_t n, size_t c, size_t h,         \
         size_t w, int nt), (out, in, n, c, h, w, nt))                                              \

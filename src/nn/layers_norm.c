@@ -69,6 +69,10 @@ void FN(vbp_bn_var)(real *invstd, real *run_mean, real *run_var, const real *mea
     }
 }
 
+/* The forward's scale and shift of channel ci (here and in the backward). */
+#define BN_SCALE(ci) (gamma[ci] * invstd[ci])
+#define BN_SHIFT(ci, scale) (beta[ci] - mean[ci] * (scale))
+
 void FN(vbp_bnrelu_apply)(real *y, const real *z, const real *gamma, const real *beta,
                           const real *mean, const real *invstd, size_t n, size_t c, size_t P,
                           int nt)
@@ -76,7 +80,7 @@ void FN(vbp_bnrelu_apply)(real *y, const real *z, const real *gamma, const real 
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
-        const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
+        const real scale = BN_SCALE(ci), shift = BN_SHIFT(ci, scale);
         FN(vbp_bnrelu_row)(y + pl * P, z + pl * P, scale, shift, P);
     }
 }
@@ -89,7 +93,7 @@ void FN(vbp_bnrelu_apply_pool)(real *y, real *pool, const real *z, const real *g
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
-        const real scale = gamma[ci] * invstd[ci], shift = beta[ci] - mean[ci] * scale;
+        const real scale = BN_SCALE(ci), shift = BN_SHIFT(ci, scale);
         for (size_t r = 0; r < ho; r++) { /* two rows of y, then their pooled row from cache */
             real *yr = y + pl * P + 2 * r * w;
             FN(vbp_bnrelu_row)(yr, z + pl * P + 2 * r * w, scale, shift, 2 * w);
@@ -109,22 +113,22 @@ void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const rea
     FN(vbp_bnrelu_apply)(y, z, gamma, beta, mean, invstd, n, c, P, nt);
 }
 
-void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *y, const real *z,
-                              const real *mean, const real *invstd, size_t n, size_t c, size_t P,
-                              int nt)
+void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *z, const real *gamma,
+                              const real *beta, const real *mean, const real *invstd, size_t n,
+                              size_t c, size_t P, int nt)
 {
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
-        const real m = mean[ci], is = invstd[ci];
-        const real *restrict g = dy + pl * P, *restrict yp = y + pl * P, *restrict zp = z + pl * P;
+        const real m = mean[ci], is = invstd[ci], sc = BN_SCALE(ci), sh = BN_SHIFT(ci, sc);
+        const real *restrict g = dy + pl * P, *restrict zp = z + pl * P;
         double sg = 0, sgx = 0;
         for (size_t b = 0; b < P; b += 1024) {
             const size_t e = b + 1024 < P ? b + 1024 : P;
             real a = 0, ax = 0;
 #pragma omp simd reduction(+ : a, ax)
             for (size_t i = b; i < e; i++) {
-                const real gi = yp[i] > 0 ? g[i] : 0;
+                const real gi = FN(vbp_bn_affine)(zp[i], sc, sh) > 0 ? g[i] : 0;
                 a += gi;
                 ax += gi * (zp[i] - m) * is;
             }
@@ -148,9 +152,9 @@ static void FN(grad_channel)(const double *part, size_t N, size_t c, size_t ci, 
 }
 
 void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *dy,
-                               const real *y, const real *z, const real *gamma, const real *mean,
-                               const real *invstd, const double *part, size_t N, size_t n,
-                               size_t c, size_t P, int nt)
+                               const real *z, const real *gamma, const real *beta,
+                               const real *mean, const real *invstd, const double *part, size_t N,
+                               size_t n, size_t c, size_t P, int nt)
 {
     const double M = (double)N * (double)P;
     if (dgamma)
@@ -166,24 +170,27 @@ void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *
         double sg, sgx;
         FN(grad_channel)(part, N, c, ci, &sg, &sgx);
         const real m = mean[ci], is = invstd[ci], k = gamma[ci] * is;
+        const real sc = BN_SCALE(ci), sh = BN_SHIFT(ci, sc);
         const real mg = (real)(sg / M), mgx = (real)(sgx / M);
-        const real *restrict g = dy + pl * P, *restrict yp = y + pl * P, *restrict zp = z + pl * P;
-        real *restrict d = dz + pl * P;
+        const real *g = dy + pl * P, *restrict zp = z + pl * P;
+        real *d = dz + pl * P; /* may be dy: in place */
 #pragma omp simd
         for (size_t i = 0; i < P; i++) {
-            const real gi = yp[i] > 0 ? g[i] : 0;
+            const real gi = FN(vbp_bn_affine)(zp[i], sc, sh) > 0 ? g[i] : 0;
             d[i] = k * (gi - mg - (zp[i] - m) * is * mgx);
         }
     }
 }
 
-void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy, const real *y,
-                             const real *z, const real *gamma, const real *mean,
+void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy, const real *z,
+                             const real *gamma, const real *beta, const real *mean,
                              const real *invstd, size_t n, size_t c, size_t P, double *part,
                              int nt)
 {
-    FN(vbp_bnrelu_grad_sums)(part, dy, y, z, mean, invstd, n, c, P, nt);
-    FN(vbp_bnrelu_grad_apply)(dz, dgamma, dbeta, dy, y, z, gamma, mean, invstd, part, n, n, c, P,
-                              nt);
+    FN(vbp_bnrelu_grad_sums)(part, dy, z, gamma, beta, mean, invstd, n, c, P, nt);
+    FN(vbp_bnrelu_grad_apply)(dz, dgamma, dbeta, dy, z, gamma, beta, mean, invstd, part, n, n, c,
+                              P, nt);
 }
+#undef BN_SCALE
+#undef BN_SHIFT
 #endif

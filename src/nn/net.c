@@ -453,15 +453,15 @@ static void block_backward(vbp_net *net, sep_block *B, const float *in, float *d
     double *part = net->bnpart[*alt];
     *alt ^= 1;
     for (size_t s = sp.s0; s < sp.s0 + sp.m; s++)
-        vbp_bnrelu_grad_sums_f(part + 2 * s * c, dy + s * dy_ns, B->y + s * so, B->z + s * so,
-                               B->mean, B->invstd, 1, c, P, 1);
+        vbp_bnrelu_grad_sums_f(part + 2 * s * c, dy + s * dy_ns, B->z + s * so, p + B->gamma,
+                               p + B->beta, B->mean, B->invstd, 1, c, P, 1);
     BARRIER
     if (sp.lead) /* dgamma, dbeta from the batch sums, once */
         vbp_bnrelu_grad_apply_f(NULL, g + B->gamma, g + B->beta, NULL, NULL, NULL, NULL, NULL,
                                 NULL, part, n, 0, c, P, 1);
     for (size_t s = sp.s0; s < sp.s0 + sp.m; s++) {
         float *d = dy + s * dy_ns;
-        vbp_bnrelu_grad_apply_f(d, NULL, NULL, d, B->y + s * so, B->z + s * so, p + B->gamma,
+        vbp_bnrelu_grad_apply_f(d, NULL, NULL, d, B->z + s * so, p + B->gamma, p + B->beta,
                                 B->mean, B->invstd, part, n, 1, c, P, 1);
         vbp_pwconv_backward_part_f(t1 + s * gs, B->pw_part + s * nch * K, d, B->dwo + s * si,
                                    p + B->pw, 1, B->cin, c, P, 1);
