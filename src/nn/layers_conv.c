@@ -13,23 +13,7 @@
 /* Pixels per span of the pointwise weight gradient. */
 #define PW_WG_SPAN 1024
 
-/* Explicit vectors (GCC/clang extension) of one register (isa.h): VL floats or doubles. */
-typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
-/* The same vector at any address of a real (plain loads and stores, which the compiler keeps
- * in registers; memcpy into arrays of vectors was left as partial stack copies by gcc). */
-typedef real FN(uvec) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
-#define VEC FN(vec)
-#define VL (sizeof(VEC) / sizeof(real))
-#define VLOAD(v, p) ((v) = *(const FN(uvec) *)(p))
-#define VSTORE(p, v) (*(FN(uvec) *)(p) = (v))
-/* The depthwise kernels' vectors: VBP_DW_VBYTES (isa.h), narrower than a register on AVX-512. */
-typedef real FN(dvec) __attribute__((vector_size(VBP_DW_VBYTES)));
-typedef real FN(duvec)
-    __attribute__((vector_size(VBP_DW_VBYTES), aligned(sizeof(real)), may_alias));
-#define DVEC FN(dvec)
-#define DVL (sizeof(DVEC) / sizeof(real))
-#define DVLOAD(v, p) ((v) = *(const FN(duvec) *)(p))
-#define DVSTORE(p, v) (*(FN(duvec) *)(p) = (v))
+#include "layers_vec.h"
 #define INLINE static inline __attribute__((always_inline))
 
 #include "layers_rows.h"

@@ -11,6 +11,7 @@
 #include "layers_tmpl.h"
 #else
 #include "layers_rows.h"
+#include "layers_vec.h"
 
 /* Sum of x[0:len] (mode 0), of (x-m)^2 (mode 1), in blocks of 1024 added in double. */
 static double FN(plane_sum)(const real *restrict x, size_t len, real m, int mode)
@@ -124,11 +125,24 @@ void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *z, const
         const real *restrict g = dy + pl * P, *restrict zp = z + pl * P;
         double sg = 0, sgx = 0;
         for (size_t b = 0; b < P; b += 1024) {
+            /* Explicit vectors: gcc spilled the `omp simd` reduction to the stack every step. */
             const size_t e = b + 1024 < P ? b + 1024 : P;
+            const VEC zero = {0};
+            VEC av = zero, axv = zero;
+            size_t i = b;
+            for (; i + VL <= e; i += VL) {
+                VEC gv, zv;
+                VLOAD(gv, g + i), VLOAD(zv, zp + i);
+                const VEC v = VBP_BN_AFFINE(zv, zero + sc, zero + sh);
+                gv = (VEC)((__typeof__(v > v))gv & (v > zero));
+                av += gv;
+                axv += gv * (zv - m) * is;
+            }
             real a = 0, ax = 0;
-#pragma omp simd reduction(+ : a, ax)
-            for (size_t i = b; i < e; i++) {
-                const real gi = FN(vbp_bn_affine)(zp[i], sc, sh) > 0 ? g[i] : 0;
+            for (size_t l = 0; l < VL; l++)
+                a += av[l], ax += axv[l];
+            for (; i < e; i++) {
+                const real gi = VBP_BN_AFFINE(zp[i], sc, sh) > 0 ? g[i] : 0;
                 a += gi;
                 ax += gi * (zp[i] - m) * is;
             }
@@ -176,7 +190,7 @@ void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *
         real *d = dz + pl * P; /* may be dy: in place */
 #pragma omp simd
         for (size_t i = 0; i < P; i++) {
-            const real gi = FN(vbp_bn_affine)(zp[i], sc, sh) > 0 ? g[i] : 0;
+            const real gi = VBP_BN_AFFINE(zp[i], sc, sh) > 0 ? g[i] : 0;
             d[i] = k * (gi - mg - (zp[i] - m) * is * mgx);
         }
     }

@@ -21,19 +21,17 @@ static inline void FN(vbp_pool_row)(real *restrict o, const real *restrict r0,
     }
 }
 
-/* The BatchNorm affine map of one channel, before the ReLU: the one expression of it, so that
- * the backward's mask (v > 0) is the forward's bit for bit. */
-static inline real FN(vbp_bn_affine)(real z, real scale, real shift)
-{
-    return z * scale + shift;
-}
+/* The BatchNorm affine map of one channel, before the ReLU, on reals or vectors: the one
+ * expression of it, so that the backward's mask (v > 0) is the forward's bit for bit. */
+#undef VBP_BN_AFFINE
+#define VBP_BN_AFFINE(z, scale, shift) ((z) * (scale) + (shift))
 
 /* y[i] = max(0, z[i] * scale + shift) for i < len. */
 static inline void FN(vbp_bnrelu_row)(real *restrict y, const real *restrict z, real scale,
                                       real shift, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        const real v = FN(vbp_bn_affine)(z[i], scale, shift);
+        const real v = VBP_BN_AFFINE(z[i], scale, shift);
         y[i] = v > 0 ? v : 0;
     }
 }
