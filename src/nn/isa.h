@@ -9,7 +9,7 @@
  *   VBP_DW_VBYTES         bytes of the depthwise 3x3 kernels' vectors.  On AVX-512 half a
  *                         register: with 64 bytes (every load at x-1, x+1 crosses a cache
  *                         line) the depthwise forward took 1.5x and its backward 1.8x the time
- *                         of 32-byte vectors on AMD Zen 4 (docs/performance.md)
+ *                         of 32-byte vectors on an AMD EPYC Zen 5 (docs/performance.md)
  *   VBP_PW_NO x VBP_PW_NV pointwise-conv register tile: output channels x vectors of pixels
  *                         (NO*NV accumulators + NV inputs + 1 weight fit the register file)
  *   VBP_PW_TILE           pixels of every input channel per pointwise tile (a multiple of
