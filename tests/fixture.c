@@ -89,6 +89,11 @@ int fx_write_text(const char *path, const char *text)
     return fx_write_file(path, text, strlen(text));
 }
 
+double fx_max_nan(double m, double x)
+{
+    return x > m || x != x ? x : m;
+}
+
 int fx_exists(const char *path)
 {
     struct stat st;

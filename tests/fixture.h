@@ -34,4 +34,8 @@ void *fx_read_all(const char *path, size_t *size);
 /* Run argv (argv[0] a path) with stdout/stderr to files; returns the exit status or -1. */
 int fx_run(char *const argv[], const char *out_path, const char *err_path);
 
+/* max(m, x) that keeps a NaN once seen (fmax drops it, so an error bound would pass), for
+ * running maxima; out of line: gcc 12 for aarch64 crashed vectorising fmax reductions. */
+double fx_max_nan(double m, double x);
+
 #endif

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "fixture.h"
 #include "layers.h"
 #include "vbp_net.h"
 
@@ -87,8 +88,8 @@ static double rel_err_fd(const float *a, const double *b, size_t n)
 {
     double m = 0, s = 1e-30;
     for (size_t i = 0; i < n; i++) {
-        m = fmax(m, fabs((double)a[i] - b[i]));
-        s = fmax(s, fabs(b[i]));
+        m = fx_max_nan(m, fabs((double)a[i] - b[i]));
+        s = fx_max_nan(s, fabs(b[i]));
     }
     return m / s;
 }
