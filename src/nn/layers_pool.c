@@ -50,7 +50,6 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
         }
 }
 
-
 void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, size_t c, size_t h,
                           size_t w, int nt)
 {
