@@ -17,7 +17,7 @@ echo "== loading, gray seq 3: against the uint8->float32 ceiling (>= 50%) and PN
 build/tools/vbbench loader out/bench/tn-gray.vbp --from-png "$data"
 echo "== loading, RGB seq 3"
 build/tools/vbbench loader out/bench/tn.vbp --from-png "$data"
-echo "== training: C against PyTorch (NCHW and channels_last), batch 4, seq 3 gray, 288x512, 2 threads (>= 3x)"
+echo "== training: C against PyTorch (NCHW, channels_last, channels_last with the heap kept), batch 4, seq 3 gray, 288x512, 2 threads (>= 3x)"
 build/tools/vbbench train --seconds 6 --rounds 2 --torch
 if command -v mpirun >/dev/null 2>&1 && build/tools/vbbench train --mpi --seconds 0.1 --height 8 \
     --width 8 --threads 1 --json | grep -q '"backend":"mpi"'; then
