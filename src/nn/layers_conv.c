@@ -501,13 +501,5 @@ void FN(vbp_pwconv_backward)(real *din, real *dwt, real *dbias, const real *dout
 
 #undef PW_WG_SPAN
 #undef PW_PACK
-#undef VEC
-#undef VL
-#undef VLOAD
-#undef VSTORE
-#undef DVEC
-#undef DVL
-#undef DVLOAD
-#undef DVSTORE
 #undef INLINE
 #endif
