@@ -68,8 +68,11 @@ static inline void FN(vbp_bnrelu_row)(real *restrict y, const real *restrict z, 
 typedef real FN(rowv) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
 #endif
 
-VBP_SAME_CODE __attribute__((unused)) static void FN(up_row)(real *restrict dst, const real *restrict ra,
-                                     const real *restrict rb, real a, real b, size_t len)
+/* unused: not every file that includes this header upsamples */
+VBP_SAME_CODE __attribute__((unused)) static void FN(up_row)(real *restrict dst,
+                                                             const real *restrict ra,
+                                                             const real *restrict rb, real a,
+                                                             real b, size_t len)
 {
     if (!rb)
         rb = ra, b = 0;
