@@ -151,6 +151,10 @@ static void dwconv_grad(void **state)
     dwconv_case(1, 2, 1, 6);
     dwconv_case(3, 1, 4, 1);
     dwconv_case(1, 1, 9, 11);
+    /* Widths of whole registers: the lane-shift path of AVX-512 (isa.h VBP_DW_SHIFT) */
+    dwconv_case(2, 2, 5, 16);
+    dwconv_case(1, 2, 3, 48);
+    dwconv_case(1, 1, 1, 32);
 }
 
 /* ---------------------------------------------------------------- pwconv */

@@ -6,7 +6,14 @@
  * -mavx2 -mfma / none).  The functions get the suffix _f_<isa> or _d_<isa> (layers_tmpl.h)
  * and src/nn/dispatch.c picks one set at run time.  Per set:
  *   VBP_VBYTES            bytes of the explicit vectors: one machine register
- *   VBP_DW_VBYTES         bytes of the depthwise 3x3 kernels' vectors.  On AVX-512 half a
+ *   VBP_DW_SHIFT          1: the depthwise 3x3 kernels load each row once per register and
+ *                         make the x-1, x+1 neighbours with lane shifts across two registers
+ *                         (one instruction on AVX-512, valignd), for rows whose width is a
+ *                         multiple of a register; 1.6-2x faster than loads at x-1 and x+1 on
+ *                         an AMD EPYC Zen 5.  0 (AVX2: the shift crosses 128-bit lanes, two
+ *                         instructions; no faster there): loads at x-1, x, x+1
+ *   VBP_DW_VBYTES         bytes of the vectors of the depthwise kernels' load path (other
+ *                         widths, and every width without VBP_DW_SHIFT).  On AVX-512 half a
  *                         register: with 64 bytes (every load at x-1, x+1 crosses a cache
  *                         line) the depthwise forward took 1.5x and its backward 1.8x the time
  *                         of 32-byte vectors on an AMD EPYC Zen 5 (docs/performance.md)
@@ -22,6 +29,7 @@
 #if defined(VBP_ISA_AVX512) /* 32 zmm registers */
 #define VBP_ISA avx512
 #define VBP_VBYTES 64
+#define VBP_DW_SHIFT 1
 #define VBP_DW_VBYTES 32
 #define VBP_PW_NO 8
 #define VBP_PW_NV 2
@@ -47,6 +55,9 @@
 #endif
 #ifndef VBP_DW_VBYTES
 #define VBP_DW_VBYTES VBP_VBYTES
+#endif
+#ifndef VBP_DW_SHIFT
+#define VBP_DW_SHIFT 0
 #endif
 
 /* Kernels whose every caller must run the same instructions (bit-identical results from

@@ -25,18 +25,38 @@ _Static_assert(VBP_PW_TILE <= VBP_PW_TILE_MAX, "VBP_SEP_SCRATCH assumes VBP_PW_T
  * replaced by the centre row with zero weights, so that every row is one fused pass
  * (explicit vectors: clang left the plain loop scalar).  The one implementation of the
  * depthwise forward arithmetic (dw_plane and the fused eval block), which run the same
- * instructions (VBP_SAME_CODE, isa.h) and get the same bits.
+ * instructions (VBP_SAME_CODE, isa.h) and get the same bits; which path a row takes depends
+ * on w only.
  */
 VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r0,
-                                                 const real *restrict r1,
-                                                 const real *restrict r2, const real *k,
-                                                 size_t w)
+                                     const real *restrict r1, const real *restrict r2,
+                                     const real *k, size_t w)
 {
     const int up = r0 != NULL, down = r2 != NULL;
     r0 = up ? r0 : r1, r2 = down ? r2 : r1;
     const real a0 = up ? k[0] : 0, a1 = up ? k[1] : 0, a2 = up ? k[2] : 0;
     const real b0 = k[3], b1 = k[4], b2 = k[5];
     const real c0 = down ? k[6] : 0, c1 = down ? k[7] : 0, c2 = down ? k[8] : 0;
+#if VBP_DW_SHIFT
+    if (w % VL == 0) { /* whole registers; the neighbours past both ends are the zero padding */
+        const VEC z = {0};
+        const VEC A0 = z + a0, A1 = z + a1, A2 = z + a2, B0 = z + b0, B1 = z + b1, B2 = z + b2;
+        const VEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
+        VEC up = z, uc, mp = z, mc, dp = z, dc; /* registers before and at i of each row */
+        VLOAD(uc, r0), VLOAD(mc, r1), VLOAD(dc, r2);
+        for (size_t i = 0; i < w; i += VL) {
+            VEC un = z, mn = z, dn = z;
+            if (i + VL < w)
+                VLOAD(un, r0 + i + VL), VLOAD(mn, r1 + i + VL), VLOAD(dn, r2 + i + VL);
+            const VEC v = A0 * VSHL(up, uc) + A1 * uc + A2 * VSHR(uc, un) + B0 * VSHL(mp, mc) +
+                          B1 * mc + B2 * VSHR(mc, mn) + C0 * VSHL(dp, dc) + C1 * dc +
+                          C2 * VSHR(dc, dn);
+            VSTORE(orow + i, v);
+            up = uc, uc = un, mp = mc, mc = mn, dp = dc, dc = dn;
+        }
+        return;
+    }
+#endif
     if (w == 1) {
         orow[0] = a1 * r0[0] + b1 * r1[0] + c1 * r2[0];
         return;
@@ -52,7 +72,7 @@ VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r
         DVLOAD(m0, r1 + i - 1), DVLOAD(m1, r1 + i), DVLOAD(m2, r1 + i + 1);
         DVLOAD(d0, r2 + i - 1), DVLOAD(d1, r2 + i), DVLOAD(d2, r2 + i + 1);
         const DVEC v = A0 * u0 + A1 * u1 + A2 * u2 + B0 * m0 + B1 * m1 + B2 * m2 + C0 * d0 +
-                      C1 * d1 + C2 * d2;
+                       C1 * d1 + C2 * d2;
         DVSTORE(orow + i, v);
     }
     for (; i < w - 1; i++)
@@ -90,6 +110,33 @@ static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *r
     const real *rows[3] = {r0 ? r0 : r1, r1, r2 ? r2 : r1};
     const real *restrict u = rows[0], *restrict m = rows[1], *restrict d = rows[2];
     real s[9] = {0};
+#if VBP_DW_SHIFT
+    if (w % VL == 0) { /* as dw_row: whole registers, zeros past both ends */
+        VEC a[9], rc[3], rp[3], rn[3];
+        const VEC z = {0};
+        for (int j = 0; j < 9; j++)
+            a[j] = z;
+        for (int ky = 0; ky < 3; ky++)
+            rp[ky] = z, VLOAD(rc[ky], rows[ky]);
+        for (size_t i = 0; i < w; i += VL) {
+            VEC gv;
+            VLOAD(gv, g + i);
+            __builtin_prefetch(d + i + w), __builtin_prefetch(g + i + w);
+            for (int ky = 0; ky < 3; ky++) {
+                rn[ky] = z;
+                if (i + VL < w)
+                    VLOAD(rn[ky], rows[ky] + i + VL);
+                a[3 * ky] += gv * VSHL(rp[ky], rc[ky]);
+                a[3 * ky + 1] += gv * rc[ky];
+                a[3 * ky + 2] += gv * VSHR(rc[ky], rn[ky]);
+                rp[ky] = rc[ky], rc[ky] = rn[ky];
+            }
+        }
+        for (int j = 0; j < 9; j++)
+            for (size_t l = 0; l < VL; l++)
+                s[j] += a[j][l];
+    } else
+#endif
     if (w > 1) {
         /* Explicit vectors: nine accumulators, horizontal sums once per row. */
         DVEC a[9];

@@ -4,6 +4,7 @@
  * pass, and once per pass: no include guard, the macros are redefined each time).
  *   VEC, VL, VLOAD, VSTORE      one register of the set (isa.h VBP_VBYTES): VL reals
  *   DVEC, DVL, DVLOAD, DVSTORE  the depthwise kernels' width (isa.h VBP_DW_VBYTES)
+ *   VSHL, VSHR                  lane shifts by one across two registers (isa.h VBP_DW_SHIFT)
  */
 #undef VEC
 #undef VL
@@ -13,6 +14,11 @@
 #undef DVL
 #undef DVLOAD
 #undef DVSTORE
+#undef VSHL
+#undef VSHR
+#undef VSH_N
+#undef VSH_L
+#undef VSH_R
 /* One register: VL floats or doubles. */
 typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
 /* The same vector at any address of a real (plain loads and stores, which the compiler keeps
@@ -30,3 +36,26 @@ typedef real FN(duvec)
 #define DVL (sizeof(DVEC) / sizeof(real))
 #define DVLOAD(v, p) ((v) = *(const FN(duvec) *)(p))
 #define DVSTORE(p, v) (*(FN(duvec) *)(p) = (v))
+#if VBP_DW_SHIFT
+/* VSHL(p, c) = {p[VL-1], c[0], ..., c[VL-2]}: the left neighbours of c's lanes, p the register
+ * before c.  VSHR(c, n) = {c[1], ..., c[VL-1], n[0]}: the right neighbours, n the one after. */
+#if VBP_REAL_IS_FLOAT
+#define VSH_N (VBP_VBYTES / 4)
+#else
+#define VSH_N (VBP_VBYTES / 8)
+#endif
+#if VSH_N == 16
+#define VSH_L 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
+#define VSH_R 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+#elif VSH_N == 8
+#define VSH_L 7, 8, 9, 10, 11, 12, 13, 14
+#define VSH_R 1, 2, 3, 4, 5, 6, 7, 8
+#elif VSH_N == 4
+#define VSH_L 3, 4, 5, 6
+#define VSH_R 1, 2, 3, 4
+#else
+#error "VBP_DW_SHIFT: unexpected vector length"
+#endif
+#define VSHL(p, c) __builtin_shufflevector((p), (c), VSH_L)
+#define VSHR(c, n) __builtin_shufflevector((c), (n), VSH_R)
+#endif
