@@ -193,7 +193,8 @@ static void threads_bit_identical(void **state)
 /*
  * The fused eval forward (one pass per sep block, concat read in place) against the
  * layer-by-layer one: the same bits, on odd shapes (levels down to 1 pixel wide, planes not a
- * multiple of the vector width), 1 and 3 input channels, batch 1 and 3, 1 and 2 threads.
+ * multiple of the vector width), 1 and 3 input channels, batch 1 and 3, 1 and 2 threads; the
+ * last shape has several bands per plane at levels 0 and 1 (encoder pooling across bands).
  * Trained a few steps first so that BN's running stats and the weights are not the initial
  * ones (ReLU cuts, both signs).
  */
@@ -202,7 +203,7 @@ static void fused_eval_bit_identical(void **state)
     (void)state;
     const uint32_t shapes[][4] = {/* cin, cout (seq), H, W */
                                   {3, 3, 24, 40}, {1, 1, 8, 8}, {3, 1, 40, 24}, {1, 3, 16, 72},
-                                  {3, 3, 56, 136}};
+                                  {3, 3, 56, 136}, {3, 1, 144, 200}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         const uint32_t C = shapes[k][0], S = shapes[k][1], H = shapes[k][2], W = shapes[k][3];
         const size_t nmax = 3, nx = nmax * C * H * W, ny = nmax * S * H * W;

@@ -68,13 +68,14 @@
     /* Eval-mode sep block in one pass: act(scale * pwconv(dwconv(concat(up2x(lo), x))) + bias)   \
        without the intermediate tensors, bit-identical to those layers in a row (lo [n,cl,h/2,    \
        w/2] upsampled as channels 0..cl-1, cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]; co <= 64); \
-       hw != NULL: then the head 1x1 conv hw [S,co] + hb, out [n,S,h,w].  One thread; scratch:    \
+       hw != NULL: then the head 1x1 conv hw [S,co] + hb, out [n,S,h,w]; else pool != NULL: also  \
+       the 2x2 max pooling of out into pool [n,co,h/2,w/2] (h, w even).  One thread; scratch:     \
        VBP_SEP_SCRATCH(ci, h, w, sizeof(real)) reals. */                                          \
     X(void, vbp_sep_eval, (real *out, const real *lo, const real *x, const real *dwt,             \
         const real *pwt, const real *bias, const real *scale, int relu, const real *hw,           \
         const real *hb, size_t S, size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w,  \
-        real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw, hb, S, n, cl, ci, co, h, w, \
-        scratch))                                                                                 \
+        real *pool, real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw, hb, S, n, cl,   \
+        ci, co, h, w, pool, scratch))                                                             \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                    \
        part: VBP_PW_UNITS(n,P) * (co*ci + co).  = _part then _reduce. */                           \
     X(void, vbp_pwconv_backward, (real *din, real *dwt, real *dbias, const real *dout,             \

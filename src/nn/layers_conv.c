@@ -68,6 +68,7 @@ VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r
     const DVEC C0 = z + c0, C1 = z + c1, C2 = z + c2;
     for (; i + DVL < w; i += DVL) {
         DVEC u0, u1, u2, m0, m1, m2, d0, d1, d2;
+        __builtin_prefetch(r2 + i + w); /* the new row of the next call */
         DVLOAD(u0, r0 + i - 1), DVLOAD(u1, r0 + i), DVLOAD(u2, r0 + i + 1);
         DVLOAD(m0, r1 + i - 1), DVLOAD(m1, r1 + i), DVLOAD(m2, r1 + i + 1);
         DVLOAD(d0, r2 + i - 1), DVLOAD(d1, r2 + i), DVLOAD(d2, r2 + i + 1);
@@ -442,12 +443,14 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
  * shared) and the pointwise run on them while they are in cache.  Per pixel, the same
  * arithmetic as vbp_up2x_forward, vbp_dwconv_forward and vbp_pwconv_forward in a row: the
  * same bits.  With hw != NULL the head 1x1 conv (hw [S,co], bias hb, no activation) follows
- * per tile and out is its output [n,S,h,w] (the block's own output is not stored).
+ * per tile and out is its output [n,S,h,w] (the block's own output is not stored).  With pool
+ * != NULL (and hw NULL), the 2x2 max pooling of out into pool [n,co,h/2,w/2] follows each band,
+ * on the rows it completed, while they are in cache.
  */
 void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                       const real *pwt, const real *bias, const real *scale, int relu,
                       const real *hw, const real *hb, size_t S, size_t n, size_t cl, size_t ci,
-                      size_t co, size_t h, size_t w, real *scratch)
+                      size_t co, size_t h, size_t w, real *pool, real *scratch)
 {
     const size_t P = h * w, M = VBP_SEP_ROWS(ci, h, w, sizeof(real)), so = hw ? S : co;
     /* Channels of the depthwise rows one cache line more than M rows apart: rows a multiple
@@ -457,8 +460,9 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
     real *d = scratch, *ub = d + ci * ds, *tile = ub + (M + 2) * w;
     for (size_t s = 0; s < n; s++) {
         const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * P / 4 : NULL;
-        real *os = out + s * so * P;
+        real *os = out + s * so * P, *ps = pool ? pool + s * co * P / 4 : NULL;
         size_t ra = 0, rb = 0; /* depthwise rows [ra, rb) are in d */
+        size_t pooled = 0;     /* rows of pool done */
         for (size_t p0 = 0, p1; p0 < P; p0 = p1) {
             p1 = p0 + FN(pw_tile_len)(p0, P);
             while (p1 < P && p1 + FN(pw_tile_len)(p1, P) - p0 <= budget)
@@ -483,6 +487,11 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                 FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len, 0);
                 FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, S, co, VBP_PW_TILE, P, len, 0);
             }
+            for (; ps && 2 * pooled + 2 <= p1 / w; pooled++)
+                for (size_t o = 0; o < co; o++) {
+                    const real *r = os + o * P + 2 * pooled * w;
+                    FN(vbp_pool_row)(ps + o * P / 4 + pooled * (w / 2), r, r + w, w / 2);
+                }
         }
     }
 }

@@ -308,7 +308,7 @@ static span my_span(size_t n)
  * for a decoder in fused eval mode concat(up2x(lo), in) with lo [N,cl,P/4], in [N,cin-cl,P].
  * Fused eval of DEC3 also runs the head conv: it writes the logits to probs, not y.
  * pool != NULL (encoders): also the 2x2 max pooling of y into pool [N,cout,P/4], in the
- * same pass as the BN+ReLU in training.
+ * same pass as the BN+ReLU in training and in the fused eval pass.
  */
 static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl,
                           const float *in, float *pool, span sp, size_t n, int training)
@@ -335,6 +335,7 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
                            cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
                            p + B->dw, p + B->pw, shift, scale, 1, head ? p + net->head_w : NULL,
                            p + net->head_b, S, sp.m, cl, B->cin, c, h, w,
+                           pool ? pool + sp.s0 * c * P / 4 : NULL,
                            net->sep_scratch + sp.t * net->sep_ss);
         }
     } else {
@@ -353,7 +354,7 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
         else
             vbp_bnrelu_apply_f(y, z, p + B->gamma, p + B->beta, mean, invstd, sp.m, c, P, 1);
     }
-    if (!training && pool)
+    if (!training && pool && net->unfused)
         vbp_maxpool_forward_f(pool + sp.s0 * c * P / 4, y, sp.m, c, h, w, 1);
     if (sp.lead) {
         memcpy(B->mean, mean, c * sizeof *mean);
