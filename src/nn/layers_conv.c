@@ -46,6 +46,7 @@ VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r
         VLOAD(uc, r0), VLOAD(mc, r1), VLOAD(dc, r2);
         for (size_t i = 0; i < w; i += VL) {
             VEC un = z, mn = z, dn = z;
+            __builtin_prefetch(r2 + i + w);
             if (i + VL < w)
                 VLOAD(un, r0 + i + VL), VLOAD(mn, r1 + i + VL), VLOAD(dn, r2 + i + VL);
             const VEC v = A0 * VSHL(up, uc) + A1 * uc + A2 * VSHR(uc, un) + B0 * VSHL(mp, mc) +
