@@ -132,7 +132,8 @@ static void dwconv_case(size_t n, size_t c, size_t h, size_t w)
     /* float instantiation agrees with double */
     float *fin = to_float(k.in, N), *fw = to_float(k.wt, c * 9), *fR = to_float(k.R, N);
     float *fout = malloc(N * sizeof(float)), *fdin = malloc(N * sizeof(float));
-    float *fdw = calloc(c * 9, sizeof(float)), *fpart = malloc(n * c * 9 * sizeof(float));
+    float *fdw = calloc(c * 9, sizeof(float));
+    double *fpart = malloc(n * c * 9 * sizeof(double));
     vbp_dwconv_forward_f(fout, fin, fw, n, c, h, w, 2);
     dw_obj(&k);
     assert_true(rel_err_fd(fout, k.out, N) < 1e-5);
@@ -497,6 +498,46 @@ static void apply_pool_fused(void **state)
     free(p2);
 }
 
+/*
+ * The fused training backward of a sep block against its layers in a row (depthwise forward,
+ * pointwise backward, depthwise backward): the same bits, on planes of several pointwise
+ * chunks whose width does not divide a chunk, rows longer than a chunk, more than 8 channels
+ * (packed tiles) and widths of whole registers; the input gradient in its own buffer and in
+ * dout's (one sample).
+ */
+static void sep_backward_fused(void **state)
+{
+    (void)state;
+    const size_t shapes[][4] = {/* ci, co, h, w */
+                                {12, 8, 40, 200}, {3, 8, 24, 512}, {10, 16, 3, 4104}, {2, 3, 5, 16}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const size_t ci = shapes[k][0], co = shapes[k][1], h = shapes[k][2], w = shapes[k][3];
+        const size_t n = 2, P = h * w, K = co * ci + co, units = VBP_PW_UNITS(n, P);
+        float *in = rand_fvec(n * ci * P), *dout = rand_fvec(n * co * P);
+        float *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci), *dwo = malloc(n * ci * P * 4);
+        float *t1 = malloc(n * ci * P * 4), *din1 = malloc(n * ci * P * 4);
+        float *din2 = malloc(n * ci * P * 4), *part1 = malloc(units * K * 4);
+        float *part2 = malloc(units * K * 4), *dg = calloc(ci * 9, 4);
+        float *scratch = malloc(VBP_SEP_BWD_SCRATCH(ci, w) * 4);
+        float *both = malloc((ci > co ? ci : co) * P * 4);
+        double *dp1 = malloc(n * ci * 9 * 8), *dp2 = malloc(n * ci * 9 * 8);
+        vbp_dwconv_forward_f(dwo, in, dwt, n, ci, h, w, 1);
+        vbp_pwconv_backward_part_f(t1, part1, dout, dwo, pwt, n, ci, co, P, 1);
+        vbp_dwconv_backward_f(din1, dg, t1, in, dwt, n, ci, h, w, dp1, 1);
+        vbp_sep_backward_part_f(din2, part2, dp2, dout, in, dwt, pwt, n, ci, co, h, w, scratch);
+        assert_memory_equal(part1, part2, units * K * 4);
+        assert_memory_equal(dp1, dp2, n * ci * 9 * 8);
+        assert_memory_equal(din1, din2, n * ci * P * 4);
+        /* Sample 0 again with din in dout's buffer. */
+        memcpy(both, dout, co * P * 4);
+        vbp_sep_backward_part_f(both, part2, dp2, both, in, dwt, pwt, 1, ci, co, h, w, scratch);
+        assert_memory_equal(part1, part2, VBP_PW_UNITS(1, P) * K * 4);
+        assert_memory_equal(din1, both, ci * P * 4);
+        free(in), free(dout), free(dwt), free(pwt), free(dwo), free(t1), free(din1), free(din2);
+        free(part1), free(part2), free(dg), free(scratch), free(both), free(dp1), free(dp2);
+    }
+}
+
 /* Results do not depend on the thread count (fixed reduction chunks). */
 static void thread_count_invariant(void **state)
 {
@@ -535,6 +576,7 @@ int main(void)
         cmocka_unit_test(up2x),          cmocka_unit_test(concat_copies),
         cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
         cmocka_unit_test(isa_forced),    cmocka_unit_test(apply_pool_fused),
+        cmocka_unit_test(sep_backward_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

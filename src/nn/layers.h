@@ -38,6 +38,11 @@
     (VBP_SEP_BAND_PX(ci, sz) / (w) + 2 < (h) ? VBP_SEP_BAND_PX(ci, sz) / (w) + 2 : (size_t)(h))
 #define VBP_SEP_SCRATCH(ci, h, w, sz)                                                              \
     (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 16 * (ci) + 2 * (w) + 64 * VBP_PW_TILE_MAX)
+/* Fused training backward of a sep block (vbp_sep_backward_part): rows of each of its two row
+ * buffers (a chunk spans at most VBP_PW_CHUNK / w + 2 rows, plus the rows kept for the next),
+ * and the scratch it needs in reals (one cache line of padding per channel and buffer). */
+#define VBP_SEP_BWD_ROWS(w) (VBP_PW_CHUNK / (w) + 5)
+#define VBP_SEP_BWD_SCRATCH(ci, w) (2 * (ci) * (VBP_SEP_BWD_ROWS(w) * (w) + 16))
 /* The largest VBP_PW_TILE of the instruction sets (isa.h). */
 #define VBP_PW_TILE_MAX 192
 
@@ -49,17 +54,14 @@
     /* out[n,c,h,w] = sum_{ky,kx} wt[c,ky,kx] * in[n,c,y+ky-1,x+kx-1], zero padding. */            \
     X(void, vbp_dwconv_forward, (real *out, const real *in, const real *wt, size_t n, size_t c,    \
         size_t h, size_t w, int nt), (out, in, wt, n, c, h, w, nt))                                \
-    /* din [n,c,h,w] (may be NULL), dwt [c,3,3] +=; part: n*c*9.  = _part then _reduce. */         \
+    /* din [n,c,h,w] (may be NULL), dwt [c,3,3] +=; part: n*c*9 doubles, the per-plane sums,    \
+       then added by _reduce. */                                                                  \
     X(void, vbp_dwconv_backward, (real *din, real *dwt, const real *dout, const real *in,          \
-        const real *wt, size_t n, size_t c, size_t h, size_t w, real *part, int nt), (din, dwt,    \
+        const real *wt, size_t n, size_t c, size_t h, size_t w, double *part, int nt), (din, dwt,  \
         dout, in, wt, n, c, h, w, part, nt))                                                       \
-    /* The two halves of vbp_dwconv_backward: per-plane weight-gradient sums into part[pl*9..]     \
-       (and din), then dwt += their sum over n in order (the caller may split n among threads). */ \
-    X(void, vbp_dwconv_backward_part, (real *din, real *part, const real *dout, const real *in,    \
-        const real *wt, size_t n, size_t c, size_t h, size_t w, int nt), (din, part, dout, in,     \
-        wt, n, c, h, w, nt))                                                                       \
-    X(void, vbp_dwconv_reduce, (real *dwt, const real *part, size_t n, size_t c), (dwt, part, n,   \
-        c))                                                                                        \
+    /* dwt [c,3,3] += the per-plane sums part[(ni*c + ci)*9 ..] over ni < n, in order. */          \
+    X(void, vbp_dwconv_reduce, (real *dwt, const double *part, size_t n, size_t c), (dwt, part,    \
+        n, c))                                                                                     \
     /* out[n,co,p] = act(scale[co] * sum_ci wt[co,ci] * in[n,ci,p] + bias[co]); scale, bias may    \
        be NULL (1, 0); act = ReLU when relu, else identity (eval-mode BatchNorm folds in here). */ \
     X(void, vbp_pwconv_forward, (real *out, const real *in, const real *wt, const real *bias,      \
@@ -76,6 +78,15 @@
         const real *hb, size_t S, size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w,  \
         real *pool, real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw, hb, S, n, cl,   \
         ci, co, h, w, pool, scratch))                                                             \
+    /* Training backward of a sep block (dwconv dwt then pwconv pwt, input in [n,ci,h,w], output \
+       gradient dout [n,co,h,w]) without the intermediate tensors: pw_part as                    \
+       vbp_pwconv_backward_part, dw_part [n*ci*9] doubles for vbp_dwconv_reduce, din [n,ci,h,w]  \
+       (may be NULL, may be dout's buffer), bit for bit those layers in a row.  One thread;      \
+       scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals. */                                             \
+    X(void, vbp_sep_backward_part, (real *din, real *pw_part, double *dw_part, const real *dout,  \
+        const real *in, const real *dwt, const real *pwt, size_t n, size_t ci, size_t co,         \
+        size_t h, size_t w, real *scratch), (din, pw_part, dw_part, dout, in, dwt, pwt, n, ci,    \
+        co, h, w, scratch))                                                                       \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                    \
        part: VBP_PW_UNITS(n,P) * (co*ci + co).  = _part then _reduce. */                           \
     X(void, vbp_pwconv_backward, (real *din, real *dwt, real *dbias, const real *dout,             \

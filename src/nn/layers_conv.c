@@ -24,7 +24,7 @@ _Static_assert(VBP_PW_TILE <= VBP_PW_TILE_MAX, "VBP_SEP_SCRATCH assumes VBP_PW_T
  * above (r0), at (r1) and below (r2) it; r0 or r2 NULL at the border.  A missing row is
  * replaced by the centre row with zero weights, so that every row is one fused pass
  * (explicit vectors: clang left the plain loop scalar).  The one implementation of the
- * depthwise forward arithmetic (dw_plane and the fused eval block), which run the same
+ * depthwise forward arithmetic (dw_rows and the fused blocks), which run the same
  * instructions (VBP_SAME_CODE, isa.h) and get the same bits; which path a row takes depends
  * on w only.
  */
@@ -84,11 +84,11 @@ VBP_SAME_CODE static void FN(dw_row)(real *restrict orow, const real *restrict r
                   c0 * r2[w - 2] + c1 * r2[w - 1];
 }
 
-/* o[h,w] = 3x3 correlation of x[h,w] with k, zero padding. */
-static void FN(dw_plane)(real *restrict o, const real *restrict x, const real *k, size_t h,
-                         size_t w)
+/* Rows [ya, yb) of o[h,w] = 3x3 correlation of x[h,w] with k, zero padding. */
+static void FN(dw_rows)(real *restrict o, const real *restrict x, const real *k, size_t h,
+                        size_t w, size_t ya, size_t yb)
 {
-    for (size_t y = 0; y < h; y++)
+    for (size_t y = ya; y < yb; y++)
         FN(dw_row)(o + y * w, y > 0 ? x + (y - 1) * w : NULL, x + y * w,
                    y + 1 < h ? x + (y + 1) * w : NULL, k, w);
 }
@@ -99,7 +99,7 @@ void FN(vbp_dwconv_forward)(real *out, const real *in, const real *wt, size_t n,
     const size_t P = h * w;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++)
-        FN(dw_plane)(out + pl * P, in + pl * P, wt + (pl % c) * 9, h, w);
+        FN(dw_rows)(out + pl * P, in + pl * P, wt + (pl % c) * 9, h, w, 0, h);
 }
 
 /*
@@ -183,8 +183,20 @@ static void FN(dw_row_grad)(double acc[9], const real *restrict g, const real *r
                 acc[3 * ky + kx] += s[3 * ky + kx];
 }
 
-void FN(vbp_dwconv_backward_part)(real *din, real *part, const real *dout, const real *in,
-                                  const real *wt, size_t n, size_t c, size_t h, size_t w, int nt)
+void FN(vbp_dwconv_reduce)(real *dwt, const double *part, size_t n, size_t c)
+{
+    for (size_t ci = 0; ci < c; ci++)
+        for (int i = 0; i < 9; i++) {
+            double s = 0;
+            for (size_t ni = 0; ni < n; ni++)
+                s += part[(ni * c + ci) * 9 + i];
+            dwt[ci * 9 + i] += (real)s;
+        }
+}
+
+void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,
+                             const real *wt, size_t n, size_t c, size_t h, size_t w, double *part,
+                             int nt)
 {
     const size_t P = h * w;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
@@ -195,36 +207,17 @@ void FN(vbp_dwconv_backward_part)(real *din, real *part, const real *dout, const
             real flip[9];
             for (int i = 0; i < 9; i++)
                 flip[i] = k[8 - i];
-            FN(dw_plane)(din + pl * P, g, flip, h, w);
+            FN(dw_rows)(din + pl * P, g, flip, h, w, 0, h);
         }
-        double acc[9] = {0};
+        double *acc = part + pl * 9;
+        for (int i = 0; i < 9; i++)
+            acc[i] = 0;
         for (size_t y = 0; y < h; y++)
             FN(dw_row_grad)(acc, g + y * w, y ? x + (y - 1) * w : NULL, x + y * w,
                             y + 1 < h ? x + (y + 1) * w : NULL, w);
-        for (int i = 0; i < 9; i++)
-            part[pl * 9 + i] = (real)acc[i];
     }
-}
-
-void FN(vbp_dwconv_reduce)(real *dwt, const real *part, size_t n, size_t c)
-{
-    for (size_t ci = 0; ci < c; ci++)
-        for (int i = 0; i < 9; i++) {
-            real s = 0;
-            for (size_t ni = 0; ni < n; ni++)
-                s += part[(ni * c + ci) * 9 + i];
-            dwt[ci * 9 + i] += s;
-        }
-}
-
-void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real *in,
-                             const real *wt, size_t n, size_t c, size_t h, size_t w, real *part,
-                             int nt)
-{
-    FN(vbp_dwconv_backward_part)(din, part, dout, in, wt, n, c, h, w, nt);
     FN(vbp_dwconv_reduce)(dwt, part, n, c);
 }
-
 
 /*
  * NV vectors of pixels from t on, outputs o0..o0+NO-1: out[o, t:t+NV*VL] = act(sc[j] *
@@ -329,10 +322,11 @@ VBP_SAME_CODE static void FN(pw_tile_fwd)(real *restrict out, const real *restri
     FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, no, ni, Pi, Po, len, pack);
 }
 
-/* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes P apart. */
+/* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes Pg apart in
+ * g and Px apart in x. */
 INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restrict g,
-                         const real *restrict x, size_t o0, size_t i0, size_t ci, size_t P,
-                         size_t len)
+                         const real *restrict x, size_t o0, size_t i0, size_t ci, size_t Pg,
+                         size_t Px, size_t len)
 {
     VEC a[VBP_WG_NO][VBP_WG_NI], gv[VBP_WG_NO];
     for (int j = 0; j < NO; j++)
@@ -341,10 +335,10 @@ INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restr
     size_t t = 0;
     for (; t + VL <= len; t += VL) {
         for (int j = 0; j < NO; j++)
-            VLOAD(gv[j], g + (o0 + j) * P + t);
+            VLOAD(gv[j], g + (o0 + j) * Pg + t);
         for (int k = 0; k < NI; k++) {
             VEC xv;
-            VLOAD(xv, x + (i0 + k) * P + t);
+            VLOAD(xv, x + (i0 + k) * Px + t);
             for (int j = 0; j < NO; j++)
                 a[j][k] += gv[j] * xv;
         }
@@ -355,25 +349,25 @@ INLINE void FN(pw_wgrad)(const int NO, const int NI, real *pu, const real *restr
             for (size_t l = 0; l < VL; l++)
                 s += a[j][k][l];
             for (size_t q = t; q < len; q++)
-                s += g[(o0 + j) * P + q] * x[(i0 + k) * P + q];
+                s += g[(o0 + j) * Pg + q] * x[(i0 + k) * Px + q];
             pu[(o0 + j) * ci + i0 + k] += s;
         }
 }
 
 static void FN(pw_wgrad_tile)(real *pu, const real *g, const real *x, size_t co, size_t ci,
-                              size_t P, size_t len)
+                              size_t Pg, size_t Px, size_t len)
 {
     size_t o = 0;
     for (; o + VBP_WG_NO <= co; o += VBP_WG_NO) {
         size_t i = 0;
         for (; i + VBP_WG_NI <= ci; i += VBP_WG_NI)
-            FN(pw_wgrad)(VBP_WG_NO, VBP_WG_NI, pu, g, x, o, i, ci, P, len);
+            FN(pw_wgrad)(VBP_WG_NO, VBP_WG_NI, pu, g, x, o, i, ci, Pg, Px, len);
         for (; i < ci; i++)
-            FN(pw_wgrad)(VBP_WG_NO, 1, pu, g, x, o, i, ci, P, len);
+            FN(pw_wgrad)(VBP_WG_NO, 1, pu, g, x, o, i, ci, Pg, Px, len);
     }
     for (; o < co; o++)
         for (size_t i = 0; i < ci; i++)
-            FN(pw_wgrad)(1, 1, pu, g, x, o, i, ci, P, len);
+            FN(pw_wgrad)(1, 1, pu, g, x, o, i, ci, Pg, Px, len);
 }
 
 void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const real *bias,
@@ -497,36 +491,110 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
     }
 }
 
+/*
+ * Pointwise backward of len pixels of one sample (every pointer at the span's first pixel;
+ * channel planes Pd apart in din, Pg in dout, Px in x): din (NULL: none) and pu[0:co*ci+co] =
+ * the span's weight and bias sums.  The spans are vbp_pwconv_backward_part's chunks.
+ */
+static void FN(pw_backward_span)(real *din, size_t Pd, real *pu, const real *dout, size_t Pg,
+                                 const real *x, size_t Px, const real *wt, size_t ci, size_t co,
+                                 size_t len)
+{
+    memset(pu, 0, (co * ci + co) * sizeof *pu);
+    if (din)
+        for (size_t t = 0; t < len; t += VBP_PW_TILE) {
+            const size_t l = t + VBP_PW_TILE < len ? VBP_PW_TILE : len - t;
+            FN(pw_tile)(din + t, dout + t, wt, 1, ci, NULL, NULL, 0, ci, co, Pg, Pd, l, 1);
+        }
+    /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
+    for (size_t t = 0; t < len; t += PW_WG_SPAN) {
+        const size_t l = t + PW_WG_SPAN < len ? PW_WG_SPAN : len - t;
+        const real *g = dout + t;
+        FN(pw_wgrad_tile)(pu, g, x + t, co, ci, Pg, Px, l);
+        for (size_t o = 0; o < co; o++) {
+            const real *restrict go = g + o * Pg;
+            real b = 0;
+#pragma omp simd reduction(+ : b)
+            for (size_t q = 0; q < l; q++)
+                b += go[q];
+            pu[co * ci + o] += b;
+        }
+    }
+}
+
 void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const real *in,
                                   const real *wt, size_t n, size_t ci, size_t co, size_t P, int nt)
 {
     const size_t nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK, units = n * nch;
-    const size_t K = co * ci + co;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t u = 0; u < units; u++) {
         const size_t s = u / nch, p0 = (u % nch) * VBP_PW_CHUNK;
-        const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
-        real *pu = part + u * K;
-        memset(pu, 0, K * sizeof *pu);
-        if (din)
-            for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
-                const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
-                FN(pw_tile)(din + s * ci * P + t, dout + s * co * P + t, wt, 1, ci, NULL, NULL, 0,
-                            ci, co, P, P, len, 1);
+        const size_t len = p0 + VBP_PW_CHUNK < P ? VBP_PW_CHUNK : P - p0;
+        FN(pw_backward_span)(din ? din + s * ci * P + p0 : NULL, P, part + u * (co * ci + co),
+                             dout + s * co * P + p0, P, in + s * ci * P + p0, P, wt, ci, co,
+                             len);
+    }
+}
+
+/*
+ * Training backward of a sep block (depthwise 3x3 dwt [ci,3,3], then pointwise pwt [co,ci]),
+ * without its depthwise output or the pointwise input gradient in memory: per sample and per
+ * chunk of VBP_PW_CHUNK pixels, the depthwise rows under the chunk are recomputed from `in`
+ * into scratch (D), the pointwise backward of the chunk runs on them (input gradient into
+ * scratch T, which keeps the rows the next chunk's depthwise rows need), then the depthwise
+ * backward of the rows whose T rows are complete, while `in` and T are in cache.  Results:
+ * pw_part as vbp_pwconv_backward_part, dw_part [n*ci*9] doubles (per-plane sums) and din
+ * [n,ci,h,w] (NULL: none) as vbp_dwconv_backward, bit for bit.  din may be the dout buffer
+ * (the same sample base and plane stride): each chunk of dout is read before din rows over
+ * it are written.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals.
+ */
+void FN(vbp_sep_backward_part)(real *din, real *pw_part, double *dw_part, const real *dout,
+                               const real *in, const real *dwt, const real *pwt, size_t n,
+                               size_t ci, size_t co, size_t h, size_t w, real *scratch)
+{
+    const size_t P = h * w, nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK, K = co * ci + co;
+    /* D rows [ya, yb) of the chunk, T rows [ta, ...): channels ds reals apart (one cache line
+     * more than whole rows: see pw_tile) */
+    const size_t ds = VBP_SEP_BWD_ROWS(w) * w + 64 / sizeof(real);
+    real *D = scratch, *T = scratch + ci * ds;
+    for (size_t s = 0; s < n; s++) {
+        const real *xs = in + s * ci * P, *gs = dout + s * co * P;
+        real *dins = din ? din + s * ci * P : NULL;
+        double *acc = dw_part + s * ci * 9;
+        for (size_t i = 0; i < ci * 9; i++)
+            acc[i] = 0;
+        size_t ta = 0, done = 0; /* T holds rows from ta on; depthwise backward rows < done */
+        for (size_t u = 0; u < nch; u++) {
+            const size_t p0 = u * VBP_PW_CHUNK, p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
+            const size_t ya = p0 / w, yb = (p1 - 1) / w + 1, keep = done ? done - 1 : 0;
+            if (keep > ta) { /* drop the T rows no later depthwise row reads */
+                for (size_t c = 0; c < ci; c++)
+                    memmove(T + c * ds, T + c * ds + (keep - ta) * w, (p0 - keep * w) * sizeof *T);
+                ta = keep;
             }
-        /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
-        for (size_t t = p0; t < p1; t += PW_WG_SPAN) {
-            const size_t len = t + PW_WG_SPAN < p1 ? PW_WG_SPAN : p1 - t;
-            const real *g = dout + s * co * P + t, *x = in + s * ci * P + t;
-            FN(pw_wgrad_tile)(pu, g, x, co, ci, P, len);
-            for (size_t o = 0; o < co; o++) {
-                const real *restrict go = g + o * P;
-                real b = 0;
-#pragma omp simd reduction(+ : b)
-                for (size_t q = 0; q < len; q++)
-                    b += go[q];
-                pu[co * ci + o] += b;
+            for (size_t c = 0; c < ci; c++)
+                for (size_t y = ya; y < yb; y++) {
+                    const real *m = xs + c * P + y * w;
+                    FN(dw_row)(D + c * ds + (y - ya) * w, y ? m - w : NULL, m,
+                               y + 1 < h ? m + w : NULL, dwt + c * 9, w);
+                }
+            FN(pw_backward_span)(T + (p0 - ta * w), ds, pw_part + (s * nch + u) * K, gs + p0, P,
+                                 D + (p0 - ya * w), ds, pwt, ci, co, p1 - p0);
+            /* Depthwise row y reads T rows y-1..y+1: all rows once the last chunk is in. */
+            const size_t ready = p1 == P ? h : (p1 / w ? p1 / w - 1 : 0);
+            for (size_t c = 0; c < ci; c++) {
+                const real *k = dwt + c * 9, *t = T + c * ds, *x = xs + c * P;
+                const real flip[9] = {k[8], k[7], k[6], k[5], k[4], k[3], k[2], k[1], k[0]};
+                for (size_t y = done; y < ready; y++) {
+                    const real *m = t + (y - ta) * w, *up = y ? m - w : NULL;
+                    const real *down = y + 1 < h ? m + w : NULL;
+                    if (dins)
+                        FN(dw_row)(dins + c * P + y * w, up, m, down, flip, w);
+                    FN(dw_row_grad)(acc + c * 9, m, y ? x + (y - 1) * w : NULL, x + y * w,
+                                    y + 1 < h ? x + (y + 1) * w : NULL, w);
+                }
             }
+            done = ready > done ? ready : done;
         }
     }
 }

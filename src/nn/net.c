@@ -28,9 +28,10 @@ typedef struct sep_block {
     size_t cin, cout, level;      /* level l works at (H >> l, W >> l) */
     size_t dw, pw, gamma, beta;   /* offsets in params/grads */
     size_t rmean, rvar;           /* offsets in buffers */
-    float *dwo, *z, *y;           /* [N,cin,P] depthwise out, [N,cout,P] pre-BN, post-ReLU */
+    float *z, *y;                 /* [N,cout,P] pre-BN, post-ReLU */
     float *mean, *invstd;         /* [cout] statistics used by the last forward */
-    float *pw_part, *dw_part;     /* weight-gradient partial sums (per unit, all samples) */
+    float *pw_part;               /* pointwise weight-gradient sums (per unit, all samples) */
+    double *dw_part;              /* depthwise weight-gradient sums (per plane) */
 } sep_block;
 
 struct vbp_net {
@@ -51,8 +52,10 @@ struct vbp_net {
     size_t gs;         /* floats per sample slot of gA, gB (the widest tensor they hold) */
     float *dskip[3];   /* gradients of the ENC1..ENC3 outputs */
     float *head_part;  /* head weight/bias gradient partial sums */
-    float *sep_scratch; /* per thread sep_ss floats for the fused eval blocks (in gA if it fits) */
+    float *sep_scratch; /* per thread sep_ss floats for the fused forward blocks (in gA if it fits) */
     size_t sep_ss;
+    float *bwd_scratch; /* per thread bwd_ss floats for the fused backward blocks */
+    size_t bwd_ss;
     int unfused;        /* eval forward with the layer-by-layer path (tests: vbp_net_set_fused) */
     double *bnpart[2]; /* BN per-plane sums, alternating between consecutive phases */
     double *dpart;     /* loss chunk sums */
@@ -181,13 +184,12 @@ static size_t carve(vbp_net *net, char *base)
     for (int b = 0; b < NBLOCKS; b++) {
         sep_block *B = &net->blk[b];
         const size_t P = plane(net, B->level), cmax = B->cin > B->cout ? B->cin : B->cout;
-        B->dwo = bump(base, &c, N * B->cin * P * sizeof(float));
         B->z = bump(base, &c, N * B->cout * P * sizeof(float));
         B->y = bump(base, &c, N * B->cout * P * sizeof(float));
         B->mean = bump(base, &c, B->cout * sizeof(float));
         B->invstd = bump(base, &c, B->cout * sizeof(float));
         B->pw_part = bump(base, &c, VBP_PW_UNITS(N, P) * (B->cout * B->cin + B->cout) * 4);
-        B->dw_part = bump(base, &c, N * B->cin * 9 * sizeof(float));
+        B->dw_part = bump(base, &c, N * B->cin * 9 * sizeof(double));
         gmax = cmax * P > gmax ? cmax * P : gmax;
     }
     for (int l = 0; l < 3; l++) {
@@ -204,16 +206,20 @@ static size_t carve(vbp_net *net, char *base)
     for (int i = 0; i < 2; i++)
         net->bnpart[i] = bump(base, &c, 2 * N * MAX_BN_CHANNELS * sizeof(double));
     net->dpart = bump(base, &c, ((N * S * P0 + VBP_LOSS_CHUNK - 1) / VBP_LOSS_CHUNK) * 8);
-    size_t ss = 0;
+    size_t ss = 0, bs = 0;
     for (int b = 0; b < NBLOCKS; b++) {
         const sep_block *B = &net->blk[b];
         const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level;
         const size_t need = VBP_SEP_SCRATCH(B->cin, h, w, sizeof(float));
+        const size_t bneed = VBP_SEP_BWD_SCRATCH(B->cin, w);
         ss = need > ss ? need : ss;
+        bs = bneed > bs ? bneed : bs;
     }
     net->sep_ss = (ss + 15) & ~(size_t)15; /* whole cache lines per thread */
-    /* Only the backward pass uses gA: the eval forward borrows it when it is large enough
-     * (so inference touches no memory that training does not). */
+    net->bwd_ss = (bs + 15) & ~(size_t)15;
+    net->bwd_scratch = bump(base, &c, (size_t)net->nt * net->bwd_ss * sizeof(float));
+    /* Only the backward pass uses gA: the forward borrows it when it is large enough (so
+     * inference touches no memory that training does not). */
     const size_t sep = (size_t)net->nt * net->sep_ss;
     net->sep_scratch = sep <= N * gmax ? net->gA : bump(base, &c, sep * sizeof(float));
     return c;
@@ -316,7 +322,8 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
     const size_t si = B->cin * P, so = B->cout * P, c = B->cout;
     float *p = net->params, *buf = net->buffers, mean[MAX_BN_CHANNELS], invstd[MAX_BN_CHANNELS];
-    float *dwo = B->dwo + sp.s0 * si, *z = B->z + sp.s0 * so, *y = B->y + sp.s0 * so;
+    float *z = B->z + sp.s0 * so, *y = B->y + sp.s0 * so;
+    float *scratch = net->sep_scratch + sp.t * net->sep_ss;
     if (!training) {
         float scale[MAX_BN_CHANNELS], shift[MAX_BN_CHANNELS];
         for (size_t k = 0; k < c; k++) {
@@ -325,7 +332,8 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
             scale[k] = p[B->gamma + k] * invstd[k];
             shift[k] = p[B->beta + k] - mean[k] * scale[k];
         }
-        if (net->unfused) {
+        if (net->unfused) { /* the depthwise output in gA, unused in the forward */
+            float *dwo = net->gA + sp.s0 * si;
             vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
             vbp_pwconv_forward_f(y, dwo, p + B->pw, shift, scale, 1, sp.m, B->cin, c, P, 1);
         } else {
@@ -335,12 +343,13 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
                            cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
                            p + B->dw, p + B->pw, shift, scale, 1, head ? p + net->head_w : NULL,
                            p + net->head_b, S, sp.m, cl, B->cin, c, h, w,
-                           pool ? pool + sp.s0 * c * P / 4 : NULL,
-                           net->sep_scratch + sp.t * net->sep_ss);
+                           pool ? pool + sp.s0 * c * P / 4 : NULL, scratch);
         }
     } else {
-        vbp_dwconv_forward_f(dwo, in + sp.s0 * si, p + B->dw, sp.m, B->cin, h, w, 1);
-        vbp_pwconv_forward_f(z, dwo, p + B->pw, NULL, NULL, 0, sp.m, B->cin, c, P, 1);
+        /* The fused pass without scale, shift and ReLU: z without the depthwise tensor (the
+         * backward recomputes its rows). */
+        vbp_sep_eval_f(z, NULL, in + sp.s0 * si, p + B->dw, p + B->pw, NULL, NULL, 0, NULL, NULL,
+                       0, sp.m, 0, B->cin, c, h, w, NULL, scratch);
         vbp_bn_sums_f(net->bnpart[0] + sp.s0 * c, z, NULL, sp.m, c, P, 1);
         BARRIER
         vbp_bn_mean_f(mean, net->bnpart[0], n, c, P);
@@ -439,13 +448,14 @@ int vbp_net_loss(vbp_net *net, const float *y, float *loss, vbp_error *err)
 
 /*
  * One block backward for this thread's samples: BN+ReLU in place on dy (one barrier for the
- * batch sums; the alternating bnpart keeps a slow thread's sums intact), pointwise into t1,
- * depthwise into t2 (NULL: weights only).  Weight gradients go to the partial-sum arrays.
+ * batch sums; the alternating bnpart keeps a slow thread's sums intact), then pointwise and
+ * depthwise in one pass (vbp_sep_backward_part), the input gradient into din (NULL: weights
+ * only; may be dy's buffer).  Weight gradients go to the partial-sum arrays.
  * *_ns are sample strides: the ping-pong buffers hold tensors of different widths, so each
  * sample keeps a fixed slot (net->gs floats) and no thread ever writes another's samples.
  */
 static void block_backward(vbp_net *net, sep_block *B, const float *in, float *dy, size_t dy_ns,
-                           float *t1, float *t2, span sp, size_t n, int *alt)
+                           float *din, span sp, size_t n, int *alt)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
     const size_t si = B->cin * P, so = B->cout * P, c = B->cout, gs = net->gs;
@@ -464,10 +474,9 @@ static void block_backward(vbp_net *net, sep_block *B, const float *in, float *d
         float *d = dy + s * dy_ns;
         vbp_bnrelu_grad_apply_f(d, NULL, NULL, d, B->z + s * so, p + B->gamma, p + B->beta,
                                 B->mean, B->invstd, part, n, 1, c, P, 1);
-        vbp_pwconv_backward_part_f(t1 + s * gs, B->pw_part + s * nch * K, d, B->dwo + s * si,
-                                   p + B->pw, 1, B->cin, c, P, 1);
-        vbp_dwconv_backward_part_f(t2 ? t2 + s * gs : NULL, B->dw_part + s * B->cin * 9,
-                                   t1 + s * gs, in + s * si, p + B->dw, 1, B->cin, h, w, 1);
+        vbp_sep_backward_part_f(din ? din + s * gs : NULL, B->pw_part + s * nch * K,
+                                B->dw_part + s * B->cin * 9, d, in + s * si, p + B->dw, p + B->pw,
+                                1, B->cin, c, h, w, net->bwd_scratch + sp.t * net->bwd_ss);
     }
 }
 
@@ -493,7 +502,7 @@ int vbp_net_backward(vbp_net *net, vbp_error *err)
             sep_block *B = &net->blk[DEC1 + l];
             const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
             const size_t P = plane(net, B->level);
-            block_backward(net, B, net->cat[l], cur, gs, oth, cur, sp, n, &alt);
+            block_backward(net, B, net->cat[l], cur, gs, cur, sp, n, &alt);
             for (size_t s = sp.s0; s < sp.s0 + sp.m; s++) {
                 vbp_channels_gather_f(net->dskip[2 - l] + s * skip->cout * P,
                                       cur + s * gs + prev->cout * P, gs, 1, skip->cout * P, 0, 1);
@@ -508,9 +517,8 @@ int vbp_net_backward(vbp_net *net, vbp_error *err)
             const size_t P = plane(net, B->level);
             float *dy = b == BOTT ? cur : net->dskip[b];
             float *din = b == ENC1 ? NULL : (b == BOTT ? cur : oth);
-            float *t1 = b == BOTT ? oth : cur;
             block_backward(net, B, b == ENC1 ? net->x : net->pool[b - 1], dy,
-                           b == BOTT ? gs : B->cout * P, t1, din, sp, n, &alt);
+                           b == BOTT ? gs : B->cout * P, din, sp, n, &alt);
             if (b == ENC1)
                 break;
             const sep_block *E = &net->blk[b - 1];
