@@ -499,42 +499,55 @@ static void apply_pool_fused(void **state)
 }
 
 /*
- * The fused training backward of a sep block against its layers in a row (depthwise forward,
- * pointwise backward, depthwise backward): the same bits, on planes of several pointwise
- * chunks whose width does not divide a chunk, rows longer than a chunk, more than 8 channels
- * (packed tiles) and widths of whole registers; the input gradient in its own buffer and in
- * dout's (one sample).
+ * The fused training backward of a sep block against its layers in a row (upsampling and
+ * concatenation, depthwise forward, pointwise backward, depthwise backward): the same bits, on
+ * planes of several pointwise chunks whose width does not divide a chunk, rows longer than a
+ * chunk, more than 8 channels (packed tiles), widths of whole registers, with and without
+ * upsampled channels; the input gradient in its own buffers and in dout's (one sample).
  */
 static void sep_backward_fused(void **state)
 {
     (void)state;
-    const size_t shapes[][4] = {/* ci, co, h, w */
-                                {12, 8, 40, 200}, {3, 8, 24, 512}, {10, 16, 3, 4104}, {2, 3, 5, 16}};
+    const size_t shapes[][5] = {/* ci, cl, co, h, w */
+                                {12, 0, 8, 40, 200}, {3, 0, 8, 24, 512}, {10, 0, 16, 3, 4104},
+                                {2, 0, 3, 5, 16},    {12, 8, 8, 40, 200}, {24, 16, 8, 18, 512},
+                                {6, 2, 5, 6, 4112}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-        const size_t ci = shapes[k][0], co = shapes[k][1], h = shapes[k][2], w = shapes[k][3];
-        const size_t n = 2, P = h * w, K = co * ci + co, units = VBP_PW_UNITS(n, P);
-        float *in = rand_fvec(n * ci * P), *dout = rand_fvec(n * co * P);
-        float *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci), *dwo = malloc(n * ci * P * 4);
+        const size_t ci = shapes[k][0], cl = shapes[k][1], co = shapes[k][2], h = shapes[k][3];
+        const size_t w = shapes[k][4], n = 2, P = h * w, K = co * ci + co;
+        const size_t units = VBP_PW_UNITS(n, P), cx = ci - cl;
+        float *lo = rand_fvec(n * cl * P / 4 + 1), *x = rand_fvec(n * cx * P);
+        float *dout = rand_fvec(n * co * P), *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci);
+        float *in = malloc(n * ci * P * 4), *dwo = malloc(n * ci * P * 4);
         float *t1 = malloc(n * ci * P * 4), *din1 = malloc(n * ci * P * 4);
-        float *din2 = malloc(n * ci * P * 4), *part1 = malloc(units * K * 4);
-        float *part2 = malloc(units * K * 4), *dg = calloc(ci * 9, 4);
-        float *scratch = malloc(VBP_SEP_BWD_SCRATCH(ci, w) * 4);
+        float *dlo = malloc(n * cl * P * 4 + 4), *dx = malloc(n * cx * P * 4);
+        float *part1 = malloc(units * K * 4), *part2 = malloc(units * K * 4);
+        float *dg = calloc(ci * 9, 4), *scratch = malloc(VBP_SEP_BWD_SCRATCH(ci, w) * 4);
         float *both = malloc((ci > co ? ci : co) * P * 4);
         double *dp1 = malloc(n * ci * 9 * 8), *dp2 = malloc(n * ci * 9 * 8);
+        if (cl)
+            vbp_up2x_forward_f(in, ci * P, lo, n, cl, h / 2, w / 2, 1);
+        vbp_channels_scatter_f(in + cl * P, ci * P, x, n, cx * P, 1);
         vbp_dwconv_forward_f(dwo, in, dwt, n, ci, h, w, 1);
         vbp_pwconv_backward_part_f(t1, part1, dout, dwo, pwt, n, ci, co, P, 1);
         vbp_dwconv_backward_f(din1, dg, t1, in, dwt, n, ci, h, w, dp1, 1);
-        vbp_sep_backward_part_f(din2, part2, dp2, dout, in, dwt, pwt, n, ci, co, h, w, scratch);
+        vbp_sep_backward_part_f(dlo, dx, part2, dp2, dout, cl ? lo : NULL, x, dwt, pwt, n, cl, ci,
+                                co, h, w, scratch);
         assert_memory_equal(part1, part2, units * K * 4);
         assert_memory_equal(dp1, dp2, n * ci * 9 * 8);
-        assert_memory_equal(din1, din2, n * ci * P * 4);
-        /* Sample 0 again with din in dout's buffer. */
+        for (size_t s = 0; s < n; s++) {
+            assert_memory_equal(din1 + s * ci * P, dlo + s * cl * P, cl * P * 4);
+            assert_memory_equal(din1 + (s * ci + cl) * P, dx + s * cx * P, cx * P * 4);
+        }
+        /* Sample 0 again, the gradient of the upsampled channels (else all) in dout's buffer. */
         memcpy(both, dout, co * P * 4);
-        vbp_sep_backward_part_f(both, part2, dp2, both, in, dwt, pwt, 1, ci, co, h, w, scratch);
+        vbp_sep_backward_part_f(cl ? both : NULL, cl ? dx : both, part2, dp2, both,
+                                cl ? lo : NULL, x, dwt, pwt, 1, cl, ci, co, h, w, scratch);
         assert_memory_equal(part1, part2, VBP_PW_UNITS(1, P) * K * 4);
-        assert_memory_equal(din1, both, ci * P * 4);
-        free(in), free(dout), free(dwt), free(pwt), free(dwo), free(t1), free(din1), free(din2);
-        free(part1), free(part2), free(dg), free(scratch), free(both), free(dp1), free(dp2);
+        assert_memory_equal(din1, both, (cl ? cl : ci) * P * 4);
+        free(lo), free(x), free(dout), free(dwt), free(pwt), free(in), free(dwo), free(t1);
+        free(din1), free(dlo), free(dx), free(part1), free(part2), free(dg), free(scratch);
+        free(both), free(dp1), free(dp2);
     }
 }
 

@@ -38,11 +38,11 @@
     (VBP_SEP_BAND_PX(ci, sz) / (w) + 2 < (h) ? VBP_SEP_BAND_PX(ci, sz) / (w) + 2 : (size_t)(h))
 #define VBP_SEP_SCRATCH(ci, h, w, sz)                                                              \
     (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 16 * (ci) + 2 * (w) + 64 * VBP_PW_TILE_MAX)
-/* Fused training backward of a sep block (vbp_sep_backward_part): rows of each of its two row
- * buffers (a chunk spans at most VBP_PW_CHUNK / w + 2 rows, plus the rows kept for the next),
- * and the scratch it needs in reals (one cache line of padding per channel and buffer). */
+/* Fused training backward of a sep block (vbp_sep_backward_part): rows of each of its three
+ * row buffers (a chunk spans at most VBP_PW_CHUNK / w + 2 rows, plus the rows around it), and
+ * the scratch it needs in reals (one cache line of padding per channel and buffer). */
 #define VBP_SEP_BWD_ROWS(w) (VBP_PW_CHUNK / (w) + 5)
-#define VBP_SEP_BWD_SCRATCH(ci, w) (2 * (ci) * (VBP_SEP_BWD_ROWS(w) * (w) + 16))
+#define VBP_SEP_BWD_SCRATCH(ci, w) (3 * (ci) * (VBP_SEP_BWD_ROWS(w) * (w) + 16))
 /* The largest VBP_PW_TILE of the instruction sets (isa.h). */
 #define VBP_PW_TILE_MAX 192
 
@@ -78,15 +78,16 @@
         const real *hb, size_t S, size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w,  \
         real *pool, real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw, hb, S, n, cl,   \
         ci, co, h, w, pool, scratch))                                                             \
-    /* Training backward of a sep block (dwconv dwt then pwconv pwt, input in [n,ci,h,w], output \
-       gradient dout [n,co,h,w]) without the intermediate tensors: pw_part as                    \
-       vbp_pwconv_backward_part, dw_part [n*ci*9] doubles for vbp_dwconv_reduce, din [n,ci,h,w]  \
-       (may be NULL, may be dout's buffer), bit for bit those layers in a row.  One thread;      \
-       scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals. */                                             \
-    X(void, vbp_sep_backward_part, (real *din, real *pw_part, double *dw_part, const real *dout,  \
-        const real *in, const real *dwt, const real *pwt, size_t n, size_t ci, size_t co,         \
-        size_t h, size_t w, real *scratch), (din, pw_part, dw_part, dout, in, dwt, pwt, n, ci,    \
-        co, h, w, scratch))                                                                       \
+    /* Training backward of a sep block (dwconv dwt then pwconv pwt; input concat(up2x(lo), x)   \
+       as in vbp_sep_eval, output gradient dout [n,co,h,w]) without the intermediate tensors:     \
+       pw_part as vbp_pwconv_backward_part, dw_part [n*ci*9] doubles for vbp_dwconv_reduce, the   \
+       input gradient (dx NULL: none) into dlo [n,cl,h,w] (upsampled channels) and dx            \
+       [n,ci-cl,h,w]; bit for bit those layers in a row.  With n = 1, dlo (cl = 0: dx) may be     \
+       dout's buffer.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals. */                 \
+    X(void, vbp_sep_backward_part, (real *dlo, real *dx, real *pw_part, double *dw_part,          \
+        const real *dout, const real *lo, const real *x, const real *dwt, const real *pwt,        \
+        size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w, real *scratch), (dlo, dx,  \
+        pw_part, dw_part, dout, lo, x, dwt, pwt, n, cl, ci, co, h, w, scratch))                   \
     /* din [n,ci,P] (may be NULL), dwt [co,ci] +=, dbias [co] += (may be NULL);                    \
        part: VBP_PW_UNITS(n,P) * (co*ci + co).  = _part then _reduce. */                           \
     X(void, vbp_pwconv_backward, (real *din, real *dwt, real *dbias, const real *dout,             \

@@ -538,28 +538,34 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
 
 /*
  * Training backward of a sep block (depthwise 3x3 dwt [ci,3,3], then pointwise pwt [co,ci]),
- * without its depthwise output or the pointwise input gradient in memory: per sample and per
- * chunk of VBP_PW_CHUNK pixels, the depthwise rows under the chunk are recomputed from `in`
- * into scratch (D), the pointwise backward of the chunk runs on them (input gradient into
- * scratch T, which keeps the rows the next chunk's depthwise rows need), then the depthwise
- * backward of the rows whose T rows are complete, while `in` and T are in cache.  Results:
- * pw_part as vbp_pwconv_backward_part, dw_part [n*ci*9] doubles (per-plane sums) and din
- * [n,ci,h,w] (NULL: none) as vbp_dwconv_backward, bit for bit.  din may be the dout buffer
- * (the same sample base and plane stride): each chunk of dout is read before din rows over
- * it are written.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals.
+ * without its depthwise output, the pointwise input gradient or the concatenated input in
+ * memory: per sample and per chunk of VBP_PW_CHUNK pixels, the input rows of the upsampled
+ * channels under the chunk are made (U), the depthwise rows under the chunk recomputed (D),
+ * the pointwise backward of the chunk run on them (input gradient into T, which keeps the
+ * rows the next chunk's depthwise rows need), then the depthwise backward of the rows whose
+ * T rows are complete, while the inputs and T are in cache.  The block input is
+ * concat(up2x(lo), x) as in vbp_sep_eval.  Results: pw_part as vbp_pwconv_backward_part,
+ * dw_part [n*ci*9] doubles (per-plane sums) and the input gradient as vbp_dwconv_backward, bit
+ * for bit: channels c < cl into dlo [n,cl,h,w] (the gradient of the upsampled planes), the
+ * others into dx [n,ci-cl,h,w] (NULL: no input gradient).  With n = 1, dlo (or dx when cl = 0)
+ * may be dout's buffer: each chunk of dout is read before input-gradient rows over it are
+ * written.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals.
  */
-void FN(vbp_sep_backward_part)(real *din, real *pw_part, double *dw_part, const real *dout,
-                               const real *in, const real *dwt, const real *pwt, size_t n,
-                               size_t ci, size_t co, size_t h, size_t w, real *scratch)
+void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_part,
+                               const real *dout, const real *lo, const real *x, const real *dwt,
+                               const real *pwt, size_t n, size_t cl, size_t ci, size_t co,
+                               size_t h, size_t w, real *scratch)
 {
     const size_t P = h * w, nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK, K = co * ci + co;
-    /* D rows [ya, yb) of the chunk, T rows [ta, ...): channels ds reals apart (one cache line
-     * more than whole rows: see pw_tile) */
+    const size_t hl = h / 2, wl = w / 2;
+    /* U rows [ua, ...), D rows [ya, yb) of the chunk, T rows [ta, ...): channels ds reals
+     * apart (one cache line more than whole rows: see pw_tile) */
     const size_t ds = VBP_SEP_BWD_ROWS(w) * w + 64 / sizeof(real);
-    real *D = scratch, *T = scratch + ci * ds;
+    real *D = scratch, *T = D + ci * ds, *U = T + ci * ds;
     for (size_t s = 0; s < n; s++) {
-        const real *xs = in + s * ci * P, *gs = dout + s * co * P;
-        real *dins = din ? din + s * ci * P : NULL;
+        const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * P / 4 : NULL;
+        const real *gs = dout + s * co * P;
+        real *dls = dx && cl ? dlo + s * cl * P : NULL, *dxs = dx ? dx + s * (ci - cl) * P : NULL;
         double *acc = dw_part + s * ci * 9;
         for (size_t i = 0; i < ci * 9; i++)
             acc[i] = 0;
@@ -567,33 +573,46 @@ void FN(vbp_sep_backward_part)(real *din, real *pw_part, double *dw_part, const 
         for (size_t u = 0; u < nch; u++) {
             const size_t p0 = u * VBP_PW_CHUNK, p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
             const size_t ya = p0 / w, yb = (p1 - 1) / w + 1, keep = done ? done - 1 : 0;
+            /* Depthwise row y reads T rows y-1..y+1: all rows once the last chunk is in. */
+            const size_t ready = p1 == P ? h : (p1 / w ? p1 / w - 1 : 0);
+            /* Input rows read below: [ua, ue) (D's rows and the weight gradient's) */
+            const size_t lo_row = done < ya ? done : ya, ua = lo_row ? lo_row - 1 : 0;
+            const size_t ue = yb < h ? yb + 1 : h;
+            for (size_t c = 0; c < cl; c++)
+                for (size_t y = ua; y < ue; y++) {
+                    size_t i0, i1;
+                    real l0, l1;
+                    const real *lc = ls + c * hl * wl;
+                    FN(up_taps)(y, hl, &i0, &i1, &l0, &l1);
+                    FN(up_row)(U + c * ds + (y - ua) * w, lc + i0 * wl, l1 != 0 ? lc + i1 * wl : NULL,
+                               l0, l1, wl);
+                }
+#define IN_ROW(c, y) ((c) < cl ? U + (c) * ds + ((y) - ua) * w : xs + ((c) - cl) * P + (y) * w)
+            for (size_t c = 0; c < ci; c++)
+                for (size_t y = ya; y < yb; y++)
+                    FN(dw_row)(D + c * ds + (y - ya) * w, y ? IN_ROW(c, y - 1) : NULL, IN_ROW(c, y),
+                               y + 1 < h ? IN_ROW(c, y + 1) : NULL, dwt + c * 9, w);
             if (keep > ta) { /* drop the T rows no later depthwise row reads */
                 for (size_t c = 0; c < ci; c++)
                     memmove(T + c * ds, T + c * ds + (keep - ta) * w, (p0 - keep * w) * sizeof *T);
                 ta = keep;
             }
-            for (size_t c = 0; c < ci; c++)
-                for (size_t y = ya; y < yb; y++) {
-                    const real *m = xs + c * P + y * w;
-                    FN(dw_row)(D + c * ds + (y - ya) * w, y ? m - w : NULL, m,
-                               y + 1 < h ? m + w : NULL, dwt + c * 9, w);
-                }
             FN(pw_backward_span)(T + (p0 - ta * w), ds, pw_part + (s * nch + u) * K, gs + p0, P,
                                  D + (p0 - ya * w), ds, pwt, ci, co, p1 - p0);
-            /* Depthwise row y reads T rows y-1..y+1: all rows once the last chunk is in. */
-            const size_t ready = p1 == P ? h : (p1 / w ? p1 / w - 1 : 0);
             for (size_t c = 0; c < ci; c++) {
-                const real *k = dwt + c * 9, *t = T + c * ds, *x = xs + c * P;
+                const real *k = dwt + c * 9, *t = T + c * ds;
                 const real flip[9] = {k[8], k[7], k[6], k[5], k[4], k[3], k[2], k[1], k[0]};
+                real *dc = !dx ? NULL : c < cl ? dls + c * P : dxs + (c - cl) * P;
                 for (size_t y = done; y < ready; y++) {
                     const real *m = t + (y - ta) * w, *up = y ? m - w : NULL;
                     const real *down = y + 1 < h ? m + w : NULL;
-                    if (dins)
-                        FN(dw_row)(dins + c * P + y * w, up, m, down, flip, w);
-                    FN(dw_row_grad)(acc + c * 9, m, y ? x + (y - 1) * w : NULL, x + y * w,
-                                    y + 1 < h ? x + (y + 1) * w : NULL, w);
+                    if (dc)
+                        FN(dw_row)(dc + y * w, up, m, down, flip, w);
+                    FN(dw_row_grad)(acc + c * 9, m, y ? IN_ROW(c, y - 1) : NULL, IN_ROW(c, y),
+                                    y + 1 < h ? IN_ROW(c, y + 1) : NULL, w);
                 }
             }
+#undef IN_ROW
             done = ready > done ? ready : done;
         }
     }

@@ -45,7 +45,6 @@ struct vbp_net {
     /* arena */
     float *x;          /* [N,Cin,P0] copy of the input */
     float *pool[3];    /* p1 [N,8,P1], p2 [N,16,P2], p3 [N,32,P3] */
-    float *cat[3];     /* inputs of DEC1, DEC2, DEC3: [N, up + skip, P] */
     float *probs;      /* [N,S,P0] */
     float *dlogits;    /* [N,S,P0] */
     float *gA, *gB;    /* gradient ping-pong buffers: sample s at s * gs */
@@ -194,7 +193,6 @@ static size_t carve(vbp_net *net, char *base)
     }
     for (int l = 0; l < 3; l++) {
         net->pool[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l + 1) * 4);
-        net->cat[l] = bump(base, &c, N * net->blk[DEC1 + l].cin * plane(net, 2 - l) * 4);
         net->dskip[l] = bump(base, &c, N * net->blk[ENC1 + l].cout * plane(net, l) * 4);
     }
     net->probs = bump(base, &c, N * S * P0 * sizeof(float));
@@ -310,8 +308,9 @@ static span my_span(size_t n)
  * Training: depthwise, pointwise into z, BN with batch statistics (two barriers) + ReLU.
  * Eval: BN with the running statistics is an affine map per channel, folded into the
  * pointwise conv's output (scale, shift, ReLU), which writes y directly; by default in one
- * pass without the depthwise tensor (vbp_sep_eval).  The block input is `in` [N,cin,P], or
- * for a decoder in fused eval mode concat(up2x(lo), in) with lo [N,cl,P/4], in [N,cin-cl,P].
+ * pass without the depthwise tensor (vbp_sep_eval), which training also runs (without scale,
+ * shift and ReLU) into z.  The block input is concat(up2x(lo), in) with lo [N,cl,P/4], in
+ * [N,cin-cl,P] (cl = 0: in alone).
  * Fused eval of DEC3 also runs the head conv: it writes the logits to probs, not y.
  * pool != NULL (encoders): also the 2x2 max pooling of y into pool [N,cout,P/4], in the
  * same pass as the BN+ReLU in training and in the fused eval pass.
@@ -348,8 +347,9 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
     } else {
         /* The fused pass without scale, shift and ReLU: z without the depthwise tensor (the
          * backward recomputes its rows). */
-        vbp_sep_eval_f(z, NULL, in + sp.s0 * si, p + B->dw, p + B->pw, NULL, NULL, 0, NULL, NULL,
-                       0, sp.m, 0, B->cin, c, h, w, NULL, scratch);
+        vbp_sep_eval_f(z, cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
+                       p + B->dw, p + B->pw, NULL, NULL, 0, NULL, NULL, 0, sp.m, cl, B->cin, c, h,
+                       w, NULL, scratch);
         vbp_bn_sums_f(net->bnpart[0] + sp.s0 * c, z, NULL, sp.m, c, P, 1);
         BARRIER
         vbp_bn_mean_f(mean, net->bnpart[0], n, c, P);
@@ -397,15 +397,16 @@ int vbp_net_forward(vbp_net *net, const float *x, size_t n, int training, vbp_er
             const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
             sep_block *B = &net->blk[DEC1 + l];
             const size_t P = plane(net, B->level), ns = B->cin * P;
-            if (!training && !net->unfused) { /* the concat is read in place */
-                block_forward(net, B, prev->y, prev->cout, skip->y, NULL, sp, n, 0);
+            if (training || !net->unfused) { /* the concat is read in place */
+                block_forward(net, B, prev->y, prev->cout, skip->y, NULL, sp, n, training);
                 continue;
             }
-            vbp_up2x_forward_f(net->cat[l] + sp.s0 * ns, ns, prev->y + sp.s0 * prev->cout * P / 4,
+            /* Layer by layer: the concat in gB (gA holds the depthwise output) */
+            vbp_up2x_forward_f(net->gB + sp.s0 * ns, ns, prev->y + sp.s0 * prev->cout * P / 4,
                                sp.m, prev->cout, H >> prev->level, W >> prev->level, 1);
-            vbp_channels_scatter_f(net->cat[l] + sp.s0 * ns + prev->cout * P, ns,
+            vbp_channels_scatter_f(net->gB + sp.s0 * ns + prev->cout * P, ns,
                                    skip->y + sp.s0 * skip->cout * P, sp.m, skip->cout * P, 1);
-            block_forward(net, B, NULL, 0, net->cat[l], NULL, sp, n, training);
+            block_forward(net, B, NULL, 0, net->gB, NULL, sp, n, 0);
         }
         const float *p = net->params;
         float *probs = net->probs + sp.s0 * S * H * W;
@@ -449,16 +450,19 @@ int vbp_net_loss(vbp_net *net, const float *y, float *loss, vbp_error *err)
 /*
  * One block backward for this thread's samples: BN+ReLU in place on dy (one barrier for the
  * batch sums; the alternating bnpart keeps a slow thread's sums intact), then pointwise and
- * depthwise in one pass (vbp_sep_backward_part), the input gradient into din (NULL: weights
- * only; may be dy's buffer).  Weight gradients go to the partial-sum arrays.
+ * depthwise in one pass (vbp_sep_backward_part) over the block input concat(up2x(lo), x)
+ * (cl = 0: x alone): the input gradient into dlo (upsampled channels; may be dy's buffer) and
+ * dx (NULL: weights only), dx_ns floats per sample.  Weight gradients go to the partial-sum
+ * arrays.
  * *_ns are sample strides: the ping-pong buffers hold tensors of different widths, so each
  * sample keeps a fixed slot (net->gs floats) and no thread ever writes another's samples.
  */
-static void block_backward(vbp_net *net, sep_block *B, const float *in, float *dy, size_t dy_ns,
-                           float *din, span sp, size_t n, int *alt)
+static void block_backward(vbp_net *net, sep_block *B, const float *lo, size_t cl,
+                           const float *x, float *dy, size_t dy_ns, float *dlo, float *dx,
+                           size_t dx_ns, span sp, size_t n, int *alt)
 {
     const size_t h = net->cfg.height >> B->level, w = net->cfg.width >> B->level, P = h * w;
-    const size_t si = B->cin * P, so = B->cout * P, c = B->cout, gs = net->gs;
+    const size_t so = B->cout * P, c = B->cout, gs = net->gs;
     const size_t K = B->cout * B->cin + B->cout, nch = VBP_PW_UNITS(1, P);
     float *p = net->params, *g = net->grads;
     double *part = net->bnpart[*alt];
@@ -474,9 +478,11 @@ static void block_backward(vbp_net *net, sep_block *B, const float *in, float *d
         float *d = dy + s * dy_ns;
         vbp_bnrelu_grad_apply_f(d, NULL, NULL, d, B->z + s * so, p + B->gamma, p + B->beta,
                                 B->mean, B->invstd, part, n, 1, c, P, 1);
-        vbp_sep_backward_part_f(din ? din + s * gs : NULL, B->pw_part + s * nch * K,
-                                B->dw_part + s * B->cin * 9, d, in + s * si, p + B->dw, p + B->pw,
-                                1, B->cin, c, h, w, net->bwd_scratch + sp.t * net->bwd_ss);
+        vbp_sep_backward_part_f(cl ? dlo + s * gs : NULL, dx ? dx + s * dx_ns : NULL,
+                                B->pw_part + s * nch * K, B->dw_part + s * B->cin * 9, d,
+                                cl ? lo + s * cl * P / 4 : NULL, x + s * (B->cin - cl) * P,
+                                p + B->dw, p + B->pw, 1, cl, B->cin, c, h, w,
+                                net->bwd_scratch + sp.t * net->bwd_ss);
     }
 }
 
@@ -502,13 +508,12 @@ int vbp_net_backward(vbp_net *net, vbp_error *err)
             sep_block *B = &net->blk[DEC1 + l];
             const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
             const size_t P = plane(net, B->level);
-            block_backward(net, B, net->cat[l], cur, gs, cur, sp, n, &alt);
-            for (size_t s = sp.s0; s < sp.s0 + sp.m; s++) {
-                vbp_channels_gather_f(net->dskip[2 - l] + s * skip->cout * P,
-                                      cur + s * gs + prev->cout * P, gs, 1, skip->cout * P, 0, 1);
+            /* The skip's gradient straight into dskip, the upsampled channels' into cur. */
+            block_backward(net, B, prev->y, prev->cout, skip->y, cur, gs, cur, net->dskip[2 - l],
+                           skip->cout * P, sp, n, &alt);
+            for (size_t s = sp.s0; s < sp.s0 + sp.m; s++)
                 vbp_up2x_backward_f(oth + s * gs, cur + s * gs, gs, 1, prev->cout,
                                     H >> prev->level, W >> prev->level, 1);
-            }
             float *t = cur;
             cur = oth, oth = t;
         }
@@ -517,8 +522,8 @@ int vbp_net_backward(vbp_net *net, vbp_error *err)
             const size_t P = plane(net, B->level);
             float *dy = b == BOTT ? cur : net->dskip[b];
             float *din = b == ENC1 ? NULL : (b == BOTT ? cur : oth);
-            block_backward(net, B, b == ENC1 ? net->x : net->pool[b - 1], dy,
-                           b == BOTT ? gs : B->cout * P, din, sp, n, &alt);
+            block_backward(net, B, NULL, 0, b == ENC1 ? net->x : net->pool[b - 1], dy,
+                           b == BOTT ? gs : B->cout * P, NULL, din, gs, sp, n, &alt);
             if (b == ENC1)
                 break;
             const sep_block *E = &net->blk[b - 1];
