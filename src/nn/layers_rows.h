@@ -76,6 +76,9 @@ VBP_SAME_CODE __attribute__((unused)) static void FN(up_row)(real *restrict dst,
 {
     if (!rb)
         rb = ra, b = 0;
+    /* The row after rb, which the next calls read (a prefetch past the plane does not fault). */
+    for (size_t i = 0; i < len; i += 64 / sizeof(real))
+        __builtin_prefetch(rb + len + i);
     const real q = (real)0.25, t = (real)0.75;
     const real v0 = a * ra[0] + b * rb[0], vl = a * ra[len - 1] + b * rb[len - 1];
     dst[0] = v0;
