@@ -551,6 +551,42 @@ static void sep_backward_fused(void **state)
     }
 }
 
+/*
+ * The BatchNorm statistics the fused pass makes tile by tile (vbp_sep_eval with stats) and
+ * those of vbp_bn_stats, against a two-pass sum in double over the same output, on planes of
+ * several bands with a mean far from 0 (a shift that a sum of squares would cancel).
+ */
+static void sep_eval_stats(void **state)
+{
+    (void)state;
+    const size_t n = 2, cl = 4, ci = 12, co = 8, h = 40, w = 200, P = h * w;
+    float *lo = rand_fvec(n * cl * P / 4), *x = rand_fvec(n * (ci - cl) * P);
+    float *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci), *bias = rand_fvec(co);
+    float *out = malloc(n * co * P * 4);
+    float *scratch = malloc(VBP_SEP_SCRATCH(ci, h, w, sizeof(float)) * 4);
+    double *st = malloc(n * co * 2 * 8), *st2 = malloc(n * co * 2 * 8);
+    for (size_t o = 0; o < co; o++)
+        bias[o] = 100 + bias[o];
+    vbp_sep_eval_f(out, lo, x, dwt, pwt, bias, NULL, 0, NULL, NULL, 0, n, cl, ci, co, h, w, NULL,
+                   st, scratch);
+    vbp_bn_stats_f(st2, out, n, co, P, 1);
+    for (size_t pl = 0; pl < n * co; pl++) {
+        double s = 0, q = 0;
+        for (size_t i = 0; i < P; i++)
+            s += out[pl * P + i];
+        for (size_t i = 0; i < P; i++)
+            q += pow(out[pl * P + i] - s / P, 2);
+        assert_true(q > 1e-3 * P); /* a real spread */
+        for (int k = 0; k < 2; k++) {
+            const double *a = k ? st2 : st;
+            assert_true(fabs(a[2 * pl] - s) < 1e-6 * fabs(s));
+            assert_true(fabs(a[2 * pl + 1] - q) < 1e-4 * q);
+        }
+    }
+    free(lo), free(x), free(dwt), free(pwt), free(bias), free(out), free(scratch), free(st);
+    free(st2);
+}
+
 /* Results do not depend on the thread count (fixed reduction chunks). */
 static void thread_count_invariant(void **state)
 {
@@ -589,7 +625,7 @@ int main(void)
         cmocka_unit_test(up2x),          cmocka_unit_test(concat_copies),
         cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
         cmocka_unit_test(isa_forced),    cmocka_unit_test(apply_pool_fused),
-        cmocka_unit_test(sep_backward_fused),
+        cmocka_unit_test(sep_backward_fused), cmocka_unit_test(sep_eval_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,13 +71,14 @@
        without the intermediate tensors, bit-identical to those layers in a row (lo [n,cl,h/2,    \
        w/2] upsampled as channels 0..cl-1, cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]; co <= 64); \
        hw != NULL: then the head 1x1 conv hw [S,co] + hb, out [n,S,h,w]; else pool != NULL: also  \
-       the 2x2 max pooling of out into pool [n,co,h/2,w/2] (h, w even).  One thread; scratch:     \
+       the 2x2 max pooling of out into pool [n,co,h/2,w/2] (h, w even); stats != NULL (hw NULL):  \
+       the BatchNorm plane sums of out as vbp_bn_stats ([n*co*2] doubles).  One thread; scratch:  \
        VBP_SEP_SCRATCH(ci, h, w, sizeof(real)) reals. */                                          \
     X(void, vbp_sep_eval, (real *out, const real *lo, const real *x, const real *dwt,             \
         const real *pwt, const real *bias, const real *scale, int relu, const real *hw,           \
         const real *hb, size_t S, size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w,  \
-        real *pool, real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw, hb, S, n, cl,   \
-        ci, co, h, w, pool, scratch))                                                             \
+        real *pool, double *stats, real *scratch), (out, lo, x, dwt, pwt, bias, scale, relu, hw,  \
+        hb, S, n, cl, ci, co, h, w, pool, stats, scratch))                                        \
     /* Training backward of a sep block (dwconv dwt then pwconv pwt; input concat(up2x(lo), x)   \
        as in vbp_sep_eval, output gradient dout [n,co,h,w]) without the intermediate tensors:     \
        pw_part as vbp_pwconv_backward_part, dw_part [n*ci*9] doubles for vbp_dwconv_reduce, the   \
@@ -115,16 +116,15 @@
         size_t n, size_t c, size_t P, double *part, int nt), (dz, dgamma, dbeta, dy, z, gamma,     \
         beta, mean, invstd, n, c, P, part, nt))                                                    \
     /* Phases of vbp_bnrelu_forward, for callers that split the batch among threads:               \
-       part[pl] = sum over plane pl < n*c of z (mean NULL) or of (z - mean[c])^2; mean/var reduce  \
-       the plane sums of all n samples in order (var also updates the running stats when           \
-       run_mean != NULL); apply normalises n samples. */                                           \
-    X(void, vbp_bn_sums, (double *part, const real *z, const real *mean, size_t n, size_t c,       \
-        size_t P, int nt), (part, z, mean, n, c, P, nt))                                           \
-    X(void, vbp_bn_mean, (real *mean, const double *part, size_t n, size_t c, size_t P), (mean,    \
-        part, n, c, P))                                                                            \
-    X(void, vbp_bn_var, (real *invstd, real *run_mean, real *run_var, const real *mean,            \
-        const double *part, size_t n, size_t c, size_t P, double momentum, double eps), (invstd,   \
-        run_mean, run_var, mean, part, n, c, P, momentum, eps))                                    \
+       part[2pl], [2pl+1] = sum and sum of squared deviations from its mean of plane pl < n*c     \
+       (vbp_sep_eval makes them too); reduce: the batch mean and invstd from the plane sums of    \
+       all n samples in order (and the running stats when run_mean != NULL); apply normalises n  \
+       samples. */                                                                                \
+    X(void, vbp_bn_stats, (double *part, const real *z, size_t n, size_t c, size_t P, int nt),    \
+        (part, z, n, c, P, nt))                                                                   \
+    X(void, vbp_bn_reduce, (real *mean, real *invstd, real *run_mean, real *run_var,             \
+        const double *part, size_t n, size_t c, size_t P, double momentum, double eps), (mean,    \
+        invstd, run_mean, run_var, part, n, c, P, momentum, eps))                                 \
     X(void, vbp_bnrelu_apply, (real *y, const real *z, const real *gamma, const real *beta,        \
         const real *mean, const real *invstd, size_t n, size_t c, size_t P, int nt), (y, z,        \
         gamma, beta, mean, invstd, n, c, P, nt))                                                   \

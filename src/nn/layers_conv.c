@@ -440,12 +440,13 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
  * same bits.  With hw != NULL the head 1x1 conv (hw [S,co], bias hb, no activation) follows
  * per tile and out is its output [n,S,h,w] (the block's own output is not stored).  With pool
  * != NULL (and hw NULL), the 2x2 max pooling of out into pool [n,co,h/2,w/2] follows each band,
- * on the rows it completed, while they are in cache.
+ * on the rows it completed, while they are in cache; with stats != NULL (hw NULL), the
+ * BatchNorm statistics of each output tile are added to the planes' (vbp_stats_add).
  */
 void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                       const real *pwt, const real *bias, const real *scale, int relu,
                       const real *hw, const real *hb, size_t S, size_t n, size_t cl, size_t ci,
-                      size_t co, size_t h, size_t w, real *pool, real *scratch)
+                      size_t co, size_t h, size_t w, real *pool, double *stats, real *scratch)
 {
     const size_t P = h * w, M = VBP_SEP_ROWS(ci, h, w, sizeof(real)), so = hw ? S : co;
     /* Channels of the depthwise rows one cache line more than M rows apart: rows a multiple
@@ -458,6 +459,9 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
         real *os = out + s * so * P, *ps = pool ? pool + s * co * P / 4 : NULL;
         size_t ra = 0, rb = 0; /* depthwise rows [ra, rb) are in d */
         size_t pooled = 0;     /* rows of pool done */
+        double *st = stats ? stats + s * co * 2 : NULL;
+        for (size_t i = 0; st && i < 2 * co; i++)
+            st[i] = 0;
         for (size_t p0 = 0, p1; p0 < P; p0 = p1) {
             p1 = p0 + FN(pw_tile_len)(p0, P);
             while (p1 < P && p1 + FN(pw_tile_len)(p1, P) - p0 <= budget)
@@ -477,6 +481,8 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                 const real *in = d + (t - ra * w);
                 if (!hw) {
                     FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, co, ci, ds, P, len, 0);
+                    for (size_t o = 0; st && o < co; o++)
+                        FN(vbp_stats_add)(st + 2 * o, t, os + o * P + t, len);
                     continue;
                 }
                 FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len, 0);

@@ -13,54 +13,33 @@
 #include "layers_rows.h"
 #include "layers_vec.h"
 
-/* Sum of x[0:len] (mode 0), of (x-m)^2 (mode 1), in blocks of 1024 added in double. */
-static double FN(plane_sum)(const real *restrict x, size_t len, real m, int mode)
-{
-    double total = 0;
-    for (size_t b = 0; b < len; b += 1024) {
-        const size_t e = b + 1024 < len ? b + 1024 : len;
-        real s = 0;
-        if (mode == 0) {
-#pragma omp simd reduction(+ : s)
-            for (size_t i = b; i < e; i++)
-                s += x[i];
-        } else {
-#pragma omp simd reduction(+ : s)
-            for (size_t i = b; i < e; i++)
-                s += (x[i] - m) * (x[i] - m);
-        }
-        total += s;
-    }
-    return total;
-}
-
-void FN(vbp_bn_sums)(double *part, const real *z, const real *mean, size_t n, size_t c,
-                     size_t P, int nt)
+void FN(vbp_bn_stats)(double *part, const real *z, size_t n, size_t c, size_t P, int nt)
 {
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
-    for (size_t pl = 0; pl < n * c; pl++)
-        part[pl] = FN(plane_sum)(z + pl * P, P, mean ? mean[pl % c] : 0, mean != NULL);
-}
-
-void FN(vbp_bn_mean)(real *mean, const double *part, size_t n, size_t c, size_t P)
-{
-    for (size_t ci = 0; ci < c; ci++) {
-        double s = 0;
-        for (size_t ni = 0; ni < n; ni++)
-            s += part[ni * c + ci];
-        mean[ci] = (real)(s / ((double)n * (double)P));
+    for (size_t pl = 0; pl < n * c; pl++) {
+        double *st = part + 2 * pl;
+        st[0] = st[1] = 0;
+        for (size_t b = 0; b < P; b += 1024)
+            FN(vbp_stats_add)(st, b, z + pl * P + b, b + 1024 < P ? 1024 : P - b);
     }
 }
 
-void FN(vbp_bn_var)(real *invstd, real *run_mean, real *run_var, const real *mean,
-                    const double *part, size_t n, size_t c, size_t P, double momentum, double eps)
+void FN(vbp_bn_reduce)(real *mean, real *invstd, real *run_mean, real *run_var,
+                       const double *part, size_t n, size_t c, size_t P, double momentum,
+                       double eps)
 {
     const double M = (double)n * (double)P;
     for (size_t ci = 0; ci < c; ci++) {
-        double s = 0;
+        double s = 0, q = 0;
         for (size_t ni = 0; ni < n; ni++)
-            s += part[ni * c + ci];
-        const double var = s / M;
+            s += part[2 * (ni * c + ci)];
+        const double m = s / M;
+        for (size_t ni = 0; ni < n; ni++) { /* each plane's deviations, then its mean's */
+            const double d = part[2 * (ni * c + ci)] / (double)P - m;
+            q += part[2 * (ni * c + ci) + 1] + (double)P * d * d;
+        }
+        const double var = q / M;
+        mean[ci] = (real)m;
         invstd[ci] = (real)(1.0 / sqrt(var + eps));
         if (!run_mean)
             continue;
@@ -107,10 +86,8 @@ void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const rea
                             real *run_mean, real *run_var, real *mean, real *invstd, size_t n,
                             size_t c, size_t P, double momentum, double eps, double *part, int nt)
 {
-    FN(vbp_bn_sums)(part, z, NULL, n, c, P, nt);
-    FN(vbp_bn_mean)(mean, part, n, c, P);
-    FN(vbp_bn_sums)(part, z, mean, n, c, P, nt);
-    FN(vbp_bn_var)(invstd, run_mean, run_var, mean, part, n, c, P, momentum, eps);
+    FN(vbp_bn_stats)(part, z, n, c, P, nt);
+    FN(vbp_bn_reduce)(mean, invstd, run_mean, run_var, part, n, c, P, momentum, eps);
     FN(vbp_bnrelu_apply)(y, z, gamma, beta, mean, invstd, n, c, P, nt);
 }
 

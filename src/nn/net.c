@@ -342,21 +342,19 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
                            cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
                            p + B->dw, p + B->pw, shift, scale, 1, head ? p + net->head_w : NULL,
                            p + net->head_b, S, sp.m, cl, B->cin, c, h, w,
-                           pool ? pool + sp.s0 * c * P / 4 : NULL, scratch);
+                           pool ? pool + sp.s0 * c * P / 4 : NULL, NULL, scratch);
         }
     } else {
         /* The fused pass without scale, shift and ReLU: z without the depthwise tensor (the
-         * backward recomputes its rows). */
+         * backward recomputes its rows), and the BN statistics of its tiles.  Consecutive
+         * blocks alternate bnpart: a fast thread's next block keeps a slow one's sums intact. */
+        double *bn = net->bnpart[(B - net->blk) & 1];
         vbp_sep_eval_f(z, cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
                        p + B->dw, p + B->pw, NULL, NULL, 0, NULL, NULL, 0, sp.m, cl, B->cin, c, h,
-                       w, NULL, scratch);
-        vbp_bn_sums_f(net->bnpart[0] + sp.s0 * c, z, NULL, sp.m, c, P, 1);
+                       w, NULL, bn + 2 * sp.s0 * c, scratch);
         BARRIER
-        vbp_bn_mean_f(mean, net->bnpart[0], n, c, P);
-        vbp_bn_sums_f(net->bnpart[1] + sp.s0 * c, z, mean, sp.m, c, P, 1);
-        BARRIER
-        vbp_bn_var_f(invstd, sp.lead ? buf + B->rmean : NULL, buf + B->rvar, mean,
-                     net->bnpart[1], n, c, P, BN_MOMENTUM, BN_EPS);
+        vbp_bn_reduce_f(mean, invstd, sp.lead ? buf + B->rmean : NULL, buf + B->rvar, bn, n, c, P,
+                        BN_MOMENTUM, BN_EPS);
         if (pool)
             vbp_bnrelu_apply_pool_f(y, pool + sp.s0 * c * P / 4, z, p + B->gamma, p + B->beta,
                                     mean, invstd, sp.m, c, h, w, 1);
