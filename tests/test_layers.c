@@ -552,7 +552,7 @@ static void sep_backward_fused(void **state)
 }
 
 /*
- * The BatchNorm statistics the fused pass makes tile by tile (vbp_sep_eval with stats) and
+ * The BatchNorm statistics the fused pass makes band by band (vbp_sep_eval with stats) and
  * those of vbp_bn_stats, against a two-pass sum in double over the same output, on planes of
  * several bands with a mean far from 0 (a shift that a sum of squares would cancel).
  */

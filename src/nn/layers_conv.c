@@ -441,7 +441,7 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
  * per tile and out is its output [n,S,h,w] (the block's own output is not stored).  With pool
  * != NULL (and hw NULL), the 2x2 max pooling of out into pool [n,co,h/2,w/2] follows each band,
  * on the rows it completed, while they are in cache; with stats != NULL (hw NULL), the
- * BatchNorm statistics of each output tile are added to the planes' (vbp_stats_add).
+ * BatchNorm statistics of each band's outputs are added to the planes' (vbp_stats_add).
  */
 void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                       const real *pwt, const real *bias, const real *scale, int relu,
@@ -481,13 +481,13 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                 const real *in = d + (t - ra * w);
                 if (!hw) {
                     FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, co, ci, ds, P, len, 0);
-                    for (size_t o = 0; st && o < co; o++)
-                        FN(vbp_stats_add)(st + 2 * o, t, os + o * P + t, len);
                     continue;
                 }
                 FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len, 0);
                 FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, S, co, VBP_PW_TILE, P, len, 0);
             }
+            for (size_t o = 0; st && o < co; o++) /* the band's outputs are in L2 */
+                FN(vbp_stats_add)(st + 2 * o, p0, os + o * P + p0, p1 - p0);
             for (; ps && 2 * pooled + 2 <= p1 / w; pooled++)
                 for (size_t o = 0; o < co; o++) {
                     const real *r = os + o * P + 2 * pooled * w;
