@@ -579,7 +579,7 @@ static void sep_eval_stats(void **state)
         assert_true(q > 1e-3 * P); /* a real spread */
         for (int k = 0; k < 2; k++) {
             const double *a = k ? st2 : st;
-            assert_true(fabs(a[2 * pl] - s) < 1e-6 * fabs(s));
+            assert_true(fabs(a[2 * pl] - s) < 1e-5 * fabs(s)); /* float pieces of 1024 */
             assert_true(fabs(a[2 * pl + 1] - q) < 1e-4 * q);
         }
     }

@@ -19,8 +19,7 @@ void FN(vbp_bn_stats)(double *part, const real *z, size_t n, size_t c, size_t P,
     for (size_t pl = 0; pl < n * c; pl++) {
         double *st = part + 2 * pl;
         st[0] = st[1] = 0;
-        for (size_t b = 0; b < P; b += 1024)
-            FN(vbp_stats_add)(st, b, z + pl * P + b, b + 1024 < P ? 1024 : P - b);
+        FN(vbp_stats_add)(st, 0, z + pl * P, P);
     }
 }
 

@@ -23,27 +23,33 @@ static inline void FN(vbp_pool_row)(real *restrict o, const real *restrict r0,
 
 /*
  * BatchNorm statistics of one plane, by pieces: st[0] (sum) and st[1] (sum of squared
- * deviations from the mean) of the n values seen so far += those of x[0:len], len > 0, by the
- * pairwise update of Chan, Golub and LeVeque (no cancellation: each piece's deviations are
- * taken from its own mean).  The one implementation of the statistics (vbp_bn_stats and the
- * fused training pass of vbp_sep_eval).
+ * deviations from the mean) of the n values seen so far += those of x[0:len], in pieces of at
+ * most 1024 values summed in real and combined in double by the pairwise update of Chan,
+ * Golub and LeVeque (no cancellation: each piece's deviations are taken from its own mean).
+ * The one implementation of the statistics (vbp_bn_stats and the fused training pass of
+ * vbp_sep_eval).
  */
 static inline void FN(vbp_stats_add)(double st[2], size_t n, const real *restrict x, size_t len)
 {
-    real s = 0, q = 0;
+    for (size_t b = 0; b < len; b += 1024) {
+        const size_t l = len - b < 1024 ? len - b : 1024;
+        const real *restrict p = x + b;
+        real s = 0, q = 0;
 #pragma omp simd reduction(+ : s)
-    for (size_t i = 0; i < len; i++)
-        s += x[i];
-    const real m = s / (real)len;
+        for (size_t i = 0; i < l; i++)
+            s += p[i];
+        const real m = s / (real)l;
 #pragma omp simd reduction(+ : q)
-    for (size_t i = 0; i < len; i++)
-        q += (x[i] - m) * (x[i] - m);
-    if (n) {
-        const double d = (double)s / (double)len - st[0] / (double)n;
-        st[1] += d * d * ((double)n * (double)len / (double)(n + len));
+        for (size_t i = 0; i < l; i++)
+            q += (p[i] - m) * (p[i] - m);
+        const size_t na = n + b;
+        if (na) {
+            const double d = (double)s / (double)l - st[0] / (double)na;
+            st[1] += d * d * ((double)na * (double)l / (double)(na + l));
+        }
+        st[0] += s;
+        st[1] += q;
     }
-    st[0] += s;
-    st[1] += q;
 }
 
 /* The BatchNorm affine map of one channel, before the ReLU, on reals or vectors: the one
