@@ -12,12 +12,7 @@ import sys
 import tempfile
 
 
-def skip_or_fail(why):
-    if os.environ.get("VBP_SKIP_REFERENCE") == "1":
-        print(f"SKIPPED: {why}")
-        sys.exit(77)
-    print(f"FAIL: {why} (install it, or set VBP_SKIP_REFERENCE=1 to skip)")
-    sys.exit(1)
+from _reference import skip_or_fail  # noqa: E402
 
 
 try:
