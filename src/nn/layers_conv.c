@@ -412,14 +412,7 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
         if (c >= cl) {
             src = x + (c - cl) * P, yo = 0;
         } else {
-            const real *lc = lo + c * hl * wl;
-            for (size_t y = ya; y < yb; y++) {
-                size_t i0, i1;
-                real l0, l1;
-                FN(up_taps)(y, hl, &i0, &i1, &l0, &l1);
-                FN(up_row)(ub + (y - ya) * w, lc + i0 * wl, l1 != 0 ? lc + i1 * wl : NULL, l0, l1,
-                           wl);
-            }
+            FN(up_rows)(ub, lo + c * hl * wl, hl, wl, ya, yb);
         }
         for (size_t y = y0; y < y1; y++) {
             const real *m = src + (y - yo) * w;
@@ -585,14 +578,7 @@ void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_pa
             const size_t lo_row = done < ya ? done : ya, ua = lo_row ? lo_row - 1 : 0;
             const size_t ue = yb < h ? yb + 1 : h;
             for (size_t c = 0; c < cl; c++)
-                for (size_t y = ua; y < ue; y++) {
-                    size_t i0, i1;
-                    real l0, l1;
-                    const real *lc = ls + c * hl * wl;
-                    FN(up_taps)(y, hl, &i0, &i1, &l0, &l1);
-                    FN(up_row)(U + c * ds + (y - ua) * w, lc + i0 * wl, l1 != 0 ? lc + i1 * wl : NULL,
-                               l0, l1, wl);
-                }
+                FN(up_rows)(U + c * ds, ls + c * hl * wl, hl, wl, ua, ue);
 #define IN_ROW(c, y) ((c) < cl ? U + (c) * ds + ((y) - ua) * w : xs + ((c) - cl) * P + (y) * w)
             for (size_t c = 0; c < ci; c++)
                 for (size_t y = ya; y < yb; y++)

@@ -53,18 +53,10 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
 void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, size_t c, size_t h,
                           size_t w, int nt)
 {
-    const size_t W = 2 * w, P = h * w;
+    const size_t P = h * w;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
-    for (size_t pl = 0; pl < n * c; pl++) {
-        const real *x = in + pl * P;
-        real *o = out + (pl / c) * out_ns + (pl % c) * 4 * P;
-        for (size_t oy = 0; oy < 2 * h; oy++) {
-            size_t i0, i1;
-            real l0, l1;
-            FN(up_taps)(oy, h, &i0, &i1, &l0, &l1);
-            FN(up_row)(o + oy * W, x + i0 * w, l1 != 0 ? x + i1 * w : NULL, l0, l1, w);
-        }
-    }
+    for (size_t pl = 0; pl < n * c; pl++)
+        FN(up_rows)(out + (pl / c) * out_ns + (pl % c) * 4 * P, in + pl * P, h, w, 0, 2 * h);
 }
 
 /* dst[0:len] += s * (adjoint of the 1-D upsampling applied to g[0:2len]). */

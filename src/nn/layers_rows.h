@@ -2,9 +2,10 @@
  * layers_rows.h - per-row kernels shared by several layer files (internal; included inside
  * the template pass of layers_tmpl.h, so `real` and FN() are those of the pass): the rows
  * of the bilinear 2x upsampling, used by vbp_up2x_forward (layers_pool.c) and by the fused
- * eval-mode sep block (layers_conv.c), which must compute the same values bit for bit;
- * the rows of the 2x2 max pooling and of the BatchNorm+ReLU apply, used alone and fused
- * (vbp_bnrelu_apply_pool).
+ * sep block passes (layers_conv.c), which must compute the same values bit for bit; the rows
+ * of the 2x2 max pooling and of the BatchNorm+ReLU apply, used alone and fused
+ * (vbp_bnrelu_apply_pool, vbp_sep_eval); the BatchNorm statistics of a piece of a plane
+ * (vbp_bn_stats and the fused pass).
  * No include guard: included once per pass.
  */
 
@@ -155,5 +156,18 @@ static inline void FN(up_taps)(size_t oy, size_t len, size_t *i0, size_t *i1, re
         *i0 = k - 1, *i1 = k, *l0 = (real)0.25, *l1 = (real)0.75;
     } else {
         *i0 = k, *i1 = k + 1 < len ? k + 1 : k, *l0 = (real)0.75, *l1 = (real)0.25;
+    }
+}
+
+/* Output rows [ya, yb) of the 2x upsampling of the plane x [h, w] into o (row y at
+ * o + (y - ya) * 2w).  Unused: not every file that includes this header upsamples. */
+__attribute__((unused)) static void FN(up_rows)(real *o, const real *x, size_t h, size_t w,
+                                                size_t ya, size_t yb)
+{
+    for (size_t y = ya; y < yb; y++) {
+        size_t i0, i1;
+        real l0, l1;
+        FN(up_taps)(y, h, &i0, &i1, &l0, &l1);
+        FN(up_row)(o + (y - ya) * 2 * w, x + i0 * w, l1 != 0 ? x + i1 * w : NULL, l0, l1, w);
     }
 }

@@ -51,7 +51,7 @@ struct vbp_net {
     size_t gs;         /* floats per sample slot of gA, gB (the widest tensor they hold) */
     float *dskip[3];   /* gradients of the ENC1..ENC3 outputs */
     float *head_part;  /* head weight/bias gradient partial sums */
-    float *sep_scratch; /* per thread sep_ss floats for the fused forward blocks (in gA if it fits) */
+    float *sep_scratch; /* per thread sep_ss floats for the fused forward passes (gA if it fits) */
     size_t sep_ss;
     float *bwd_scratch; /* per thread bwd_ss floats for the fused backward blocks */
     size_t bwd_ss;
