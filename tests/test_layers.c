@@ -500,7 +500,8 @@ static void apply_pool_fused(void **state)
 
 /*
  * The fused training backward of a sep block against its layers in a row (upsampling and
- * concatenation, depthwise forward, pointwise backward, depthwise backward): the same bits, on
+ * concatenation, depthwise forward, pointwise backward, depthwise backward, upsampling
+ * backward): the same bits, on
  * planes of several pointwise chunks whose width does not divide a chunk, rows longer than a
  * chunk, more than 8 channels (packed tiles), widths of whole registers, with and without
  * upsampled channels; the input gradient in its own buffers and in dout's (one sample).
@@ -520,7 +521,8 @@ static void sep_backward_fused(void **state)
         float *dout = rand_fvec(n * co * P), *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci);
         float *in = malloc(n * ci * P * 4), *dwo = malloc(n * ci * P * 4);
         float *t1 = malloc(n * ci * P * 4), *din1 = malloc(n * ci * P * 4);
-        float *dlo = malloc(n * cl * P * 4 + 4), *dx = malloc(n * cx * P * 4);
+        float *dlo = malloc(n * cl * P + 4), *dx = malloc(n * cx * P * 4); /* dlo: P/4 each */
+        float *dlo1 = malloc(n * cl * P + 4);
         float *part1 = malloc(units * K * 4), *part2 = malloc(units * K * 4);
         float *dg = calloc(ci * 9, 4), *scratch = malloc(VBP_SEP_BWD_SCRATCH(ci, w) * 4);
         float *both = malloc((ci > co ? ci : co) * P * 4);
@@ -531,23 +533,24 @@ static void sep_backward_fused(void **state)
         vbp_dwconv_forward_f(dwo, in, dwt, n, ci, h, w, 1);
         vbp_pwconv_backward_part_f(t1, part1, dout, dwo, pwt, n, ci, co, P, 1);
         vbp_dwconv_backward_f(din1, dg, t1, in, dwt, n, ci, h, w, dp1, 1);
+        if (cl)
+            vbp_up2x_backward_f(dlo1, din1, ci * P, n, cl, h / 2, w / 2, 1);
         vbp_sep_backward_part_f(dlo, dx, part2, dp2, dout, cl ? lo : NULL, x, dwt, pwt, n, cl, ci,
                                 co, h, w, scratch);
         assert_memory_equal(part1, part2, units * K * 4);
         assert_memory_equal(dp1, dp2, n * ci * 9 * 8);
-        for (size_t s = 0; s < n; s++) {
-            assert_memory_equal(din1 + s * ci * P, dlo + s * cl * P, cl * P * 4);
+        assert_memory_equal(dlo1, dlo, n * cl * P);
+        for (size_t s = 0; s < n; s++)
             assert_memory_equal(din1 + (s * ci + cl) * P, dx + s * cx * P, cx * P * 4);
-        }
-        /* Sample 0 again, the gradient of the upsampled channels (else all) in dout's buffer. */
+        /* Sample 0 again, the gradient of x in dout's buffer. */
         memcpy(both, dout, co * P * 4);
-        vbp_sep_backward_part_f(cl ? both : NULL, cl ? dx : both, part2, dp2, both,
-                                cl ? lo : NULL, x, dwt, pwt, 1, cl, ci, co, h, w, scratch);
+        vbp_sep_backward_part_f(dlo, both, part2, dp2, both, cl ? lo : NULL, x, dwt, pwt, 1, cl,
+                                ci, co, h, w, scratch);
         assert_memory_equal(part1, part2, VBP_PW_UNITS(1, P) * K * 4);
-        assert_memory_equal(din1, both, (cl ? cl : ci) * P * 4);
+        assert_memory_equal(din1 + cl * P, both, cx * P * 4);
         free(lo), free(x), free(dout), free(dwt), free(pwt), free(in), free(dwo), free(t1);
         free(din1), free(dlo), free(dx), free(part1), free(part2), free(dg), free(scratch);
-        free(both), free(dp1), free(dp2);
+        free(both), free(dp1), free(dp2), free(dlo1);
     }
 }
 

@@ -42,7 +42,7 @@
  * row buffers (a chunk spans at most VBP_PW_CHUNK / w + 2 rows, plus the rows around it), and
  * the scratch it needs in reals (one cache line of padding per channel and buffer). */
 #define VBP_SEP_BWD_ROWS(w) (VBP_PW_CHUNK / (w) + 5)
-#define VBP_SEP_BWD_SCRATCH(ci, w) (3 * (ci) * (VBP_SEP_BWD_ROWS(w) * (w) + 16))
+#define VBP_SEP_BWD_SCRATCH(ci, w) (3 * (ci) * (VBP_SEP_BWD_ROWS(w) * (w) + 16) + (w))
 /* The largest VBP_PW_TILE of the instruction sets (isa.h). */
 #define VBP_PW_TILE_MAX 192
 
@@ -82,9 +82,9 @@
     /* Training backward of a sep block (dwconv dwt then pwconv pwt; input concat(up2x(lo), x)   \
        as in vbp_sep_eval, output gradient dout [n,co,h,w]) without the intermediate tensors:     \
        pw_part as vbp_pwconv_backward_part, dw_part [n*ci*9] doubles for vbp_dwconv_reduce, the   \
-       input gradient (dx NULL: none) into dlo [n,cl,h,w] (upsampled channels) and dx            \
-       [n,ci-cl,h,w]; bit for bit those layers in a row.  With n = 1, dlo (cl = 0: dx) may be     \
-       dout's buffer.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals. */                 \
+       input gradient (dx NULL: none) into dlo [n,cl,h/2,w/2] (the gradient of lo, through the   \
+       upsampling) and dx [n,ci-cl,h,w]; bit for bit those layers in a row.  With n = 1, dx may   \
+       be dout's buffer.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals. */              \
     X(void, vbp_sep_backward_part, (real *dlo, real *dx, real *pw_part, double *dw_part,          \
         const real *dout, const real *lo, const real *x, const real *dwt, const real *pwt,        \
         size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w, real *scratch), (dlo, dx,  \

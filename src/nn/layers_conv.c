@@ -545,8 +545,9 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
  * T rows are complete, while the inputs and T are in cache.  The block input is
  * concat(up2x(lo), x) as in vbp_sep_eval.  Results: pw_part as vbp_pwconv_backward_part,
  * dw_part [n*ci*9] doubles (per-plane sums) and the input gradient as vbp_dwconv_backward, bit
- * for bit: channels c < cl into dlo [n,cl,h,w] (the gradient of the upsampled planes), the
- * others into dx [n,ci-cl,h,w] (NULL: no input gradient).  With n = 1, dlo (or dx when cl = 0)
+ * for bit: channels c >= cl into dx [n,ci-cl,h,w] (NULL: no input gradient), and for c < cl
+ * each row goes at once through the upsampling's backward into dlo [n,cl,h/2,w/2] (the
+ * gradient of lo: vbp_up2x_backward's bits, the rows taken in the same order).  With n = 1, dx
  * may be dout's buffer: each chunk of dout is read before input-gradient rows over it are
  * written.  One thread; scratch: VBP_SEP_BWD_SCRATCH(ci, w) reals.
  */
@@ -560,11 +561,14 @@ void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_pa
     /* U rows [ua, ...), D rows [ya, yb) of the chunk, T rows [ta, ...): channels ds reals
      * apart (one cache line more than whole rows: see pw_tile) */
     const size_t ds = VBP_SEP_BWD_ROWS(w) * w + 64 / sizeof(real);
-    real *D = scratch, *T = D + ci * ds, *U = T + ci * ds;
+    real *D = scratch, *T = D + ci * ds, *U = T + ci * ds, *R = U + ci * ds; /* R: one row */
     for (size_t s = 0; s < n; s++) {
         const real *xs = x + s * (ci - cl) * P, *ls = cl ? lo + s * cl * P / 4 : NULL;
         const real *gs = dout + s * co * P;
-        real *dls = dx && cl ? dlo + s * cl * P : NULL, *dxs = dx ? dx + s * (ci - cl) * P : NULL;
+        real *dls = dx && cl ? dlo + s * cl * P / 4 : NULL;
+        real *dxs = dx ? dx + s * (ci - cl) * P : NULL;
+        if (dls)
+            memset(dls, 0, cl * P / 4 * sizeof *dls);
         double *acc = dw_part + s * ci * 9;
         for (size_t i = 0; i < ci * 9; i++)
             acc[i] = 0;
@@ -594,12 +598,16 @@ void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_pa
             for (size_t c = 0; c < ci; c++) {
                 const real *k = dwt + c * 9, *t = T + c * ds;
                 const real flip[9] = {k[8], k[7], k[6], k[5], k[4], k[3], k[2], k[1], k[0]};
-                real *dc = !dx ? NULL : c < cl ? dls + c * P : dxs + (c - cl) * P;
+                real *dc = !dx ? NULL : c < cl ? NULL : dxs + (c - cl) * P;
                 for (size_t y = done; y < ready; y++) {
                     const real *m = t + (y - ta) * w, *up = y ? m - w : NULL;
                     const real *down = y + 1 < h ? m + w : NULL;
                     if (dc)
                         FN(dw_row)(dc + y * w, up, m, down, flip, w);
+                    else if (dls) { /* an upsampled row's gradient: straight into lo's */
+                        FN(dw_row)(R, up, m, down, flip, w);
+                        FN(up_row_backward)(dls + c * hl * wl, R, y, hl, wl);
+                    }
                     FN(dw_row_grad)(acc + c * 9, m, y ? IN_ROW(c, y - 1) : NULL, IN_ROW(c, y),
                                     y + 1 < h ? IN_ROW(c, y + 1) : NULL, w);
                 }

@@ -59,21 +59,6 @@ void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, si
         FN(up_rows)(out + (pl / c) * out_ns + (pl % c) * 4 * P, in + pl * P, h, w, 0, 2 * h);
 }
 
-/* dst[0:len] += s * (adjoint of the 1-D upsampling applied to g[0:2len]). */
-static void FN(up_row_adjoint)(real *restrict dst, const real *restrict g, real s, size_t len)
-{
-    const real q = (real)0.25 * s, t = (real)0.75 * s;
-    if (len == 1) {
-        dst[0] += s * (g[0] + g[1]);
-        return;
-    }
-    dst[0] += s * g[0] + t * g[1] + q * g[2];
-    for (size_t k = 1; k < len - 1; k++)
-        dst[k] += q * g[2 * k - 1] + t * g[2 * k] + t * g[2 * k + 1] + q * g[2 * k + 2];
-    const size_t k = len - 1;
-    dst[k] += q * g[2 * k - 1] + t * g[2 * k] + s * g[2 * k + 1];
-}
-
 void FN(vbp_up2x_backward)(real *din, const real *dout, size_t dout_ns, size_t n, size_t c,
                            size_t h, size_t w, int nt)
 {
@@ -83,14 +68,8 @@ void FN(vbp_up2x_backward)(real *din, const real *dout, size_t dout_ns, size_t n
         real *d = din + pl * P;
         const real *g = dout + (pl / c) * dout_ns + (pl % c) * 4 * P;
         memset(d, 0, P * sizeof *d);
-        for (size_t oy = 0; oy < 2 * h; oy++) {
-            size_t i0, i1;
-            real l0, l1;
-            FN(up_taps)(oy, h, &i0, &i1, &l0, &l1);
-            FN(up_row_adjoint)(d + i0 * w, g + oy * W, l0, w);
-            if (l1 != 0)
-                FN(up_row_adjoint)(d + i1 * w, g + oy * W, l1, w);
-        }
+        for (size_t oy = 0; oy < 2 * h; oy++)
+            FN(up_row_backward)(d, g + oy * W, oy, h, w);
     }
 }
 

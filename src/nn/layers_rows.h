@@ -159,6 +159,37 @@ static inline void FN(up_taps)(size_t oy, size_t len, size_t *i0, size_t *i1, re
     }
 }
 
+/* dst[0:len] += s * (adjoint of the 1-D upsampling applied to g[0:2len]). */
+static inline void FN(up_row_adjoint)(real *restrict dst, const real *restrict g, real s,
+                                      size_t len)
+{
+    const real q = (real)0.25 * s, t = (real)0.75 * s;
+    if (len == 1) {
+        dst[0] += s * (g[0] + g[1]);
+        return;
+    }
+    dst[0] += s * g[0] + t * g[1] + q * g[2];
+    for (size_t k = 1; k < len - 1; k++)
+        dst[k] += q * g[2 * k - 1] + t * g[2 * k] + t * g[2 * k + 1] + q * g[2 * k + 2];
+    const size_t k = len - 1;
+    dst[k] += q * g[2 * k - 1] + t * g[2 * k] + s * g[2 * k + 1];
+}
+
+/* d [h, w] += the adjoint of output row oy of the 2x upsampling of d's plane applied to g
+ * [2w]: the backward of one upsampled row (rows taken in order from 0 give vbp_up2x_backward's
+ * bits).  Unused: not every file that includes this header upsamples. */
+VBP_SAME_CODE __attribute__((unused)) static void FN(up_row_backward)(real *d, const real *g,
+                                                                      size_t oy, size_t h,
+                                                                      size_t w)
+{
+    size_t i0, i1;
+    real l0, l1;
+    FN(up_taps)(oy, h, &i0, &i1, &l0, &l1);
+    FN(up_row_adjoint)(d + i0 * w, g, l0, w);
+    if (l1 != 0)
+        FN(up_row_adjoint)(d + i1 * w, g, l1, w);
+}
+
 /* Output rows [ya, yb) of the 2x upsampling of the plane x [h, w] into o (row y at
  * o + (y - ya) * 2w).  Unused: not every file that includes this header upsamples. */
 __attribute__((unused)) static void FN(up_rows)(real *o, const real *x, size_t h, size_t w,

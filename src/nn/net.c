@@ -449,9 +449,9 @@ int vbp_net_loss(vbp_net *net, const float *y, float *loss, vbp_error *err)
  * One block backward for this thread's samples: BN+ReLU in place on dy (one barrier for the
  * batch sums; the alternating bnpart keeps a slow thread's sums intact), then pointwise and
  * depthwise in one pass (vbp_sep_backward_part) over the block input concat(up2x(lo), x)
- * (cl = 0: x alone): the input gradient into dlo (upsampled channels; may be dy's buffer) and
- * dx (NULL: weights only), dx_ns floats per sample.  Weight gradients go to the partial-sum
- * arrays.
+ * (cl = 0: x alone): the input gradient into dlo (lo's, through the upsampling) and dx (NULL:
+ * weights only; may be dy's buffer), dx_ns floats per sample.  Weight gradients go to the
+ * partial-sum arrays.
  * *_ns are sample strides: the ping-pong buffers hold tensors of different widths, so each
  * sample keeps a fixed slot (net->gs floats) and no thread ever writes another's samples.
  */
@@ -506,12 +506,10 @@ int vbp_net_backward(vbp_net *net, vbp_error *err)
             sep_block *B = &net->blk[DEC1 + l];
             const sep_block *prev = &net->blk[BOTT + l], *skip = &net->blk[ENC3 - l];
             const size_t P = plane(net, B->level);
-            /* The skip's gradient straight into dskip, the upsampled channels' into cur. */
-            block_backward(net, B, prev->y, prev->cout, skip->y, cur, gs, cur, net->dskip[2 - l],
+            /* The skip's gradient straight into dskip, the lower block's through the
+             * upsampling into oth. */
+            block_backward(net, B, prev->y, prev->cout, skip->y, cur, gs, oth, net->dskip[2 - l],
                            skip->cout * P, sp, n, &alt);
-            for (size_t s = sp.s0; s < sp.s0 + sp.m; s++)
-                vbp_up2x_backward_f(oth + s * gs, cur + s * gs, gs, 1, prev->cout,
-                                    H >> prev->level, W >> prev->level, 1);
             float *t = cur;
             cur = oth, oth = t;
         }
