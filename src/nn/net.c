@@ -346,7 +346,7 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
         }
     } else {
         /* The fused pass without scale, shift and ReLU: z without the depthwise tensor (the
-         * backward recomputes its rows), and the BN statistics of its tiles.  Consecutive
+         * backward recomputes its rows), and the BN statistics of its bands.  Consecutive
          * blocks alternate bnpart: a fast thread's next block keeps a slow one's sums intact. */
         double *bn = net->bnpart[(B - net->blk) & 1];
         vbp_sep_eval_f(z, cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
