@@ -9,9 +9,10 @@
  *   VBP_DW_SHIFT          1: the depthwise 3x3 kernels load each row once per register and
  *                         make the x-1, x+1 neighbours with lane shifts across two registers
  *                         (one instruction on AVX-512, valignd), for rows whose width is a
- *                         multiple of a register; 1.6-2x faster than loads at x-1 and x+1 on
- *                         an AMD EPYC Zen 5.  0 (AVX2: the shift crosses 128-bit lanes, two
- *                         instructions; no faster there): loads at x-1, x, x+1
+ *                         multiple of a register; 1.7-2.4x faster than loads at x-1 and x+1
+ *                         on rows in cache on an AMD EPYC Zen 5.  0 (AVX2: the shift crosses
+ *                         128-bit lanes, two instructions; no faster there): loads at x-1,
+ *                         x, x+1
  *   VBP_DW_VBYTES         bytes of the vectors of the depthwise kernels' load path (other
  *                         widths, and every width without VBP_DW_SHIFT).  On AVX-512 half a
  *                         register: with 64 bytes (every load at x-1, x+1 crosses a cache

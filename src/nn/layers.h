@@ -40,7 +40,8 @@
     (VBP_SEP_ROWS(ci, h, w, sz) * ((ci) + 1) * (w) + 16 * (ci) + 2 * (w) + 64 * VBP_PW_TILE_MAX)
 /* Fused training backward of a sep block (vbp_sep_backward_part): rows of each of its three
  * row buffers (a chunk spans at most VBP_PW_CHUNK / w + 2 rows, plus the rows around it), and
- * the scratch it needs in reals (one cache line of padding per channel and buffer). */
+ * the scratch it needs in reals (one cache line of padding per channel and buffer, and one
+ * row for an upsampled channel's gradient). */
 #define VBP_SEP_BWD_ROWS(w) (VBP_PW_CHUNK / (w) + 5)
 #define VBP_SEP_BWD_SCRATCH(ci, w) (3 * (ci) * (VBP_SEP_BWD_ROWS(w) * (w) + 16) + (w))
 /* The largest VBP_PW_TILE of the instruction sets (isa.h). */
