@@ -26,71 +26,23 @@ vbsample=$1; vbpack=$2; vbtrain=$3; vbbench=$4
 skip() { echo "SKIPPED: memory_cgroup: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || skip "not root: cannot create a memory cgroup"
-
-# Where to create cgroups: v2 where its hierarchy has the memory controller, else v1.
-version=0; parent=""
-v2=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
-if [ -n "$v2" ] && grep -qw memory "$v2/cgroup.controllers" 2>/dev/null; then
-  own=$(awk -F: '$1 == "0" { print $3; exit }' /proc/self/cgroup)
-  # A child of our own cgroup needs +memory in its subtree_control, which v2 refuses while
-  # processes sit in it (us); the hierarchy's root accepts it.
-  for p in "$v2$own" "$v2"; do
-    if [ -d "$p" ] && { grep -qw memory "$p/cgroup.subtree_control" 2>/dev/null ||
-                        echo +memory > "$p/cgroup.subtree_control" 2>/dev/null; }; then
-      version=2; parent=$p; break
-    fi
-  done
-fi
-if [ "$version" -eq 0 ]; then
-  v1=$(awk '$0 ~ / - cgroup / { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == "memory") { print $4, $5; exit } }' \
-    /proc/self/mountinfo)
-  if [ -n "$v1" ]; then
-    root=${v1%% *}; mnt=${v1#* }
-    own=$(awk -F: '{ n = split($2, c, ","); for (i = 1; i <= n; i++) if (c[i] == "memory") { print $3; exit } }' \
-      /proc/self/cgroup)
-    [ "$root" = / ] || own=${own#"$root"}
-    version=1; parent=$mnt$own
-  fi
-fi
-[ "$version" -ne 0 ] || skip "no memory cgroup hierarchy (cgroup v1 memory or v2 with memory)"
-
+. "$(dirname "$0")/../../tools/cgroup.sh"
+cg_init || skip "$cg_why"
 tmp=$(mktemp -d)
-made=""
-cleanup() {
-  for cg in $made; do rmdir "$cg" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'cg_cleanup; rm -rf "$tmp"' EXIT
 
-# new_cgroup NAME BYTES: a fresh cgroup with that limit and no swap; its path in $cg.
-new_cgroup() {
-  cg=$parent/vbp-memtest-$$-$1
-  mkdir "$cg" 2>/dev/null || skip "cannot create a cgroup under $parent (read-only or not delegated)"
-  made="$made $cg"
-  if [ "$version" -eq 2 ]; then
-    echo "$2" > "$cg/memory.max" || skip "cannot set memory.max in $cg"
-    [ ! -f "$cg/memory.swap.max" ] || echo 0 > "$cg/memory.swap.max"
-  else
-    echo "$2" > "$cg/memory.limit_in_bytes" || skip "cannot set memory.limit_in_bytes in $cg"
-    [ ! -f "$cg/memory.memsw.limit_in_bytes" ] || echo "$2" > "$cg/memory.memsw.limit_in_bytes"
-  fi
-}
-oom_kills() {
-  if [ "$version" -eq 2 ]; then awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events"
-  else awk '$1 == "oom_kill" { print $2 } END { if (!NR) print 0 }' "$cg/memory.oom_control"; fi
-}
+# new_cgroup NAME BYTES: cg_new, or a visible skip when the hierarchy refuses.
+new_cgroup() { cg_new "$@" || skip "$cg_why"; }
 # in_cgroup NAME CMD...: run CMD as a member of $cg, stdout and stderr to $tmp/out-NAME and
-# $tmp/err-NAME; its exit status in $status.
+# $tmp/err-NAME; its exit status in $status.  Killed or an OOM kill in $cg: FAIL.
 in_cgroup() {
   name=$1; shift
   set +e
-  sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@" \
-    >"$tmp/out-$name" 2>"$tmp/err-$name"
+  cg_run "$@" >"$tmp/out-$name" 2>"$tmp/err-$name"
   status=$?
   set -e
-  [ "$status" -ne 137 ] || fail "$*: killed (exit 137, oom_kill $(oom_kills))"
-  [ "$(oom_kills)" = 0 ] || fail "$*: oom_kill $(oom_kills) in $cg"
+  [ "$status" -ne 137 ] || fail "$*: killed (exit 137, oom_kill $(cg_oom_kills))"
+  [ "$(cg_oom_kills)" = 0 ] || fail "$*: oom_kill $(cg_oom_kills) in $cg"
 }
 # The pack out of the page cache (written back first): its pages are read, and charged, again.
 cold() {
@@ -119,7 +71,7 @@ for mode in preload disk; do
   grep -q "^epoch 1/1 " "$tmp/out-$mode" || fail "--$mode: no epoch line: $(cat "$tmp/out-$mode")"
   [ -f "$tmp/run-$mode/last.state" ] || fail "--$mode: no checkpoint"
 done
-grep -q "^preload skipped: the pack (.* MiB) does not fit .*cgroup v$version memory" "$tmp/err-preload" ||
+grep -q "^preload skipped: the pack (.* MiB) does not fit .*cgroup v$cg_version memory" "$tmp/err-preload" ||
   fail "--preload: no note saying why it ran from disk: $(cat "$tmp/err-preload")"
 grep -q "; disk: " "$tmp/err-preload" || fail "--preload: the note does not say disk"
 if grep -q "preload skipped" "$tmp/err-disk"; then fail "--disk: a preload note"; fi
@@ -140,7 +92,7 @@ new_cgroup arena "$limit"
 in_cgroup arena "$vbtrain" train "$tmp/p.vbp" --out "$tmp/run-arena" $args --batch 64
 [ "$status" -eq 1 ] || fail "--batch 64 in 64 MiB: exit $status, not 1: $(cat "$tmp/err-arena")"
 [ "$(wc -l < "$tmp/err-arena")" -eq 1 ] || fail "--batch 64: not one line: $(cat "$tmp/err-arena")"
-grep -q "^vbtrain: .*training needs .* MiB .* but this process may use .* MiB (cgroup v$version memory.*): --batch [0-9]* would fit$" \
+grep -q "^vbtrain: .*training needs .* MiB .* but this process may use .* MiB (cgroup v$cg_version memory.*): --batch [0-9]* would fit$" \
   "$tmp/err-arena" || fail "--batch 64: unexpected line: $(cat "$tmp/err-arena")"
 [ ! -e "$tmp/run-arena" ] || fail "--batch 64: the run directory was created"
 
@@ -155,6 +107,6 @@ grep -q "training needs" "$tmp/err-resume" || fail "--resume: $(cat "$tmp/err-re
 after=$(cd "$tmp/run-disk" && ls -l --time-style=+%s.%N && cksum ./*)
 [ "$before" = "$after" ] || fail "--resume: the run directory changed"
 
-echo "memory_cgroup (cgroup v$version under $parent): pack $((size >> 20)) MiB in 64 MiB;" \
+echo "memory_cgroup (cgroup v$cg_version under $cg_parent): pack $((size >> 20)) MiB in 64 MiB;" \
   "--preload and --disk trained the epoch (weights identical), the loader ran, no OOM kill;" \
   "$(sed 's/^vbtrain: [^:]*: //' "$tmp/err-arena")"
