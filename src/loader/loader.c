@@ -149,7 +149,7 @@ static void limit_words(const vbp_loader *ld, char *buf, size_t size)
         put(buf, size, "%s", vbp_memlimit_source_name(VBP_MEMLIMIT_CALLER));
         return;
     }
-    char src[320];
+    char src[640];
     vbp_memlimit_describe(&ld->limit, ld->shape.memory_source, src, sizeof src);
     put(buf, size, "%.1f MiB this process may use: %s; %.1f MiB of it for the caller and the "
         "batch buffers", mib(ld->headroom), src, mib(ld->own_bytes));
@@ -170,21 +170,21 @@ static void apply_mode(vbp_loader *ld)
     const uint8_t *map = vbp_pack_map(ld->pack, &len);
     if (!len)
         return;
-    char skipped[480] = "", words[400];
+    char skipped[800] = "", words[700];
     const uint64_t budget = ld->shape.memory_limit;
     if (ld->shape.mode == VBP_LOAD_PRELOAD && len > budget) {
         /* Populating more than fits would only evict what it just read. */
         limit_words(ld, words, sizeof words);
         put(skipped, sizeof skipped, "preload skipped: the pack (%.1f MiB) does not fit in "
-                 "the %.1f MiB left for it (%s); ", mib(len), mib(budget), words);
+            "the %.1f MiB left for it (%s); ", mib(len), mib(budget), words);
         ld->shape.mode = VBP_LOAD_DISK;
     }
     if (ld->shape.mode == VBP_LOAD_DISK) {
         int seq = ld->shape.order == VBP_ORDER_SEQUENTIAL;
         madvise((void *)map, len, seq ? MADV_SEQUENTIAL : MADV_NORMAL);
         put(ld->note, sizeof ld->note,
-                 "%sdisk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
-                 skipped, seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
+            "%sdisk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
+            skipped, seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
         return;
     }
     double t0 = vbp_now();
@@ -206,10 +206,10 @@ static void apply_mode(vbp_loader *ld)
     if (len + spare > budget) {
         limit_words(ld, words, sizeof words);
         put(ld->note, sizeof ld->note,
-                 "preload: %.1f MiB populated in %.2f s; not locked: that would leave less than "
-                 "%.1f MiB to spare of the %.1f MiB the pack may use (%s); pages stay in the page "
-                 "cache but the kernel may evict them under pressure", mib(len), secs, mib(spare),
-                 mib(budget), words);
+            "preload: %.1f MiB populated in %.2f s; not locked: that would leave less than "
+            "%.1f MiB to spare of the %.1f MiB the pack may use (%s); pages stay in the page "
+            "cache but the kernel may evict them under pressure", mib(len), secs, mib(spare),
+            mib(budget), words);
         return;
     }
     if (!mlock(map, len)) {

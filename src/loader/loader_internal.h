@@ -28,7 +28,7 @@ struct vbp_loader {
     vbp_loader_opts opts;
     vbp_loader_shape shape;
     vbp_geometry geo;
-    char note[512];
+    char note[1024];
     vbp_memlimit limit;       /* as read at open (opts.memory_limit 0) */
     uint64_t headroom;        /* what the process may use for the pack, the buffers and reserve */
     uint64_t own_bytes;       /* the buffers (vbp_loader_buffer_bytes) and opts.reserve_bytes */

@@ -66,7 +66,7 @@ static void note(const run *r, const char *fmt, ...)
 {
     if (!r->lead || !r->cb || !r->cb->on_note)
         return;
-    char line[VBP_ERROR_DETAIL_MAX];
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
@@ -310,7 +310,7 @@ static int plan_memory(run *r, uint32_t channels, vbp_error *err)
     }
     if (!limited || total + spare <= may)
         return VBP_OK;
-    char src[320], what[200], hint[64];
+    char src[640], what[200], hint[64];
     vbp_memlimit_describe(&r->limit, r->limit.source, src, sizeof src);
     snprintf(what, sizeof what, "training needs %.1f MiB (network and optimizer %.1f MiB for %u "
              "samples at a time, batch buffers %.1f MiB)", mib(total), mib(r->need.net),
@@ -320,11 +320,12 @@ static int plan_memory(run *r, uint32_t channels, vbp_error *err)
         snprintf(hint, sizeof hint, "--batch %u would fit", fit);
     else
         snprintf(hint, sizeof hint, "not even the smallest batch fits");
+    /* The source last: a long cgroup path is what a cut at VBP_ERROR_DETAIL_MAX takes. */
     if (total > may)
-        return vbp_fail(err, VBP_E_NOMEM, "%s: %s, but this process may use %.1f MiB (%s): %s",
-                        r->pack_path, what, mib(may), src, hint);
-    note(r, "%s: warning: %s and %.1f MiB to spare, more than the %.1f MiB this process may use "
-         "(%s): it may be killed; %s", r->pack_path, what, mib(spare), mib(may), src, hint);
+        return vbp_fail(err, VBP_E_NOMEM, "%s: %s, but this process may use %.1f MiB: %s (%s)",
+                        r->pack_path, what, mib(may), hint, src);
+    note(r, "%s: warning: %s and %.1f MiB to spare, more than the %.1f MiB this process may use: "
+         "it may be killed; %s (%s)", r->pack_path, what, mib(spare), mib(may), hint, src);
     return VBP_OK;
 }
 

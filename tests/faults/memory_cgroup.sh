@@ -92,7 +92,7 @@ new_cgroup arena "$limit"
 in_cgroup arena "$vbtrain" train "$tmp/p.vbp" --out "$tmp/run-arena" $args --batch 64
 [ "$status" -eq 1 ] || fail "--batch 64 in 64 MiB: exit $status, not 1: $(cat "$tmp/err-arena")"
 [ "$(wc -l < "$tmp/err-arena")" -eq 1 ] || fail "--batch 64: not one line: $(cat "$tmp/err-arena")"
-grep -q "^vbtrain: .*training needs .* MiB .* but this process may use .* MiB (cgroup v$cg_version memory.*): --batch [0-9]* would fit$" \
+grep -q "^vbtrain: .*training needs .* MiB .* but this process may use .* MiB: --batch [0-9]* would fit (cgroup v$cg_version memory.*)$" \
   "$tmp/err-arena" || fail "--batch 64: unexpected line: $(cat "$tmp/err-arena")"
 [ ! -e "$tmp/run-arena" ] || fail "--batch 64: the run directory was created"
 
