@@ -14,6 +14,8 @@ check() { # description, then a command that must succeed
 
 check "info" sh -c "'$vbdump' info '$tmp/p.vbp' > '$tmp/info' && grep -q 'frames       12 (train 5, val 3, test 4)' '$tmp/info'"
 check "info memory table" grep -q 'preload every window (6)' "$tmp/info"
+check "info memory limit" grep -q '^  this process may use  *[0-9.]* [kMGT]*B  (\(MemAvailable\|cgroup v[12] memory\)' "$tmp/info"
+check "info preload fits" grep -q '^  --preload  *fits' "$tmp/info"
 check "info --seq" sh -c "'$vbdump' info '$tmp/p.vbp' --seq 4 | grep -q 'preload every window (3)'"
 check "clips" sh -c "'$vbdump' clips '$tmp/p.vbp' | grep -q 'matchA  *rally2  *val  *5  *3'"
 check "frames by group/name" sh -c "'$vbdump' frames '$tmp/p.vbp' matchA/rally2 | wc -l | grep -qx 4"
@@ -21,6 +23,7 @@ check "verify" sh -c "'$vbdump' verify '$tmp/p.vbp' | grep -q ': ok, 12 frames'"
 py=${VBP_PYTHON:-/usr/bin/python3}
 parses() { "$vbdump" "$@" --json | "$py" -c 'import json, sys; json.load(sys.stdin)'; }
 check "info --json parses" parses info "$tmp/p.vbp"
+check "info --json memory limit" sh -c "'$vbdump' info '$tmp/p.vbp' --json | '${VBP_PYTHON:-/usr/bin/python3}' -c 'import json, sys; l = json.load(sys.stdin)[\"memory\"][\"limit\"]; assert l[\"bytes\"] > 0 and l[\"preload_fits\"] and l[\"source\"], l'"
 check "clips --json parses" parses clips "$tmp/p.vbp"
 check "frames --json parses" parses frames "$tmp/p.vbp" serve
 check "verify --json parses" parses verify "$tmp/p.vbp"

@@ -23,24 +23,22 @@ void vbp_eval_config_default(vbp_eval_config *cfg)
     cfg->mode = VBP_LOAD_DISK;
 }
 
-int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_target target,
-                         uint32_t target_cut, vbp_loader **out, vbp_error *err)
+void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, uint32_t batch,
+                          uint32_t splits, vbp_load_mode mode, vbp_target target,
+                          uint32_t target_cut)
 {
-    vbp_loader_opts o;
-    vbp_loader_opts_default(&o);
-    o.seq = seq;
-    o.stride = 1;
-    o.channels = channels;
-    o.splits = splits;
-    o.mode = mode;
-    o.order = VBP_ORDER_SEQUENTIAL;
-    o.flip_prob = 0.0f;
-    o.target = target;
-    o.target_cut = target_cut;
-    o.batch = batch;
-    o.threads = 1;
-    return vbp_loader_open(pack, &o, out, err);
+    vbp_loader_opts_default(o);
+    o->seq = seq;
+    o->stride = 1;
+    o->channels = channels;
+    o->splits = splits;
+    o->mode = mode;
+    o->order = VBP_ORDER_SEQUENTIAL;
+    o->flip_prob = 0.0f;
+    o->target = target;
+    o->target_cut = target_cut;
+    o->batch = batch;
+    o->threads = 1;
 }
 
 /* First window start that owns frame f of a clip of n >= seq frames. */
@@ -168,13 +166,19 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
                         pack_path, g->frame_channels, weights, channels);
     }
     vbp_net_config nc = { seq * channels, seq, g->height, g->width, cfg->batch, cfg->threads };
+    vbp_memlimit lim; /* before the network's allocations: the loader keeps them out of the pack's share */
+    vbp_memlimit_read(NULL, &lim);
     rc = vbp_net_create(&nc, 0, &s->net, err);
     if (!rc)
         rc = vbp_net_load_safetensors(s->net, weights, err);
-    if (!rc)
-        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode,
-                                  cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT,
-                                  cfg->target_cut, &s->ld, err);
+    if (!rc) { /* the network's memory is kept out of what a preloaded pack may use */
+        vbp_loader_opts o;
+        vbp_eval_loader_opts(&o, seq, channels, cfg->batch, cfg->splits, cfg->mode,
+                             cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT, cfg->target_cut);
+        o.reserve_bytes = vbp_net_memory_bytes(s->net);
+        o.limit = &lim;
+        rc = vbp_loader_open(s->pack, &o, &s->ld, err);
+    }
     if (rc)
         session_close(s);
     return rc;
