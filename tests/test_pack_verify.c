@@ -228,13 +228,13 @@ static void clip_rules(void **s)
     b = copy(0, &h);
     b[c0 + 64 + 20] = 'x'; /* after "matchA\0" */
     resign(b);
-    expect_edit(b, n, VBP_E_FORMAT, "clip 'rally1': byte 0x78 after the group's NUL");
+    expect_edit(b, n, VBP_E_FORMAT, "clip 'matchA/rally1': byte 0x78 after the group's NUL");
     free(b);
 
     b = copy(0, &h);
     b[c0 + 133] = 1;
     resign(b);
-    expect_edit(b, n, VBP_E_FORMAT, "clip 'rally1': reserved byte is 0x01");
+    expect_edit(b, n, VBP_E_FORMAT, "clip 'matchA/rally1': reserved byte is 0x01");
     free(b);
 
     b = copy(0, &h); /* rally2 renamed rally1, in the same group */
@@ -311,7 +311,7 @@ static void record_rules(void **s)
         if (e[32] == VBP_CODEC_LZ4 && off > prev_end) {
             found = 1;
             b[off - 1] = 9;
-            expect_edit(b, n, VBP_E_FORMAT, "padding before clip 'rally1' frame");
+            expect_edit(b, n, VBP_E_FORMAT, "padding before clip 'matchA/rally1' frame");
             b[off - 1] = 0;
             put64(e, off - 8); /* 8-aligned, inside the data section, but not where a writer puts it */
             resign(b);
@@ -397,10 +397,10 @@ static void writer_rules(void **s)
     snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(errf, sizeof errf, "%s/err.txt", dir);
     char *argv[] = {tool, "export", path, "r", "0", "-o", prefix, NULL};
-    assert_int_equal(fx_run(argv, out, errf), 1);
+    assert_int_equal(fx_run(argv, out, errf), 2); /* a usage error, naming both */
     char *msg = fix_slurp(errf, NULL);
     assert_non_null(msg);
-    assert_non_null(strstr(msg, "clip name 'r' is in several groups: name it GROUP/r"));
+    assert_non_null(strstr(msg, ": 'r' is ambiguous: A/r, B/r (name one of them)\n"));
     free(msg);
     char *argv2[] = {tool, "export", path, "B/r", "0", "-o", prefix, NULL};
     assert_int_equal(fx_run(argv2, out, errf), 0);
