@@ -166,14 +166,6 @@ static void source_clip_name(const void *ctx, size_t i, const char **group, cons
     *name = c->name;
 }
 
-/* "group/name" or "name", escaped, for messages. */
-static const char *clip_label(char *buf, size_t cap, const vbp_source_clip *c)
-{
-    char q[2 * VBP_NAME_MAX];
-    snprintf(q, sizeof q, "%s%s%s", c->group, c->group[0] ? "/" : "", c->name);
-    return vbp_escape(buf, cap, q, strlen(q));
-}
-
 /* Move the clips each name picks (vbp_names.h) to `split`; only train clips move. */
 static int apply_split_names(vbp_dataset *ds, const char *const *names, size_t n, vbp_split split,
                              vbp_error *err)
@@ -189,10 +181,11 @@ static int apply_split_names(vbp_dataset *ds, const char *const *names, size_t n
             if (!vbp_name_picks(&set, &pick, k))
                 continue;
             if (c->split != VBP_SPLIT_TRAIN && c->split != split) {
-                char q[160], a[160];
+                char q[VBP_CLIP_LABEL_MAX], a[160];
                 vbp_escape(a, sizeof a, names[i], strlen(names[i]));
                 return vbp_fail(err, VBP_E_ARG, "--%s %s: clip '%s' is already in the %s split",
-                                vbp_split_name(split), a, clip_label(q, sizeof q, c),
+                                vbp_split_name(split), a,
+                                vbp_clip_label(q, sizeof q, c->group, c->name),
                                 vbp_split_name(c->split));
             }
             c->split = split;
@@ -207,9 +200,10 @@ static int check_unique(const vbp_dataset *ds, vbp_error *err)
         for (size_t k = 0; k < i; k++)
             if (!strcmp(ds->clips[i].name, ds->clips[k].name) &&
                 !strcmp(ds->clips[i].group, ds->clips[k].group)) {
-                char q[160];
+                char q[VBP_CLIP_LABEL_MAX];
                 return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' was already read from %s",
-                                ds->clips[i].frames[0], clip_label(q, sizeof q, &ds->clips[i]),
+                                ds->clips[i].frames[0],
+                                vbp_clip_label(q, sizeof q, ds->clips[i].group, ds->clips[i].name),
                                 ds->clips[k].frames[0]);
             }
     return VBP_OK;
