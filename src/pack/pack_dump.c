@@ -173,10 +173,12 @@ int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
         vbp_json_begin_array(&j);
     for (uint64_t i = 0; i < in->clip_count; i++) {
         const vbp_clip *c = vbp_pack_clip(p, i);
-        if (!json) {
+        if (!json) { /* names from the file, escaped for the terminal (JSON escapes its own) */
+            char g[VBP_ESCAPED_MAX(VBP_NAME_MAX)], n[VBP_ESCAPED_MAX(VBP_NAME_MAX)];
             fprintf(out, "%-5" PRIu64 " %-24s %-24s %-5s %10" PRIu64 " %8" PRIu64 "\n", i,
-                    c->group[0] ? c->group : "-", c->name, vbp_split_name(c->split), c->first_frame,
-                    c->frame_count);
+                    c->group[0] ? vbp_escape(g, sizeof g, c->group, strlen(c->group)) : "-",
+                    vbp_escape(n, sizeof n, c->name, strlen(c->name)), vbp_split_name(c->split),
+                    c->first_frame, c->frame_count);
             continue;
         }
         vbp_json_begin_object(&j);

@@ -66,6 +66,16 @@ int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
 /* mkdir path (0755); an existing directory is fine.  VBP_E_IO naming it. */
 int vbp_make_dir(const char *path, vbp_error *err);
 
+/*
+ * DIR/<group>/<clip><suffix> (DIR/<clip><suffix> without a group) into out,
+ * creating DIR/<group>, with 32 bytes of out to spare.  Names come from the
+ * pack: one that is not a single path component ('/', ".", "..") would write
+ * outside DIR and fails with VBP_E_INPUT naming the clip; VBP_E_ARG when the
+ * path is too long, VBP_E_IO from mkdir.
+ */
+int vbp_clip_path(char *out, size_t size, const char *dir, const vbp_clip *clip, const char *suffix,
+                  vbp_error *err);
+
 /* Ring radii of the overlays at full size (tests look for the colours on them). */
 #define VBP_OVERLAY_PRED_R 5.0f
 #define VBP_OVERLAY_LABEL_R 8.0f
