@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define VBP_VERSION_MAJOR 1
-#define VBP_VERSION_MINOR 0
+#define VBP_VERSION_MINOR 1   /* 1.1: the source video's size and frame rate per clip */
 #define VBP_ALIGN 4096u          /* raw records start on this boundary */
 #define VBP_NAME_MAX 64          /* clip and group names, including the NUL */
 
@@ -59,12 +59,19 @@ typedef struct vbp_pack_info {
     uint64_t fingerprint; /* XXH3-64 of the header: identifies the pack's content */
 } vbp_pack_info;
 
+/* Where a clip's frames were scaled from (format 1.1); all zero when not recorded (PNG sources). */
+typedef struct vbp_clip_source {
+    uint32_t width, height;     /* the source video's frame size, 1..65535 */
+    uint32_t fps_num, fps_den;  /* its frame rate, each 1..65535; 0/0 when unknown */
+} vbp_clip_source;
+
 typedef struct vbp_clip {
     char name[VBP_NAME_MAX];
     char group[VBP_NAME_MAX]; /* match name; "" when the layout has none */
     vbp_split split;
     uint64_t first_frame;     /* index of its first frame in the frame index */
     uint64_t frame_count;
+    vbp_clip_source source;   /* zero in a 1.0 pack */
 } vbp_clip;
 
 /* One record (a frame or a heatmap) as located by the index. */
@@ -174,6 +181,13 @@ int vbp_writer_open(const char *path, const vbp_writer_opts *opts, vbp_writer **
 
 /* Clips are written one at a time: begin, all its frames, all its heatmaps, end. */
 int vbp_writer_begin_clip(vbp_writer *w, const char *name, const char *group, vbp_split split, vbp_error *err);
+/*
+ * Record where the clip being written comes from (format 1.1), after
+ * begin_clip and before its first frame.  width and height 1..65535, fps
+ * 1..65535 each or 0/0 when unknown; VBP_E_ARG otherwise.  A pack whose clips
+ * have no source is written as version 1.0, byte for byte as before 1.1.
+ */
+int vbp_writer_set_source(vbp_writer *w, const vbp_clip_source *source, vbp_error *err);
 /* `planar` is C,H,W uint8 in the writer's geometry; label may be NULL (no label). */
 int vbp_writer_add_frame(vbp_writer *w, const uint8_t *planar, const vbp_label *label, vbp_error *err);
 /* Heatmaps of the current clip, in frame order, after all its frames. */

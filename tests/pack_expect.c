@@ -1,9 +1,11 @@
 /*
  * pack_expect - writes the fixture pack and, through the C reader, what it
  * holds, for the numpy reader test (tests/test_numpy_reader.py):
- *   pack_expect PACK raw|lz4 CHANNELS OUT
+ *   pack_expect PACK raw|lz4 CHANNELS OUT [sourced]
+ * (sourced: the fixture with its clips' sources, format 1.1)
  * OUT.bin: every decoded frame then heatmap, global frame by frame;
- * OUT.txt: "clip NAME GROUP SPLIT FIRST COUNT" and "label F VIS X Y" lines.
+ * OUT.txt: "clip NAME GROUP SPLIT FIRST COUNT WIDTH HEIGHT FPS_NUM FPS_DEN" and
+ * "label F VIS X Y" lines.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +20,11 @@ static int die(const char *what, const vbp_error *err)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5)
-        return fprintf(stderr, "usage: pack_expect PACK raw|lz4 CHANNELS OUT\n"), 2;
+    if (argc != 5 && !(argc == 6 && !strcmp(argv[5], "sourced")))
+        return fprintf(stderr, "usage: pack_expect PACK raw|lz4 CHANNELS OUT [sourced]\n"), 2;
     vbp_error err;
     vbp_codec codec = strcmp(argv[2], "lz4") ? VBP_CODEC_RAW : VBP_CODEC_LZ4;
-    if (fix_write(argv[1], codec, (uint32_t)atoi(argv[3]), 1, &err))
+    if ((argc == 6 ? fix_write_sourced : fix_write)(argv[1], codec, (uint32_t)atoi(argv[3]), 1, &err))
         return die("write", &err);
     vbp_pack *p;
     if (vbp_pack_open(argv[1], &p, &err))
@@ -37,9 +39,10 @@ int main(int argc, char **argv)
     const vbp_pack_info *info = vbp_pack_get_info(p);
     for (uint64_t c = 0; c < info->clip_count; c++) {
         const vbp_clip *k = vbp_pack_clip(p, c);
-        fprintf(txt, "clip %s %s %s %llu %llu\n", k->name, k->group[0] ? k->group : "-",
+        fprintf(txt, "clip %s %s %s %llu %llu %u %u %u %u\n", k->name, k->group[0] ? k->group : "-",
                 vbp_split_name(k->split), (unsigned long long)k->first_frame,
-                (unsigned long long)k->frame_count);
+                (unsigned long long)k->frame_count, k->source.width, k->source.height,
+                k->source.fps_num, k->source.fps_den);
     }
     uint8_t *buf = malloc((size_t)info->geometry.frame_channels * info->geometry.height * info->geometry.width);
     for (uint64_t f = 0; f < info->frame_count; f++) {

@@ -48,7 +48,17 @@ vbp_label fix_label(uint32_t clip, uint32_t i)
     }
 }
 
-int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrite, vbp_error *err)
+vbp_clip_source fix_source(uint32_t clip)
+{
+    switch (clip) {
+    case 0: return (vbp_clip_source){1280, 720, 30000, 1001};
+    case 2: return (vbp_clip_source){640, 360, 0, 0};
+    default: return (vbp_clip_source){0, 0, 0, 0};
+    }
+}
+
+static int write_fixture(const char *path, vbp_codec codec, uint32_t channels, int overwrite,
+                         int sourced, vbp_error *err)
 {
     vbp_writer_opts o = {{FIX_H, FIX_W, channels, 1}, codec, overwrite};
     vbp_writer *w;
@@ -58,6 +68,9 @@ int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrit
     uint8_t *buf = malloc((size_t)channels * FIX_W * FIX_H);
     for (uint32_t c = 0; c < FIX_CLIPS && !rc; c++) {
         rc = vbp_writer_begin_clip(w, fix_clips[c].name, fix_clips[c].group, fix_clips[c].split, err);
+        vbp_clip_source src = fix_source(c);
+        if (!rc && sourced && src.width)
+            rc = vbp_writer_set_source(w, &src, err);
         for (uint32_t i = 0; i < fix_clips[c].frames && !rc; i++) {
             fix_frame(c, i, channels, buf);
             vbp_label l = fix_label(c, i);
@@ -76,4 +89,15 @@ int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrit
         return rc;
     }
     return vbp_writer_finish(w, err);
+}
+
+int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrite, vbp_error *err)
+{
+    return write_fixture(path, codec, channels, overwrite, 0, err);
+}
+
+int fix_write_sourced(const char *path, vbp_codec codec, uint32_t channels, int overwrite,
+                      vbp_error *err)
+{
+    return write_fixture(path, codec, channels, overwrite, 1, err);
 }

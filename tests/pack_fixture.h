@@ -28,8 +28,13 @@ void fix_frame(uint32_t clip, uint32_t i, uint32_t channels, uint8_t *dst);
 void fix_heatmap(uint32_t clip, uint32_t i, uint8_t *dst);
 vbp_label fix_label(uint32_t clip, uint32_t i);
 
-/* Write the fixture pack at path; returns a vbp_errcode. */
+/* Write the fixture pack at path (format 1.0: no clip has a source); returns a vbp_errcode. */
 int fix_write(const char *path, vbp_codec codec, uint32_t channels, int overwrite, vbp_error *err);
+/* The same clips with the sources of fix_source (format 1.1). */
+int fix_write_sourced(const char *path, vbp_codec codec, uint32_t channels, int overwrite,
+                      vbp_error *err);
+/* Clip c's source in the sourced fixture: two videos (one of unknown rate) and one PNG clip. */
+vbp_clip_source fix_source(uint32_t clip);
 
 /* Older names of the fixture.h helpers, still used by some tests. */
 #define fix_tmpdir fx_tmpdir

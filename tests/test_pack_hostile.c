@@ -221,7 +221,7 @@ static void hostile_headers(void **s)
     hostile(e_frame_count_huge, VBP_E_FORMAT, "frames (need");
     hostile(e_no_clips, VBP_E_FORMAT, "0 clips");
     hostile(e_codec, VBP_E_FORMAT, "default codec 7");
-    hostile(e_major, VBP_E_VERSION, "version 2.3 is newer than this reader's 1.0");
+    hostile(e_major, VBP_E_VERSION, "version 2.3 is newer than this reader's 1.1");
     hostile(e_minor, VBP_OK, NULL); /* a newer minor version is readable */
     hostile(e_size_more, VBP_E_TRUNCATED, "header says");
     hostile(e_size_less, VBP_E_FORMAT, "trailing");

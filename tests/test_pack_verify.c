@@ -460,6 +460,79 @@ static void other_lz4_encoders_verify(void **s)
     vbp_pack_close(p);
 }
 
+/* Format 1.1: clip sources read back, inconsistent ones are refused, and so by the writer. */
+static void source_rules(void **s)
+{
+    (void)s;
+    vbp_error err;
+    vbp_pack *p;
+    size_t n;
+    assert_int_equal(fix_write_sourced(path, VBP_CODEC_RAW, 1, 1, &err), VBP_OK);
+    uint8_t *good = fix_slurp(path, &n);
+    assert_non_null(good);
+    assert_int_equal(check_bytes(good, n, &err), VBP_OK);
+    assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
+    assert_int_equal(vbp_pack_get_info(p)->version_minor, 1);
+    for (uint32_t c = 0; c < FIX_CLIPS; c++) {
+        vbp_clip_source want = fix_source(c), got = vbp_pack_clip(p, c)->source;
+        assert_memory_equal(&got, &want, sizeof want);
+    }
+    vbp_pack_close(p);
+    /* the same clips without sources: 1.0, and every byte but the version, sources and checksums
+     * is the same (1.1 only fills bytes that were reserved) */
+    size_t n0;
+    assert_int_equal(fix_write(path, VBP_CODEC_RAW, 1, 1, &err), VBP_OK);
+    uint8_t *plain = fix_slurp(path, &n0);
+    assert_int_equal(n0, n);
+    assert_int_equal(plain[10], 0);
+    assert_int_equal(good[10], 1);
+    vbp_header h;
+    vbp_header_decode(good, &h);
+    const uint64_t c0 = h.sec[VBP_SEC_CLIPS].offset, f0 = h.sec[VBP_SEC_FRAMES].offset;
+    for (size_t i = VBP_HEADER_SIZE; i < c0; i++)
+        assert_int_equal(plain[i], good[i]);
+    free(plain);
+
+    uint8_t *b = malloc(n);
+    memcpy(b, good, n);
+    b[c0 + 134] = b[c0 + 135] = 0; /* rally1 at 30000/0 fps */
+    resign(b);
+    expect_edit(b, n, VBP_E_FORMAT, "clip 'matchA/rally1': source frame rate 30000/0");
+    memcpy(b, good, n);
+    b[f0 + 1 * VBP_FRAME_ENTRY_SIZE + 92] ^= 1; /* rally1's second frame from a 1281-wide video */
+    resign(b);
+    expect_edit(b, n, VBP_E_FORMAT, "frame index entry 1: source size 1281x720, clip "
+                "'matchA/rally1' started at 1280x720");
+    memcpy(b, good, n);
+    b[f0 + 5 * VBP_FRAME_ENTRY_SIZE + 92] = 7; /* rally2 (no source): a width without a height */
+    resign(b);
+    expect_edit(b, n, VBP_E_FORMAT, "frame index entry 5: source size 7x0");
+    memcpy(b, good, n);
+    b[f0 + 3 * VBP_FRAME_ENTRY_SIZE + 81] = 0x20; /* what 1.1 leaves reserved stays checked */
+    resign(b);
+    expect_edit(b, n, VBP_E_FORMAT, "frame index entry 3: reserved byte is 0x20");
+    free(b);
+    free(good);
+
+    vbp_writer_opts o = {{FIX_H, FIX_W, 1, 1}, VBP_CODEC_RAW, 1};
+    vbp_writer *w;
+    uint8_t px[FIX_W * FIX_H] = {0};
+    const vbp_clip_source ok = {1920, 1080, 25, 1}, bad[] = {{0, 1080, 25, 1}, {1920, 70000, 25, 1},
+                                                             {1920, 1080, 25, 0}, {1920, 1080, 0, 1}};
+    assert_int_equal(vbp_writer_open(path, &o, &w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_set_source(w, &ok, &err), VBP_E_ARG); /* no clip begun */
+    assert_int_equal(vbp_writer_begin_clip(w, "r", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(vbp_writer_set_source(w, &bad[i], &err), VBP_E_ARG);
+        assert_non_null(strstr(err.detail, "outside the format's range"));
+    }
+    assert_int_equal(vbp_writer_set_source(w, &ok, &err), VBP_OK);
+    assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);
+    assert_int_equal(vbp_writer_set_source(w, &ok, &err), VBP_E_ARG); /* after a frame */
+    assert_non_null(strstr(err.detail, "before its first frame"));
+    vbp_writer_abort(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +545,7 @@ int main(void)
         cmocka_unit_test(writer_rules),
         cmocka_unit_test(short_files),
         cmocka_unit_test(other_lz4_encoders_verify),
+        cmocka_unit_test(source_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -787,7 +787,7 @@ static void hostile_clip_names_stay_inside(void **state)
     char want[700];
     snprintf(want, sizeof want, "%s: clip '../c' cannot name a file there", path_in("hostile", "o2"));
     vbp_error err;
-    vbp_clip c = { "c", "..", VBP_SPLIT_VAL, 0, 1 };
+    vbp_clip c = { "c", "..", VBP_SPLIT_VAL, 0, 1, { 0, 0, 0, 0 } };
     char out[256];
     assert_int_equal(vbp_clip_path(out, sizeof out, path_in("hostile", "o2"), &c, "", &err), VBP_E_INPUT);
     assert_non_null(strstr(err.detail, want));

@@ -9,7 +9,7 @@ reimplemented here. Run `vbdump verify PACK` to check checksums.
 
     with Pack("train.vbp") as p:
         p.height, p.width, p.channels      # geometry
-        p.clips                            # list of Clip
+        p.clips                            # list of Clip (.source: Source or None, format 1.1)
         p.frame(f)                         # uint8 (C, H, W); raw records are views of the map
         p.heatmap(f)                       # uint8 (H, W)
         p.label(f)                         # (visibility, x, y); visibility 255 = no label
@@ -33,16 +33,18 @@ import numpy as np
 from . import names
 
 MAGIC = b"\x89VBPACK\n"
-MAJOR, MINOR = 1, 0
+MAJOR, MINOR = 1, 1
 HEADER = struct.Struct("<8sHHIIIIIII QQQ IIII QQQ QQQ QQQ 96x Q")
-CLIP = np.dtype([("name", "S64"), ("group", "S64"), ("split", "<u4"), ("_r", "<u4"),
-                 ("first", "<u8"), ("count", "<u8")])
+CLIP = np.dtype([("name", "S64"), ("group", "S64"), ("split", "<u4"), ("fps_num", "<u2"),
+                 ("fps_den", "<u2"), ("first", "<u8"), ("count", "<u8")])
 REC = np.dtype([("offset", "<u8"), ("stored", "<u8"), ("raw", "<u8"), ("checksum", "<u8"),
                 ("codec", "<u4"), ("_r", "<u4")])
 ENTRY = np.dtype([("frame", REC), ("heatmap", REC), ("vis", "u1"), ("_r1", "V3"),
-                  ("x", "<f4"), ("y", "<f4"), ("_r2", "<u4")])
+                  ("x", "<f4"), ("y", "<f4"), ("src_w", "<u2"), ("src_h", "<u2")])
 SPLITS = ("train", "val", "test")
-Clip = namedtuple("Clip", "name group split first_frame frame_count")
+# Where a clip's frames were scaled from (1.1): the video's size and frame rate (0/0: unknown).
+Source = namedtuple("Source", "width height fps_num fps_den")
+Clip = namedtuple("Clip", "name group split first_frame frame_count source")
 
 
 class PackError(Exception):
@@ -103,9 +105,10 @@ class Pack:
                 self._fail(f"clip table entry {i}: name not NUL-terminated or empty")
             if c["split"] > 2 or c["first"] != nxt or not 1 <= c["count"] <= nframes - nxt:
                 self._fail(f"clip table entry {i}: bad split or frame range")
-            nxt += int(c["count"])
             name, group = (c[k].decode("utf-8", "surrogateescape") for k in ("name", "group"))
-            self.clips.append(Clip(name, group, SPLITS[c["split"]], int(c["first"]), int(c["count"])))
+            self.clips.append(Clip(name, group, SPLITS[c["split"]], int(c["first"]), int(c["count"]),
+                                   self._source(i, c, nxt)))
+            nxt += int(c["count"])
         if nxt != nframes:
             self._fail(f"clips cover {nxt} of {nframes} frames")
         dbeg, dend = secs[2][0], secs[2][0] + secs[2][1]
@@ -122,6 +125,19 @@ class Pack:
                 self._fail(f"frame index entry {int(np.argmax(bad))}: bad {kind} record")
         if not np.isin(self.index["vis"], (0, 1, 255)).all():
             self._fail("bad visibility in the frame index")
+
+    def _source(self, i, c, first):
+        """Clip i's Source, or None (1.0 packs, clips from PNGs); checks the 1.1 rules."""
+        if self.version[1] < 1:
+            return None
+        fps = int(c["fps_num"]), int(c["fps_den"])
+        if (fps[0] == 0) != (fps[1] == 0):
+            self._fail(f"clip table entry {i}: source frame rate {fps[0]}/{fps[1]}")
+        e = self.index[first:first + int(c["count"])]
+        w, h = int(e["src_w"][0]), int(e["src_h"][0])
+        if (w == 0) != (h == 0) or (e["src_w"] != w).any() or (e["src_h"] != h).any():
+            self._fail(f"clip table entry {i}: frames of several source sizes")
+        return Source(w, h, *fps) if w else None
 
     def _record(self, f, kind, shape):
         r = self.index[f][kind]

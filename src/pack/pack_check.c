@@ -40,8 +40,10 @@ static uint64_t first_nonzero(const uint8_t *map, uint64_t from, uint64_t to)
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-/* 1.0 defines every byte; a newer minor version may use the reserved ones. */
+/* 1.1 defines every byte; a newer minor version may use the reserved ones. */
 static int reserved_checked(const vbp_header *h) { return h->minor <= VBP_VERSION_MINOR; }
+/* The fields 1.1 added (reserved, so zero, in 1.0): every minor version from 1 on has them. */
+static int has_source(const vbp_header *h) { return h->minor >= 1; }
 
 static const char *const sec_name[VBP_SEC_COUNT] = {"clip table", "frame index", "data section"};
 
@@ -218,9 +220,15 @@ static int check_clips(const char *path, const uint8_t *map, const vbp_header *h
             return bad(err, VBP_E_FORMAT, path, at + 128, "clip '%s': invalid split %u", label(q, c),
                        split);
         z = first_nonzero(map, at + 132, at + 136);
-        if (reserved_checked(h) && z < at + 136)
+        if (!has_source(h) && reserved_checked(h) && z < at + 136)
             return bad(err, VBP_E_FORMAT, path, z, "clip '%s': reserved byte is 0x%02x, must be 0",
                        label(q, c), map[z]);
+        if (!has_source(h))
+            c->source.fps_num = c->source.fps_den = 0;
+        else if ((c->source.fps_num == 0) != (c->source.fps_den == 0))
+            return bad(err, VBP_E_FORMAT, path, at + 132, "clip '%s': source frame rate %u/%u "
+                       "(both zero or both non-zero)", label(q, c), c->source.fps_num,
+                       c->source.fps_den);
         if (c->first_frame != next || c->frame_count < 1 || c->frame_count > h->frame_count - next)
             return bad(err, VBP_E_FORMAT, path, at + 136,
                        "clip '%s': frames %llu+%llu do not continue the previous clip at %llu "
@@ -271,10 +279,39 @@ static int label_ok(const vbp_label *l)
 
 int vbp_label_valid(const vbp_label *l) { return label_ok(l); }
 
-static int check_frames(const char *path, const uint8_t *map, const vbp_header *h, vbp_error *err)
+/*
+ * 1.1: a frame's source size is 0 x 0 or both non-zero, and the same for every frame of a clip
+ * (a clip is one video); the clip's source takes it.
+ */
+static int check_source(const char *path, const vbp_header *h, vbp_clip *c, uint64_t f,
+                        uint64_t at, const vbp_frame_entry *e, vbp_error *err)
 {
-    /* reserved byte ranges of a frame index entry */
+    if (!has_source(h))
+        return VBP_OK;
+    if ((e->source_width == 0) != (e->source_height == 0))
+        return bad(err, VBP_E_FORMAT, path, at + 92, "frame index entry %llu: source size %ux%u "
+                   "(both zero or both non-zero)", (unsigned long long)f, e->source_width,
+                   e->source_height);
+    if (f == c->first_frame) {
+        c->source.width = e->source_width;
+        c->source.height = e->source_height;
+    } else if (e->source_width != c->source.width || e->source_height != c->source.height) {
+        char q[VBP_CLIP_LABEL_MAX];
+        return bad(err, VBP_E_FORMAT, path, at + 92, "frame index entry %llu: source size %ux%u, "
+                   "clip '%s' started at %ux%u (a clip is one video)", (unsigned long long)f,
+                   e->source_width, e->source_height, label(q, c), c->source.width,
+                   c->source.height);
+    }
+    return VBP_OK;
+}
+
+static int check_frames(const char *path, const uint8_t *map, const vbp_header *h, vbp_clip *clips,
+                        vbp_error *err)
+{
+    /* reserved byte ranges of a frame index entry (the last one holds the source size in 1.1) */
     static const uint8_t zero_from[4] = {36, 76, 81, 92}, zero_to[4] = {40, 80, 84, 96};
+    const int zero_ranges = has_source(h) ? 3 : 4;
+    uint64_t ci = 0; /* the clip of frame f (the clips, validated, cover the index in order) */
     const uint64_t raw[2] = {vbp_plane_bytes(&h->geometry, h->geometry.frame_channels),
                              vbp_plane_bytes(&h->geometry, h->geometry.heatmap_channels)};
     for (uint64_t f = 0; f < h->frame_count; f++) {
@@ -287,7 +324,7 @@ static int check_frames(const char *path, const uint8_t *map, const vbp_header *
                 return bad(err, VBP_E_FORMAT, path, at + 40 * k, "frame index entry %llu: %s %s",
                            (unsigned long long)f, kind_name[k], why);
         }
-        for (int z = 0; z < 4 && reserved_checked(h); z++) {
+        for (int z = 0; z < zero_ranges && reserved_checked(h); z++) {
             uint64_t o = first_nonzero(map, at + zero_from[z], at + zero_to[z]);
             if (o < at + zero_to[z])
                 return bad(err, VBP_E_FORMAT, path, o,
@@ -303,6 +340,11 @@ static int check_frames(const char *path, const uint8_t *map, const vbp_header *
                        "frame index entry %llu: visibility %u with label (%g, %g) (visible: finite x, y; "
                        "hidden or no label: -1, -1)", (unsigned long long)f, v, (double)e.label.x,
                        (double)e.label.y);
+        while (f >= clips[ci].first_frame + clips[ci].frame_count)
+            ci++;
+        int rc = check_source(path, h, &clips[ci], f, at, &e, err);
+        if (rc)
+            return rc;
     }
     return VBP_OK;
 }
@@ -413,7 +455,7 @@ int vbp_pack_validate(const char *path, const uint8_t *map, uint64_t size, vbp_h
                         (unsigned long long)h->clip_count);
     rc = check_clips(path, map, h, c, err);
     if (!rc)
-        rc = check_frames(path, map, h, err);
+        rc = check_frames(path, map, h, c, err);
     if (!rc)
         rc = check_layout(path, map, h, c, err);
     if (rc) {

@@ -168,17 +168,24 @@ int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
     vbp_json j;
     vbp_json_init(&j, 1);
     if (!json)
-        fprintf(out, "%-5s %-24s %-24s %-5s %10s %8s\n", "#", "group", "name", "split", "first", "frames");
+        fprintf(out, "%-5s %-24s %-24s %-5s %10s %8s  %s\n", "#", "group", "name", "split", "first",
+                "frames", "source");
     else
         vbp_json_begin_array(&j);
     for (uint64_t i = 0; i < in->clip_count; i++) {
         const vbp_clip *c = vbp_pack_clip(p, i);
+        const vbp_clip_source *src = &c->source;
         if (!json) { /* names from the file, escaped for the terminal (JSON escapes its own) */
-            char g[VBP_ESCAPED_MAX(VBP_NAME_MAX)], n[VBP_ESCAPED_MAX(VBP_NAME_MAX)];
-            fprintf(out, "%-5" PRIu64 " %-24s %-24s %-5s %10" PRIu64 " %8" PRIu64 "\n", i,
+            char g[VBP_ESCAPED_MAX(VBP_NAME_MAX)], n[VBP_ESCAPED_MAX(VBP_NAME_MAX)], from[64] = "-";
+            if (src->width && src->fps_den)
+                snprintf(from, sizeof from, "%ux%u @ %.6g fps", src->width, src->height,
+                         (double)src->fps_num / src->fps_den);
+            else if (src->width)
+                snprintf(from, sizeof from, "%ux%u", src->width, src->height);
+            fprintf(out, "%-5" PRIu64 " %-24s %-24s %-5s %10" PRIu64 " %8" PRIu64 "  %s\n", i,
                     c->group[0] ? vbp_escape(g, sizeof g, c->group, strlen(c->group)) : "-",
                     vbp_escape(n, sizeof n, c->name, strlen(c->name)), vbp_split_name(c->split),
-                    c->first_frame, c->frame_count);
+                    c->first_frame, c->frame_count, from);
             continue;
         }
         vbp_json_begin_object(&j);
@@ -188,6 +195,17 @@ int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
         vbp_json_kstring(&j, "split", vbp_split_name(c->split));
         vbp_json_ku64(&j, "first_frame", c->first_frame);
         vbp_json_ku64(&j, "frame_count", c->frame_count);
+        vbp_json_key(&j, "source"); /* null when not recorded (1.0, PNG sources) */
+        if (src->width) {
+            vbp_json_begin_object(&j);
+            vbp_json_ku64(&j, "width", src->width);
+            vbp_json_ku64(&j, "height", src->height);
+            vbp_json_ku64(&j, "fps_num", src->fps_num);
+            vbp_json_ku64(&j, "fps_den", src->fps_den);
+            vbp_json_end_object(&j);
+        } else {
+            vbp_json_null(&j);
+        }
         vbp_json_end_object(&j);
     }
     if (json) {

@@ -102,6 +102,8 @@ void vbp_clip_encode(const vbp_clip *c, uint8_t out[VBP_CLIP_ENTRY_SIZE])
     memcpy(out, c->name, VBP_NAME_MAX);
     memcpy(out + 64, c->group, VBP_NAME_MAX);
     put32(out + 128, (uint32_t)c->split);
+    put16(out + 132, (uint16_t)c->source.fps_num);
+    put16(out + 134, (uint16_t)c->source.fps_den);
     put64(out + 136, c->first_frame);
     put64(out + 144, c->frame_count);
 }
@@ -112,6 +114,9 @@ void vbp_clip_decode(const uint8_t in[VBP_CLIP_ENTRY_SIZE], vbp_clip *c, uint32_
     memcpy(c->group, in + 64, VBP_NAME_MAX);
     *split_raw = get32(in + 128);
     c->split = *split_raw < VBP_SPLIT_COUNT ? (vbp_split)*split_raw : VBP_SPLIT_TRAIN;
+    c->source.fps_num = get16(in + 132);
+    c->source.fps_den = get16(in + 134);
+    c->source.width = c->source.height = 0; /* from the clip's frame entries */
     c->first_frame = get64(in + 136);
     c->frame_count = get64(in + 144);
 }
@@ -142,6 +147,8 @@ void vbp_frame_entry_encode(const vbp_frame_entry *e, uint8_t out[VBP_FRAME_ENTR
     out[80] = e->label.visibility;
     putf(out + 84, e->label.x);
     putf(out + 88, e->label.y);
+    put16(out + 92, e->source_width);
+    put16(out + 94, e->source_height);
 }
 
 void vbp_frame_entry_decode(const uint8_t in[VBP_FRAME_ENTRY_SIZE], vbp_frame_entry *e)
@@ -151,6 +158,8 @@ void vbp_frame_entry_decode(const uint8_t in[VBP_FRAME_ENTRY_SIZE], vbp_frame_en
     e->label.visibility = in[80];
     e->label.x = getf(in + 84);
     e->label.y = getf(in + 88);
+    e->source_width = get16(in + 92);
+    e->source_height = get16(in + 94);
 }
 
 static const char *const split_names[VBP_SPLIT_COUNT] = { "train", "val", "test" };

@@ -49,6 +49,7 @@ typedef struct vbp_record_desc {
 typedef struct vbp_frame_entry {
     vbp_record_desc rec[2]; /* [VBP_REC_FRAME], [VBP_REC_HEATMAP] */
     vbp_label label;
+    uint16_t source_width, source_height; /* 1.1: the size the frame was scaled from, or 0 */
 } vbp_frame_entry;
 
 /* Encode h into out (header checksum computed here and stored in h->checksum too). */
@@ -57,7 +58,8 @@ void vbp_header_decode(const uint8_t in[VBP_HEADER_SIZE], vbp_header *h);
 /* XXH3-64 of the header bytes before the checksum field. */
 uint64_t vbp_header_checksum(const uint8_t in[VBP_HEADER_SIZE]);
 
-/* Clip names are copied as 64 raw bytes each way; the reader checks the NUL. */
+/* Clip names are copied as 64 raw bytes each way; the reader checks the NUL.  The frame rate
+ * (1.1) is c->source.fps_num/den; the source size lives in the frame entries. */
 void vbp_clip_encode(const vbp_clip *c, uint8_t out[VBP_CLIP_ENTRY_SIZE]);
 /* Decodes the split as a raw u32 into *split_raw (the reader validates it). */
 void vbp_clip_decode(const uint8_t in[VBP_CLIP_ENTRY_SIZE], vbp_clip *c, uint32_t *split_raw);

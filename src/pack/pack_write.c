@@ -41,6 +41,7 @@ struct vbp_writer {
     uint64_t frame_count, frame_cap;
     int in_clip;
     uint64_t clip_heatmaps; /* heatmaps added to the open clip */
+    int any_source;         /* a clip has a source: the pack is 1.1, else 1.0 */
 };
 
 static const uint8_t zeros[VBP_ALIGN];
@@ -222,6 +223,29 @@ int vbp_writer_begin_clip(vbp_writer *w, const char *name, const char *group, vb
     return VBP_OK;
 }
 
+int vbp_writer_set_source(vbp_writer *w, const vbp_clip_source *src, vbp_error *err)
+{
+    int rc = usable(w, err);
+    if (rc)
+        return rc;
+    if (!w->in_clip || w->clips[w->clip_count - 1].frame_count)
+        return vbp_fail(err, VBP_E_ARG, "%s: a clip's source is set before its first frame",
+                        w->path);
+    int size_ok = src->width >= 1 && src->width <= 65535 && src->height >= 1 &&
+                  src->height <= 65535;
+    int fps_ok = (src->fps_num == 0 && src->fps_den == 0) ||
+                 (src->fps_num >= 1 && src->fps_num <= 65535 && src->fps_den >= 1 &&
+                  src->fps_den <= 65535);
+    if (!size_ok || !fps_ok)
+        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': source %ux%u at %u/%u fps is outside the "
+                        "format's range (1..65535 pixels, rate 1..65535 / 1..65535 or 0/0)", w->path,
+                        w->clips[w->clip_count - 1].name, src->width, src->height, src->fps_num,
+                        src->fps_den);
+    w->clips[w->clip_count - 1].source = *src;
+    w->any_source = 1;
+    return VBP_OK;
+}
+
 size_t vbp_record_encode_bound(uint64_t raw_size)
 {
     if (raw_size == 0 || raw_size > LZ4_MAX_INPUT_SIZE)
@@ -314,6 +338,8 @@ int vbp_writer_add_frame_encoded(vbp_writer *w, const vbp_record *rec, const vbp
     vbp_frame_entry *e = &w->frames[w->frame_count];
     memset(e, 0, sizeof *e);
     e->label = label ? *label : (vbp_label){VBP_NO_LABEL, -1.0f, -1.0f};
+    e->source_width = (uint16_t)w->clips[w->clip_count - 1].source.width;
+    e->source_height = (uint16_t)w->clips[w->clip_count - 1].source.height;
     rc = append_record(w, rec, w->frame_bytes, &e->rec[VBP_REC_FRAME], err);
     if (rc)
         return rc;
@@ -423,7 +449,7 @@ int vbp_writer_finish(vbp_writer *w, vbp_error *err)
     memset(&h, 0, sizeof h);
     memcpy(h.magic, VBP_MAGIC, VBP_MAGIC_SIZE);
     h.major = VBP_VERSION_MAJOR;
-    h.minor = VBP_VERSION_MINOR;
+    h.minor = w->any_source ? 1 : 0; /* without sources, exactly the 1.0 bytes */
     h.header_size = VBP_HEADER_SIZE;
     h.geometry = w->opts.geometry;
     h.codec = (uint32_t)w->opts.codec;
