@@ -1,12 +1,15 @@
 /*
- * vbp_build.h - building a pack from preprocessed frame directories.
+ * vbp_build.h - building a pack from frame directories or videos.
  *
- * Reads one or more dataset roots in either public layout (TrackNetV4:
+ * Reads one or more dataset roots in any of four layouts (TrackNetV4:
  * ROOT/<match>/{inputs,heatmaps}/<clip>/<N>.png [+ csv/<clip>_ball.csv];
  * VballNet: ROOT/<clip>/<N>.png + ROOT/<clip>_ball.csv, heatmaps drawn from
- * the labels), decodes the PNGs on worker threads and writes them in a fixed
- * order through the vbp_writer API, so the pack is byte-identical whatever the
- * thread count.  docs/packing.md describes every rule.
+ * the labels; TrackNetV3 videos: ROOT/<clip>.mp4 + ROOT/<clip>.csv; VballNet
+ * videos: ROOT/video/<clip>.mp4 + ROOT/csv/<clip>_ball.csv, heatmaps drawn
+ * from the labels), decodes the PNGs or videos on worker threads and writes
+ * them in a fixed order through the vbp_writer API, so the pack is
+ * byte-identical whatever the thread count.  docs/packing.md describes every
+ * rule.
  */
 #ifndef VBP_BUILD_H
 #define VBP_BUILD_H
@@ -22,8 +25,10 @@ extern "C" {
 
 typedef enum vbp_layout {
     VBP_LAYOUT_AUTO = 0,
-    VBP_LAYOUT_TRACKNETV4 = 1, /* ROOT/<match>/inputs|heatmaps/<clip>/<N>.png */
-    VBP_LAYOUT_VBALLNET = 2    /* ROOT/<clip>/<N>.png + ROOT/<clip>_ball.csv */
+    VBP_LAYOUT_TRACKNETV4 = 1,    /* ROOT/<match>/inputs|heatmaps/<clip>/<N>.png */
+    VBP_LAYOUT_VBALLNET = 2,      /* ROOT/<clip>/<N>.png + ROOT/<clip>_ball.csv */
+    VBP_LAYOUT_TRACKNETV3 = 3,    /* ROOT[/<match>]/<clip>.mp4 + <clip>.csv (videos) */
+    VBP_LAYOUT_VBALLNET_VIDEO = 4 /* ROOT[/<match>]/video/<clip>.mp4 + csv/<clip>_ball.csv */
 } vbp_layout;
 
 typedef enum vbp_heatmap_kind {
@@ -47,10 +52,10 @@ typedef struct vbp_build_opts {
     const char *const *test_names;
     size_t test_count;
     vbp_layout layout;          /* AUTO: detected per root */
-    uint32_t width, height;     /* every frame and heatmap must have this size */
+    uint32_t width, height;     /* every image must have this size; videos are shrunk to it */
     uint32_t frame_channels;    /* 1 (gray, OpenCV RGB2GRAY) or 3 (RGB) */
     vbp_codec codec;
-    vbp_heatmap_kind heatmap;   /* how heatmaps are drawn for the vballnet layout */
+    vbp_heatmap_kind heatmap;   /* how heatmaps are drawn (vballnet and the video layouts) */
     float radius;               /* disc radius, pixels */
     float sigma;                /* Gaussian sigma, pixels */
     unsigned threads;           /* decoding threads; 0 = online cores */
@@ -65,7 +70,7 @@ typedef struct vbp_build_stats {
     uint64_t clips, frames;
     uint64_t clips_per_split[VBP_SPLIT_COUNT], frames_per_split[VBP_SPLIT_COUNT];
     uint64_t labelled_clips;   /* clips whose labels were stored */
-    uint64_t input_bytes;      /* PNG and CSV bytes read */
+    uint64_t input_bytes;      /* PNG and video bytes read */
     uint64_t pixel_bytes;      /* decoded bytes written as records (before lz4) */
     uint64_t pack_bytes;       /* size of the finished pack */
     unsigned threads;          /* threads actually used */
@@ -89,7 +94,8 @@ void vbp_build_opts_init(vbp_build_opts *opts);
 int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_stats *stats,
                    vbp_error *err);
 
-const char *vbp_layout_name(vbp_layout layout); /* "auto", "tracknetv4", "vballnet" */
+/* "auto", "tracknetv4", "vballnet", "tracknetv3", "vballnet-video" */
+const char *vbp_layout_name(vbp_layout layout);
 int vbp_layout_parse(const char *s, vbp_layout *out); /* VBP_OK or VBP_E_ARG */
 
 #ifdef __cplusplus

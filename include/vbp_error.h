@@ -28,7 +28,8 @@ typedef enum vbp_errcode {
     VBP_E_GEOMETRY = -10,   /* sizes or channel counts disagree with what was asked */
     VBP_E_CODEC = -11,      /* unknown codec or a record that does not decode */
     VBP_E_NUMERIC = -12,    /* NaN or infinite value where a finite one is required */
-    VBP_E_INTERRUPTED = -13 /* stopped by a signal or a callback */
+    VBP_E_INTERRUPTED = -13, /* stopped by a signal or a callback */
+    VBP_E_UNSUPPORTED = -14  /* the build lacks it (video input without FFmpeg) */
 } vbp_errcode;
 
 #define VBP_ERROR_DETAIL_MAX 512

@@ -1,5 +1,6 @@
 /*
- * vbp_train.h - train, evaluate and run VballNetFastV1 over a pack.
+ * vbp_train.h - train, evaluate and run VballNetFastV1 over a pack; track a
+ * ball in a video.
  *
  * Training reads the train split through a vbp_loader (shuffled, flipped),
  * evaluates the val split after every epoch and keeps, in the run directory:
@@ -32,6 +33,7 @@
 #include "vbp_loader.h"
 #include "vbp_metrics.h"
 #include "vbp_net.h"
+#include "vbp_pack.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -197,6 +199,47 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
  */
 int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
                     const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err);
+
+/* Options of vbp_track_run. */
+typedef struct vbp_track_config {
+    uint32_t width, height;  /* frames as the network sees them (512 x 288), shrunk from the video */
+    uint32_t batch;          /* windows per forward (4) */
+    uint32_t threads;        /* network threads; 0 = OpenMP's default */
+    const char *overlay;     /* also this video (H.264) with the ball marked; NULL = none */
+    vbp_progress_fn progress; /* (frames done, frames the container lists or 0); may be NULL */
+    void *progress_ctx;
+    const volatile int *stop; /* polled per frame: non-zero stops with VBP_E_INTERRUPTED */
+} vbp_track_config;
+
+typedef struct vbp_track_result {
+    uint64_t frames, visible;    /* frames read and tracked; with a ball */
+    uint32_t video_width, video_height, fps_num, fps_den;
+    double seconds;              /* wall time of the whole run */
+    double decode_seconds;       /* of it: decoding and shrinking frames */
+    double net_seconds;          /* the network and blob detection */
+    double overlay_seconds;      /* drawing and encoding the overlay */
+} vbp_track_result;
+
+void vbp_track_config_default(vbp_track_config *cfg);
+
+/*
+ * Track the ball in a video with a trained model, streaming: frames are
+ * decoded and shrunk as vbpack packs them (vbp_video.h), grouped in the
+ * windows of seq frames eval and predict use (every window of stride 1;
+ * frame f is predicted by the window starting at clamp(f - (seq-1)/2, 0,
+ * n-seq)), run through the network in inference mode, and the ball found as
+ * predict finds it (vbp_detect, threshold 0.5).  Writes csv_path
+ * (Frame,Visibility,X,Y, one row per frame, X and Y in the video's own
+ * pixels: x * video_width / width, rounded) atomically; with cfg->overlay
+ * also a video of the frames at their own size with the ball marked (red
+ * ring and cross).  Nothing is left at either path on failure.  Fails with
+ * VBP_E_IO / VBP_E_INPUT naming the video (unreadable, empty, damaged),
+ * VBP_E_GEOMETRY (a video smaller than width x height, or of fewer frames
+ * than seq), VBP_E_FORMAT (weights), VBP_E_UNSUPPORTED (no FFmpeg),
+ * VBP_E_INTERRUPTED.  res may be NULL.
+ */
+int vbp_track_run(const char *video, const char *weights, const char *csv_path,
+                  const vbp_track_config *cfg, vbp_track_result *res, vbp_error *err);
 
 /*
  * Draw the learning curve of metrics.jsonl (the lines vbp_epoch_report_json

@@ -48,10 +48,16 @@ run_suite "clang ASan+UBSan" build-asan --no-suite slow --timeout-multiplier 4
 
 # valgrind memcheck on the tools (suite 'valgrind'): a plain gcc build for
 # generic x86-64, because valgrind does not decode -march=native's AVX-512.  Built without MPI
-# (-Dmpi=disabled): this is the suite's build of that configuration (the valgrind suite passes
-# with MPI linked too: the tools run alone and never initialise it).
-CC=gcc setup build-valgrind -Dnative=false -Dbuildtype=debugoptimized -Dmpi=disabled
+# (-Dmpi=disabled) and without FFmpeg (-Dffmpeg=disabled): this is the suite's build of those
+# configurations (the valgrind suite passes with MPI linked too: the tools run alone and never
+# initialise it; with FFmpeg linked valgrind cannot start a program, as Debian's libavcodec loads
+# libhwy, whose initialiser runs an instruction valgrind does not decode: SIGILL, so the video code
+# is memory-checked by the ASan build).  The video tests run there too, to show they SKIP and that
+# the PNG path stands.
+CC=gcc setup build-valgrind -Dnative=false -Dbuildtype=debugoptimized -Dmpi=disabled -Dffmpeg=disabled
 run_suite "valgrind memcheck (gcc, generic x86-64)" build-valgrind --suite valgrind
+run_suite "without FFmpeg (video tests SKIP)" build-valgrind test_video track video_reference \
+  test_scan test_csv
 
 # Fuzzing: libFuzzer + ASan + UBSan, each target for VBP_FUZZ_SECONDS (default
 # 20; 0 skips) from the seed corpora the build writes.  A crash, leak, hang

@@ -1,4 +1,4 @@
-/* test_csv.c - src/pack/labels_csv.c: strict `Frame,Visibility,X,Y` parsing. */
+/* test_csv.c - src/pack/labels_csv.c: strict `Frame,Visibility,X,Y` (and `Frame,Ball,x,y`) parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@ static int parse(const char *name, const char *text, vbp_label **l, size_t *n, v
     snprintf(path, pathsize, "%s/%s", fx_dir, name);
     assert_int_equal(fx_write_text(path, text), 0);
     *l = NULL;
-    return vbp_labels_read_csv(path, l, n, e);
+    return vbp_labels_read_csv(path, VBP_LABELS_PIXELS, l, n, NULL, e);
 }
 
 static void good_file(void **s)
@@ -56,7 +56,7 @@ static void real_csv(void **s)
     vbp_label *l;
     size_t n;
     vbp_error e;
-    assert_int_equal(vbp_labels_read_csv(path, &l, &n, &e), VBP_OK);
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_PIXELS, &l, &n, NULL, &e), VBP_OK);
     assert_int_equal(n, 21);
     assert_int_equal(l[0].visibility, 1);
     assert_true(l[0].x == 224.0f && l[0].y == 183.0f);
@@ -107,14 +107,55 @@ static void bad_files(void **s)
     vbp_error e;
     char path[600];
     snprintf(path, sizeof path, "%s/none.csv", fx_dir);
-    assert_int_equal(vbp_labels_read_csv(path, &l, &n, &e), VBP_E_IO);
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_PIXELS, &l, &n, NULL, &e), VBP_E_IO);
     assert_non_null(strstr(e.detail, "none.csv"));
+}
+
+/* TrackNetV3's `Frame,Ball,x,y` (fractions), accepted only when asked for; the real raw clips. */
+static void fraction_header(void **s)
+{
+    (void)s;
+    char path[600];
+    vbp_label *l;
+    size_t n;
+    unsigned units = 0;
+    vbp_error e;
+    snprintf(path, sizeof path, "%s/v3.csv", fx_dir);
+    assert_int_equal(fx_write_text(path, "Frame,Ball,x,y\n0,0,-1.000,-1.000\n1,1,0.518,0.379\n"
+                                         "2,3,0.5,0.5\n"), 0);
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_PIXELS, &l, &n, NULL, &e), VBP_E_INPUT);
+    assert_non_null(strstr(e.detail, ":1: header must be 'Frame,Visibility,X,Y'"));
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_PIXELS | VBP_LABELS_FRACTIONS, &l, &n,
+                                         &units, &e), VBP_E_INPUT);
+    assert_non_null(strstr(e.detail, "v3.csv:4: Ball must be 0 or 1"));
+    assert_int_equal(fx_write_text(path, "Frame,Ball,x,y\n0,0,-1.000,-1.000\n1,1,0.518,0.379\n"), 0);
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_PIXELS | VBP_LABELS_FRACTIONS, &l, &n,
+                                         &units, &e), VBP_OK);
+    assert_int_equal(units, VBP_LABELS_FRACTIONS);
+    assert_int_equal(n, 2);
+    assert_true(l[0].visibility == 0 && l[0].x == -1.0f);
+    assert_true(l[1].visibility == 1 && l[1].x == 0.518f && l[1].y == 0.379f);
+    free(l);
+    /* and the pixel header still reports its units */
+    assert_int_equal(fx_write_text(path, "Frame,Visibility,X,Y\n0,1,3,4\n"), 0);
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_PIXELS | VBP_LABELS_FRACTIONS, &l, &n,
+                                         &units, &e), VBP_OK);
+    assert_int_equal(units, VBP_LABELS_PIXELS);
+    free(l);
+    const char *root = getenv("VBP_REAL_DATA");
+    if (!root)
+        return;
+    snprintf(path, sizeof path, "%s/tracknetv3-raw2/00013.csv", root);
+    assert_int_equal(vbp_labels_read_csv(path, VBP_LABELS_FRACTIONS, &l, &n, &units, &e), VBP_OK);
+    assert_int_equal(n, 81);
+    free(l);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_file),
+        cmocka_unit_test(fraction_header),
         cmocka_unit_test(real_csv),
         cmocka_unit_test(bad_files),
     };

@@ -140,8 +140,8 @@ static void csv_cells(void **s)
         size_t n;
         vbp_error e;
         char want[600];
-        assert_int_equal(vbp_labels_parse_csv((const uint8_t *)cases[i].text, len, "c.csv", &l, &n, &e),
-                         VBP_E_INPUT);
+        assert_int_equal(vbp_labels_parse_csv((const uint8_t *)cases[i].text, len, "c.csv",
+                                              VBP_LABELS_PIXELS, &l, &n, NULL, &e), VBP_E_INPUT);
         snprintf(want, sizeof want, "c.csv%s", cases[i].want);
         if (strcmp(e.detail, want))
             fail_msg("case %zu: '%s', want '%s'", i, e.detail, want);

@@ -439,7 +439,8 @@ static void roundtrip(const char *root, uint32_t channels, vbp_codec codec, int 
         }
         vbp_label *labels;
         size_t nl;
-        assert_int_equal(vbp_labels_read_csv(csv, &labels, &nl, &e), VBP_OK);
+        assert_int_equal(vbp_labels_read_csv(csv, VBP_LABELS_PIXELS, &labels, &nl, NULL, &e),
+                         VBP_OK);
         assert_int_equal(nl, clip->frame_count);
         for (uint64_t i = 0; i < clip->frame_count; i++) {
             uint64_t f = clip->first_frame + i;

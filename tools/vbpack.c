@@ -1,5 +1,5 @@
 /*
- * vbpack - compile preprocessed frame/heatmap directories into one pack.
+ * vbpack - compile frame/heatmap directories or videos with label CSVs into one pack.
  * A thin wrapper over vbp_build_pack (include/vbp_build.h); docs/packing.md.
  */
 #include <getopt.h>
@@ -31,16 +31,21 @@ static int usage(FILE *f)
 {
     fprintf(f,
         "usage: vbpack [options] ROOT... -o OUT.vbp\n"
-        "Pack frame/heatmap directories (TrackNetV4 or VballNet layout) into one file.\n"
+        "Pack frame/heatmap directories (TrackNetV4 or VballNet layout) or videos with label\n"
+        "CSVs (TrackNetV3: CLIP.mp4 + CLIP.csv; VballNet: video/CLIP.mp4 + csv/CLIP_ball.csv)\n"
+        "into one file.\n"
         "  -o, --output PATH      pack to write (atomically: nothing appears on failure)\n"
         "      --rgb              store frames as RGB, 3 planes (default)\n"
         "      --grayscale        store frames as 1 plane, OpenCV RGB2GRAY\n"
         "      --codec raw|lz4    record codec (default raw: zero-copy reads)\n"
-        "      --layout auto|tracknetv4|vballnet   input layout (default auto)\n"
-        "      --heatmap disc|gaussian   heatmaps drawn from labels, vballnet layout (default disc)\n"
+        "      --layout auto|tracknetv4|vballnet|tracknetv3|vballnet-video   input layout\n"
+        "                         (default auto: detected per root)\n"
+        "      --heatmap disc|gaussian   heatmaps drawn from labels: vballnet and the video\n"
+        "                         layouts (default disc)\n"
         "      --radius R         disc radius in pixels (default 3)\n"
         "      --sigma S          Gaussian sigma in pixels (default 3)\n"
-        "      --size WxH         geometry every frame must have (default 512x288)\n"
+        "      --size WxH         geometry every image must have, videos are shrunk to\n"
+        "                         (area filter, as OpenCV's INTER_AREA; default 512x288)\n"
         "      --val NAME         put clip or match NAME in the val split (repeatable)\n"
         "      --test NAME        put clip or match NAME in the test split (repeatable)\n"
         "                         NAME: match/clip, /clip (a clip of no match), match/ (all its\n"
@@ -167,7 +172,8 @@ int main(int argc, char **argv)
             break;
         case OPT_LAYOUT:
             if (vbp_layout_parse(optarg, &o.layout) != VBP_OK)
-                bad = fprintf(stderr, "vbpack: --layout must be auto, tracknetv4 or vballnet\n");
+                bad = fprintf(stderr, "vbpack: --layout must be auto, tracknetv4, vballnet, "
+                              "tracknetv3 or vballnet-video\n");
             break;
         case OPT_HEATMAP:
             if (!strcmp(optarg, "disc")) o.heatmap = VBP_HEATMAP_KIND_DISC;

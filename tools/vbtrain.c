@@ -1,5 +1,6 @@
 /*
- * vbtrain - train, evaluate and run VballNetFastV1 on a pack (thin CLI over vbp_train.h).
+ * vbtrain - train, evaluate and run VballNetFastV1 on a pack, track a ball in a video
+ * (thin CLI over vbp_train.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,12 +15,14 @@
 #include "vbp_guard.h"
 #include "vbp_onnx.h"
 #include "vbp_train.h"
+#include "vbp_util.h"
 #include "cli.h"
 
 static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
     "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
     "       vbtrain predict PACK --weights W --out DIR [--split S] [--overlay DIR]\n"
+    "       vbtrain track   VIDEO --weights W --out BALL.csv [--overlay OUT.mp4]\n"
     "       vbtrain plot    RUN_DIR   (RUN_DIR/metrics.jsonl -> RUN_DIR/curve.png)\n"
     "       vbtrain export  --weights W -o MODEL.onnx [--height H --width W]\n"
     "\n"
@@ -65,6 +68,11 @@ static const char *const usage_text =
     "                            green) and a contact sheet DIR/<clip>_sheet.png per clip\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
     "      --target soft|binary, --target-cut N   targets of the reported loss (as in train)\n"
+    "track: the ball in every frame of a video, streaming (no pack, no PNG): BALL.csv is\n"
+    "      Frame,Visibility,X,Y in the video's own pixels; --overlay OUT.mp4 also writes the\n"
+    "      video with the ball marked (H.264).  docs/training.md, \"Tracking a video\".\n"
+    "      --size WxH            frames as the network sees them (default 512x288)\n"
+    "      --batch B, --threads T, --json, --quiet\n"
     "export: the inference graph as ONNX (input N x seq*C x H x W float32, N dynamic; output\n"
     "      the seq sigmoid heatmaps; BatchNorm folded; docs/network.md).\n"
     "      --height H, --width W  frame size of the model (default 288 x 512)\n"
@@ -75,7 +83,7 @@ enum {
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
     OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
-    OPT_ACCUMULATE
+    OPT_ACCUMULATE, OPT_SIZE
 };
 
 static const struct option long_opts[] = {
@@ -91,7 +99,7 @@ static const struct option long_opts[] = {
     { "debug-nan-at-step", 1, 0, OPT_NAN }, { "target", 1, 0, OPT_TARGET },
     { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
     { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
-    { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE },
+    { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE }, { "size", 1, 0, OPT_SIZE },
     { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
@@ -99,6 +107,7 @@ typedef struct cli {
     const char *cmd, *pack, *out, *weights;
     vbp_train_config train;
     vbp_eval_config eval;
+    vbp_track_config track;
     int split_set, json, quiet;
     cli_bar bar;     /* within-epoch progress on a terminal */
     uint32_t bar_epoch;
@@ -155,7 +164,10 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_GRAY: t->channels = 1; break;
     case OPT_RGB: t->channels = 3; break;
     case OPT_EPOCHS: bad = parse_u32(arg, &t->epochs); break;
-    case OPT_BATCH: bad = parse_u32(arg, &t->batch); c->eval.batch = t->batch; break;
+    case OPT_BATCH:
+        bad = parse_u32(arg, &t->batch);
+        c->eval.batch = c->track.batch = t->batch;
+        break;
     case OPT_LR: bad = parse_float(arg, &t->lr); break;
     case OPT_LR_DECAY: bad = parse_float(arg, &t->lr_gamma); break;
     case OPT_LR_EPOCHS: bad = parse_u32(arg, &t->lr_decay_epochs); break;
@@ -169,7 +181,10 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_STRIDE: bad = parse_u32(arg, &t->stride); break;
     case OPT_ORDER: bad = vbp_order_parse(arg, &t->order) != 0; break;
     case OPT_SEED: bad = cli_parse_u64(arg, &t->seed); break;
-    case OPT_THREADS: bad = parse_u32(arg, &t->threads); c->eval.threads = t->threads; break;
+    case OPT_THREADS:
+        bad = parse_u32(arg, &t->threads);
+        c->eval.threads = c->track.threads = t->threads;
+        break;
     case OPT_PRELOAD: t->mode = c->eval.mode = VBP_LOAD_PRELOAD; break;
     case OPT_DISK: t->mode = c->eval.mode = VBP_LOAD_DISK; break;
     case OPT_TOL: bad = parse_float(arg, &t->tol); c->eval.tol = t->tol; break;
@@ -194,7 +209,14 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_QUIET: c->quiet = 1; break;
     case OPT_OUT: c->out = arg; break;
     case OPT_WEIGHTS: c->weights = arg; break;
-    case OPT_OVERLAY: c->eval.overlay_dir = arg; break;
+    case OPT_OVERLAY: c->eval.overlay_dir = c->track.overlay = arg; break;
+    case OPT_SIZE: {
+        char tail;
+        bad = sscanf(arg, "%ux%u%c", &c->track.width, &c->track.height, &tail) != 2 ||
+              !c->track.width || !c->track.height || c->track.width > 16384 ||
+              c->track.height > 16384;
+        break;
+    }
     case OPT_SPLIT: bad = parse_split(arg, &c->eval.splits); c->split_set = 1; break;
     default: return 2;
     }
@@ -259,17 +281,23 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+/* SIGINT and SIGTERM set g_stop: the run stops cleanly (training checkpoints). */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int cmd_train(cli *c)
 {
     if (!c->out)
         return bad_usage("%s needs --out RUN_DIR", "train");
     cli_bar_init(&c->bar, !c->quiet, "steps");
     vbp_train_callbacks cb = { c, on_step, on_epoch, on_note, &g_stop };
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_signals();
     vbp_train_summary sum;
     vbp_error err;
     int rc = vbp_train_run(c->pack, c->out, &c->train, &cb, &sum, &err);
@@ -338,6 +366,60 @@ static int cmd_eval(cli *c, int predict)
     return 0;
 }
 
+static void on_track_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    cli_bar_draw(&((cli *)ctx)->bar, "track", done, total, NULL);
+}
+
+/* vbtrain track VIDEO --weights W --out BALL.csv [--overlay OUT.mp4] */
+static int cmd_track(cli *c, const char *video)
+{
+    if (!c->weights || !c->out)
+        return bad_usage("%s needs --weights W and --out BALL.csv", "track");
+    cli_bar_init(&c->bar, !c->quiet, "frames");
+    c->track.progress = c->bar.on ? on_track_progress : NULL;
+    c->track.progress_ctx = c;
+    c->track.stop = &g_stop;
+    catch_signals();
+    vbp_track_result r;
+    vbp_error err;
+    int rc = vbp_track_run(video, c->weights, c->out, &c->track, &r, &err);
+    cli_bar_clear(&c->bar);
+    if (rc) {
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+        return rc == VBP_E_INTERRUPTED ? 130 : 1;
+    }
+    double fps = r.seconds > 0 ? (double)r.frames / r.seconds : 0.0;
+    double video_fps = r.fps_den ? (double)r.fps_num / r.fps_den : 0.0;
+    if (c->json) {
+        vbp_json j;
+        vbp_json_init(&j, 1);
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "video", video);
+        vbp_json_kstring(&j, "csv", c->out);
+        vbp_json_ku64(&j, "frames", r.frames);
+        vbp_json_ku64(&j, "visible", r.visible);
+        vbp_json_ku64(&j, "width", r.video_width);
+        vbp_json_ku64(&j, "height", r.video_height);
+        vbp_json_kdouble(&j, "video_fps", video_fps, 6);
+        vbp_json_kdouble(&j, "seconds", r.seconds, 6);
+        vbp_json_kdouble(&j, "fps", fps, 6);
+        vbp_json_kdouble(&j, "decode_seconds", r.decode_seconds, 6);
+        vbp_json_kdouble(&j, "net_seconds", r.net_seconds, 6);
+        vbp_json_kdouble(&j, "overlay_seconds", r.overlay_seconds, 6);
+        vbp_json_end_object(&j);
+        vbp_json_print(&j, stdout);
+    } else if (!c->quiet) {
+        fprintf(stderr, "%s: %" PRIu64 " frames (%ux%u, %.6g fps), ball in %" PRIu64 ", %.2f s: "
+                "%.1f frames/s (%.2fx real time; decode %.2f s, network %.2f s, overlay %.2f s)"
+                " -> %s%s%s\n", video, r.frames, r.video_width, r.video_height, video_fps,
+                r.visible, r.seconds, fps, video_fps > 0 ? fps / video_fps : 0.0, r.decode_seconds,
+                r.net_seconds, r.overlay_seconds, c->out, c->track.overlay ? ", " : "",
+                c->track.overlay ? c->track.overlay : "");
+    }
+    return 0;
+}
+
 /* vbtrain export --weights W -o MODEL.onnx [--height H --width W]: no pack involved. */
 static int cmd_export(int argc, char **argv)
 {
@@ -401,6 +483,7 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     vbp_train_config_default(&c.train);
     vbp_eval_config_default(&c.eval);
+    vbp_track_config_default(&c.track);
     if (argc < 2)
         return bad_usage("%s", "missing command");
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -411,7 +494,7 @@ int main(int argc, char **argv)
     if (!strcmp(c.cmd, "export"))
         return cmd_export(argc, argv);
     int kind = !strcmp(c.cmd, "train") ? 0 : !strcmp(c.cmd, "eval") ? 1 : !strcmp(c.cmd, "predict") ? 2
-             : !strcmp(c.cmd, "plot") ? 3 : -1;
+             : !strcmp(c.cmd, "plot") ? 3 : !strcmp(c.cmd, "track") ? 4 : -1;
     if (kind < 0)
         return bad_usage("unknown command '%s'", c.cmd);
     int opt;
@@ -429,10 +512,15 @@ int main(int argc, char **argv)
     }
     if (optind != argc - 1)
         return bad_usage(kind == 3 ? "%s: expected exactly one RUN_DIR argument"
-                                   : "%s: expected exactly one PACK argument", c.cmd);
+                         : kind == 4 ? "%s: expected exactly one VIDEO argument"
+                                     : "%s: expected exactly one PACK argument", c.cmd);
     c.pack = argv[optind];
     if (kind == 3)
         return cmd_plot(&c);
+    if (kind == 4) {
+        signal(SIGXFSZ, SIG_IGN);
+        return cmd_track(&c, argv[optind]);
+    }
     /* A full disk or RLIMIT_FSIZE is a write error (reported), not SIGXFSZ; a pack truncated
      * under us is an error line naming it, not a SIGBUS crash. */
     signal(SIGXFSZ, SIG_IGN);

@@ -5,7 +5,7 @@
  * way OpenCV's imread(IMREAD_COLOR) does it: palette expanded to RGB, 1/2/4-bit
  * gray expanded to 8 bits, 16-bit samples reduced to their high byte (>> 8),
  * alpha and tRNS dropped.  Then rows are scattered into planes: gray->RGB
- * replicates, RGB->gray uses OpenCV's fixed-point RGB2GRAY (see rgb_to_gray).
+ * replicates, RGB->gray uses OpenCV's fixed-point RGB2GRAY (vbp_gray, gray.h).
  * CRCs are always checked.
  */
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "gray.h"
 #include "internal.h"
 #include "vbp_image.h"
 
@@ -54,16 +55,6 @@ static void read_from_memory(png_structp png, png_bytep out, size_t n)
 }
 
 /*
- * OpenCV's cvtColor RGB2GRAY on 8-bit data (4.x, as shipped by Debian 12):
- * Y = (R*9798 + G*19235 + B*3735 + 2^14) >> 15, i.e. 0.299/0.587/0.114 in
- * 15-bit fixed point, rounded.  Checked against cv2 on all 2^24 colours.
- */
-static inline uint8_t rgb_to_gray(unsigned r, unsigned g, unsigned b)
-{
-    return (uint8_t)((r * 9798u + g * 19235u + b * 3735u + (1u << 14)) >> 15);
-}
-
-/*
  * Scatter one normalised row (src_ch = 1 or 3 interleaved) into row y of the
  * planes.  Written so that the loops vectorise: size_t indices (gcc gives up
  * when 3 * x may wrap in 32 bits) and restrict pointers (without them clang's
@@ -88,7 +79,7 @@ static void row_to_planes(const uint8_t *restrict row, unsigned src_ch, uint8_t 
         }
     } else {
         for (size_t x = 0; x < width; x++)
-            d0[x] = rgb_to_gray(row[3 * x], row[3 * x + 1], row[3 * x + 2]);
+            d0[x] = vbp_gray(row[3 * x], row[3 * x + 1], row[3 * x + 2]);
     }
 }
 

@@ -1,4 +1,4 @@
-/* dataset_scan.c - the two public directory layouts, read into a clip list. */
+/* dataset_scan.c - the two image layouts, read into a clip list; the scan of any layout. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,14 +8,9 @@
 #include "vbp_dataset.h"
 #include "internal.h"
 #include "labels_csv.h"
+#include "scan.h"
 
-/* A growable list of strings. */
-typedef struct names {
-    char **v;
-    size_t n, cap;
-} names;
-
-static void names_free(names *l)
+void vbp_strlist_free(vbp_strlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
@@ -24,7 +19,7 @@ static void names_free(names *l)
     l->n = l->cap = 0;
 }
 
-static int names_push(names *l, char *s)
+int vbp_strlist_push(vbp_strlist *l, char *s)
 {
     if (!s)
         return VBP_E_NOMEM;
@@ -42,7 +37,7 @@ static int names_push(names *l, char *s)
     return VBP_OK;
 }
 
-static char *join(const char *a, const char *b)
+char *vbp_path_join(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     char *s = malloc(la + lb + 2);
@@ -54,13 +49,13 @@ static char *join(const char *a, const char *b)
     return s;
 }
 
-static int is_dir(const char *path)
+int vbp_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_file(const char *path)
+int vbp_is_file(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
@@ -78,14 +73,13 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int ends_with(const char *s, const char *suffix)
+int vbp_ends_with(const char *s, const char *suffix)
 {
     size_t ls = strlen(s), lx = strlen(suffix);
     return ls >= lx && !strcmp(s + ls - lx, suffix);
 }
 
-/* Entry names of `dir` (not starting with '.'), sorted; want_dirs selects directories or the rest. */
-static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
+int vbp_list_dir(const char *dir, int want_dirs, vbp_strlist *out, vbp_error *err)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -95,14 +89,14 @@ static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char *full = join(dir, e->d_name);
+        char *full = vbp_path_join(dir, e->d_name);
         if (!full) {
             rc = VBP_E_NOMEM;
             break;
         }
-        int keep = want_dirs ? is_dir(full) : is_not_dir(full);
+        int keep = want_dirs ? vbp_is_dir(full) : is_not_dir(full);
         free(full);
-        if (keep && (rc = names_push(out, strdup(e->d_name))) != VBP_OK)
+        if (keep && (rc = vbp_strlist_push(out, strdup(e->d_name))) != VBP_OK)
             break;
     }
     closedir(d);
@@ -116,12 +110,12 @@ static int list_dir(const char *dir, int want_dirs, names *out, vbp_error *err)
 /* Does `dir` hold at least one *.png file? */
 static int has_png(const char *dir)
 {
-    names l = {0};
+    vbp_strlist l = {0};
     int found = 0;
-    if (list_dir(dir, 0, &l, NULL) == VBP_OK)
+    if (vbp_list_dir(dir, 0, &l, NULL) == VBP_OK)
         for (size_t i = 0; i < l.n && !found; i++)
-            found = ends_with(l.v[i], ".png");
-    names_free(&l);
+            found = vbp_ends_with(l.v[i], ".png");
+    vbp_strlist_free(&l);
     return found;
 }
 
@@ -141,11 +135,11 @@ static int cmp_numbered(const void *a, const void *b)
  * .png are ignored; a .png whose stem is not a decimal number, a duplicate
  * number, a gap or an empty directory is an error naming `dir`.
  */
-static int list_frames(const char *dir, const char *what, names *out, vbp_error *err)
+static int list_frames(const char *dir, const char *what, vbp_strlist *out, vbp_error *err)
 {
-    names l = {0};
+    vbp_strlist l = {0};
     numbered *nums = NULL;
-    int rc = list_dir(dir, 0, &l, err);
+    int rc = vbp_list_dir(dir, 0, &l, err);
     if (rc != VBP_OK)
         goto done;
     nums = malloc((l.n ? l.n : 1) * sizeof *nums);
@@ -156,7 +150,7 @@ static int list_frames(const char *dir, const char *what, names *out, vbp_error 
     size_t k = 0;
     for (size_t i = 0; i < l.n; i++) {
         const char *s = l.v[i];
-        if (!ends_with(s, ".png"))
+        if (!vbp_ends_with(s, ".png"))
             continue;
         size_t stem = strlen(s) - 4;
         int ok = stem > 0 && stem <= 12;
@@ -187,15 +181,15 @@ static int list_frames(const char *dir, const char *what, names *out, vbp_error 
         goto done;
     }
     for (size_t i = 0; i < k && rc == VBP_OK; i++)
-        if (names_push(out, join(dir, nums[i].name)) != VBP_OK)
+        if (vbp_strlist_push(out, vbp_path_join(dir, nums[i].name)) != VBP_OK)
             rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", dir);
 done:
     free(nums);
-    names_free(&l);
+    vbp_strlist_free(&l);
     return rc;
 }
 
-static int check_name(const char *name, const char *where, const char *what, vbp_error *err)
+int vbp_check_name(const char *name, const char *where, const char *what, vbp_error *err)
 {
     size_t n = strlen(name);
     if (n >= VBP_NAME_MAX)
@@ -206,7 +200,7 @@ static int check_name(const char *name, const char *where, const char *what, vbp
 
 static void clip_free(vbp_source_clip *c)
 {
-    for (size_t i = 0; i < c->frame_count; i++) {
+    for (size_t i = 0; c->frames && i < c->frame_count; i++) {
         free(c->frames[i]);
         if (c->heatmaps)
             free(c->heatmaps[i]);
@@ -214,7 +208,24 @@ static void clip_free(vbp_source_clip *c)
     free(c->frames);
     free(c->heatmaps);
     free(c->labels);
+    free(c->video);
     memset(c, 0, sizeof *c);
+}
+
+int vbp_dataset_push(vbp_dataset *ds, vbp_source_clip *c, vbp_error *err)
+{
+    if (ds->count == ds->cap) {
+        size_t cap = ds->cap ? ds->cap * 2 : 16;
+        vbp_source_clip *nc = realloc(ds->clips, cap * sizeof *nc);
+        if (!nc) {
+            clip_free(c);
+            return vbp_fail(err, VBP_E_NOMEM, "out of memory for the clip list");
+        }
+        ds->clips = nc;
+        ds->cap = cap;
+    }
+    ds->clips[ds->count++] = *c;
+    return VBP_OK;
 }
 
 /*
@@ -226,17 +237,17 @@ static int add_clip(vbp_dataset *ds, const char *group, const char *name, const 
 {
     vbp_source_clip c;
     memset(&c, 0, sizeof c);
-    names frames = {0}, heat = {0};
+    vbp_strlist frames = {0}, heat = {0};
     vbp_label *labels = NULL;
     size_t nlabels = 0;
     int rc;
-    if ((rc = check_name(name, frame_dir, "clip", err)) != VBP_OK ||
-        (rc = check_name(group, frame_dir, "match", err)) != VBP_OK)
+    if ((rc = vbp_check_name(name, frame_dir, "clip", err)) != VBP_OK ||
+        (rc = vbp_check_name(group, frame_dir, "match", err)) != VBP_OK)
         goto fail;
     if ((rc = list_frames(frame_dir, "frame", &frames, err)) != VBP_OK)
         goto fail;
     if (heatmap_dir) {
-        if (!is_dir(heatmap_dir)) {
+        if (!vbp_is_dir(heatmap_dir)) {
             rc = vbp_fail(err, VBP_E_INPUT, "%s: heatmap directory missing for the frames in %s",
                           heatmap_dir, frame_dir);
             goto fail;
@@ -250,23 +261,14 @@ static int add_clip(vbp_dataset *ds, const char *group, const char *name, const 
         }
     }
     if (csv) {
-        if ((rc = vbp_labels_read_csv(csv, &labels, &nlabels, err)) != VBP_OK)
+        rc = vbp_labels_read_csv(csv, VBP_LABELS_PIXELS, &labels, &nlabels, NULL, err);
+        if (rc != VBP_OK)
             goto fail;
         if (nlabels != frames.n) {
             rc = vbp_fail(err, VBP_E_INPUT, "%s: %zu label rows for %zu frames in %s (one row "
                           "per frame expected)", csv, nlabels, frames.n, frame_dir);
             goto fail;
         }
-    }
-    if (ds->count == ds->cap) {
-        size_t cap = ds->cap ? ds->cap * 2 : 16;
-        vbp_source_clip *nc = realloc(ds->clips, cap * sizeof *nc);
-        if (!nc) {
-            rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", frame_dir);
-            goto fail;
-        }
-        ds->clips = nc;
-        ds->cap = cap;
     }
     snprintf(c.name, sizeof c.name, "%s", name);
     snprintf(c.group, sizeof c.group, "%s", group);
@@ -275,11 +277,12 @@ static int add_clip(vbp_dataset *ds, const char *group, const char *name, const 
     c.frames = frames.v;
     c.heatmaps = heatmap_dir ? heat.v : NULL;
     c.labels = labels;
-    ds->clips[ds->count++] = c;
-    return VBP_OK;
+    if (!heatmap_dir)
+        vbp_strlist_free(&heat);
+    return vbp_dataset_push(ds, &c, err);
 fail:
-    names_free(&frames);
-    names_free(&heat);
+    vbp_strlist_free(&frames);
+    vbp_strlist_free(&heat);
     free(labels);
     return rc;
 }
@@ -288,35 +291,34 @@ fail:
 static int scan_match(vbp_dataset *ds, const char *match_dir, const char *match, vbp_split split,
                       vbp_error *err)
 {
-    char *inputs = join(match_dir, "inputs"), *heat = join(match_dir, "heatmaps"),
-         *csvdir = join(match_dir, "csv");
-    names clips = {0};
+    char *inputs = vbp_path_join(match_dir, "inputs"), *heat = vbp_path_join(match_dir, "heatmaps"),
+         *csvdir = vbp_path_join(match_dir, "csv");
+    vbp_strlist clips = {0};
     int rc = (!inputs || !heat || !csvdir) ? vbp_fail(err, VBP_E_NOMEM, "out of memory")
-                                           : list_dir(inputs, 1, &clips, err);
+                                           : vbp_list_dir(inputs, 1, &clips, err);
     if (rc == VBP_OK && clips.n == 0)
         rc = vbp_fail(err, VBP_E_INPUT, "%s: no clip directories", inputs);
     for (size_t i = 0; i < clips.n && rc == VBP_OK; i++) {
-        char *fd = join(inputs, clips.v[i]), *hd = join(heat, clips.v[i]);
+        char *fd = vbp_path_join(inputs, clips.v[i]), *hd = vbp_path_join(heat, clips.v[i]);
         char *csv = NULL;
         if (fd && hd && asprintf(&csv, "%s/%s_ball.csv", csvdir, clips.v[i]) < 0)
             csv = NULL;
         if (!fd || !hd || !csv)
             rc = vbp_fail(err, VBP_E_NOMEM, "out of memory");
         else
-            rc = add_clip(ds, match, clips.v[i], fd, hd, is_file(csv) ? csv : NULL, split, err);
+            rc = add_clip(ds, match, clips.v[i], fd, hd, vbp_is_file(csv) ? csv : NULL, split, err);
         free(fd);
         free(hd);
         free(csv);
     }
-    names_free(&clips);
+    vbp_strlist_free(&clips);
     free(inputs);
     free(heat);
     free(csvdir);
     return rc;
 }
 
-/* Last path component of root, ignoring trailing slashes, into buf. */
-static const char *base_name(const char *root, char *buf, size_t size)
+const char *vbp_base_name(const char *root, char *buf, size_t size)
 {
     size_t n = strlen(root);
     while (n > 1 && root[n - 1] == '/')
@@ -330,28 +332,28 @@ static const char *base_name(const char *root, char *buf, size_t size)
 
 static int scan_tracknetv4(vbp_dataset *ds, const char *root, vbp_split split, vbp_error *err)
 {
-    char *own = join(root, "inputs");
-    int single = own && is_dir(own);
+    char *own = vbp_path_join(root, "inputs");
+    int single = own && vbp_is_dir(own);
     free(own);
     if (single) { /* ROOT is itself one match */
         char base[4096];
-        return scan_match(ds, root, base_name(root, base, sizeof base), split, err);
+        return scan_match(ds, root, vbp_base_name(root, base, sizeof base), split, err);
     }
-    names matches = {0};
-    int rc = list_dir(root, 1, &matches, err);
+    vbp_strlist matches = {0};
+    int rc = vbp_list_dir(root, 1, &matches, err);
     size_t found = 0;
     for (size_t i = 0; i < matches.n && rc == VBP_OK; i++) {
-        char *md = join(root, matches.v[i]), *in = md ? join(md, "inputs") : NULL;
+        char *md = vbp_path_join(root, matches.v[i]), *in = md ? vbp_path_join(md, "inputs") : NULL;
         if (!md || !in)
             rc = vbp_fail(err, VBP_E_NOMEM, "out of memory");
-        else if (is_dir(in)) {
+        else if (vbp_is_dir(in)) {
             found++;
             rc = scan_match(ds, md, matches.v[i], split, err);
         }
         free(md);
         free(in);
     }
-    names_free(&matches);
+    vbp_strlist_free(&matches);
     if (rc == VBP_OK && found == 0)
         rc = vbp_fail(err, VBP_E_INPUT, "%s: no clips (expected ROOT/<match>/inputs/<clip>/<N>.png)",
                       root);
@@ -360,18 +362,18 @@ static int scan_tracknetv4(vbp_dataset *ds, const char *root, vbp_split split, v
 
 static int scan_vballnet(vbp_dataset *ds, const char *root, vbp_split split, vbp_error *err)
 {
-    names dirs = {0};
-    int rc = list_dir(root, 1, &dirs, err);
+    vbp_strlist dirs = {0};
+    int rc = vbp_list_dir(root, 1, &dirs, err);
     size_t found = 0;
     for (size_t i = 0; i < dirs.n && rc == VBP_OK; i++) {
-        char *fd = join(root, dirs.v[i]), *csv = NULL;
+        char *fd = vbp_path_join(root, dirs.v[i]), *csv = NULL;
         if (fd && asprintf(&csv, "%s/%s_ball.csv", root, dirs.v[i]) < 0)
             csv = NULL;
         if (!fd || !csv)
             rc = vbp_fail(err, VBP_E_NOMEM, "out of memory");
-        else if (has_png(fd) || is_file(csv)) {
+        else if (has_png(fd) || vbp_is_file(csv)) {
             found++;
-            if (!is_file(csv))
+            if (!vbp_is_file(csv))
                 rc = vbp_fail(err, VBP_E_INPUT, "%s: labels CSV missing (the vballnet layout "
                               "draws heatmaps from it)", csv);
             else
@@ -380,42 +382,54 @@ static int scan_vballnet(vbp_dataset *ds, const char *root, vbp_split split, vbp
         free(fd);
         free(csv);
     }
-    names_free(&dirs);
+    vbp_strlist_free(&dirs);
     if (rc == VBP_OK && found == 0)
         rc = vbp_fail(err, VBP_E_INPUT, "%s: no clips (expected ROOT/<clip>/<N>.png and "
                       "ROOT/<clip>_ball.csv)", root);
     return rc;
 }
 
-/* TrackNetV4 when ROOT/inputs or some ROOT/<match>/inputs is a directory. */
+/*
+ * TrackNetV4 when ROOT/inputs or some ROOT/<match>/inputs is a directory;
+ * else a video layout when ROOT or a match in it has a video/ folder
+ * (vballnet-video) or video files (tracknetv3); else vballnet.
+ */
 static vbp_layout detect(const char *root)
 {
-    char *own = join(root, "inputs");
-    int tn = own && is_dir(own);
+    char *own = vbp_path_join(root, "inputs");
+    int tn = own && vbp_is_dir(own);
     free(own);
-    names l = {0};
-    if (!tn && list_dir(root, 1, &l, NULL) == VBP_OK)
+    vbp_strlist l = {0};
+    if (!tn && vbp_list_dir(root, 1, &l, NULL) == VBP_OK)
         for (size_t i = 0; i < l.n && !tn; i++) {
-            char *md = join(root, l.v[i]), *in = md ? join(md, "inputs") : NULL;
-            tn = in && is_dir(in);
+            char *md = vbp_path_join(root, l.v[i]), *in = md ? vbp_path_join(md, "inputs") : NULL;
+            tn = in && vbp_is_dir(in);
             free(md);
             free(in);
         }
-    names_free(&l);
-    return tn ? VBP_LAYOUT_TRACKNETV4 : VBP_LAYOUT_VBALLNET;
+    vbp_strlist_free(&l);
+    if (tn)
+        return VBP_LAYOUT_TRACKNETV4;
+    vbp_layout v = vbp_detect_video_layout(root);
+    return v != VBP_LAYOUT_AUTO ? v : VBP_LAYOUT_VBALLNET;
 }
 
 int vbp_dataset_scan(vbp_dataset *ds, const char *root, vbp_layout layout, vbp_split split,
                      vbp_layout *used, vbp_error *err)
 {
-    if (!is_dir(root))
+    if (!vbp_is_dir(root))
         return vbp_fail(err, VBP_E_IO, "%s: not a directory", root);
     if (layout == VBP_LAYOUT_AUTO)
         layout = detect(root);
     if (used)
         *used = layout;
-    return layout == VBP_LAYOUT_TRACKNETV4 ? scan_tracknetv4(ds, root, split, err)
-                                           : scan_vballnet(ds, root, split, err);
+    switch (layout) {
+    case VBP_LAYOUT_TRACKNETV4: return scan_tracknetv4(ds, root, split, err);
+    case VBP_LAYOUT_VBALLNET: return scan_vballnet(ds, root, split, err);
+    case VBP_LAYOUT_TRACKNETV3:
+    case VBP_LAYOUT_VBALLNET_VIDEO: return vbp_scan_videos(ds, root, layout, split, err);
+    default: return vbp_fail(err, VBP_E_ARG, "%s: unknown layout %d", root, (int)layout);
+    }
 }
 
 void vbp_dataset_free(vbp_dataset *ds)

@@ -35,10 +35,14 @@ typedef struct row_problem {
     size_t len;
 } row_problem;
 
-static int parse_row(const char *line, const char *end, size_t index, vbp_label *out,
-                     row_problem *pb)
+/* The accepted headers, indexed by unit bit: the field names errors use. */
+static const char *const headers[2] = {"Frame,Visibility,X,Y", "Frame,Ball,x,y"};
+static const char *const fields[2][4] = {{"Frame", "Visibility", "X", "Y"},
+                                         {"Frame", "Ball", "x", "y"}};
+
+static int parse_row(const char *line, const char *end, size_t index, const char *const field[4],
+                     vbp_label *out, row_problem *pb)
 {
-    static const char *const field[4] = {"Frame", "Visibility", "X", "Y"};
     const char *fs[4], *fe[4];
     double v[4];
     const char *p = line;
@@ -77,13 +81,14 @@ static int parse_row(const char *line, const char *end, size_t index, vbp_label 
     return 0;
 }
 
-int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_label **labels,
-                         size_t *count, vbp_error *err)
+int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, unsigned accept,
+                         vbp_label **labels, size_t *count, unsigned *units, vbp_error *err)
 {
     int rc = VBP_OK;
     const char *s = (const char *)buf, *end = s + size;
     vbp_label *out = NULL;
     size_t n = 0, ncap = 0, lineno = 0;
+    int kind = 0; /* index into headers / fields */
     char q[QUOTED_MAX]; /* the bytes at fault, escaped: the file chose them */
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -93,10 +98,18 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
             le--;
         lineno++;
         if (lineno == 1) {
-            const char *h = "Frame,Visibility,X,Y";
-            if ((size_t)(le - s) != strlen(h) || memcmp(s, h, strlen(h)) != 0) {
-                rc = vbp_fail(err, VBP_E_INPUT, "%s:1: header must be 'Frame,Visibility,X,Y': '%s'",
-                              path, vbp_escape(q, sizeof q, s, (size_t)(le - s)));
+            for (kind = 0; kind < 2; kind++)
+                if ((accept & (1u << kind)) && (size_t)(le - s) == strlen(headers[kind]) &&
+                    !memcmp(s, headers[kind], strlen(headers[kind])))
+                    break;
+            if (kind == 2) {
+                vbp_escape(q, sizeof q, s, (size_t)(le - s));
+                rc = accept == VBP_LABELS_PIXELS
+                         ? vbp_fail(err, VBP_E_INPUT, "%s:1: header must be '%s': '%s'", path,
+                                    headers[0], q)
+                         : vbp_fail(err, VBP_E_INPUT, "%s:1: header must be '%s' (pixels) or "
+                                    "'%s' (fractions of the frame): '%s'", path, headers[0],
+                                    headers[1], q);
                 goto out;
             }
             s = next;
@@ -117,22 +130,22 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
             out = nb;
         }
         row_problem pb;
-        int bad = parse_row(s, le, n, &out[n], &pb);
+        int bad = parse_row(s, le, n, fields[kind], &out[n], &pb);
         if (bad)
             vbp_escape(q, sizeof q, pb.at, pb.len);
         if (bad == -1)
             rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s is not a number: '%s'", path, lineno,
                           pb.what, q);
         else if (bad == -2)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s (expected 4: Frame,Visibility,X,Y): '%s'",
-                          path, lineno, pb.what, q);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s (expected 4: %s): '%s'", path, lineno,
+                          pb.what, headers[kind], q);
         else if (bad == -3)
             rc = vbp_fail(err, VBP_E_INPUT,
                           "%s:%zu: Frame must be %zu (rows in frame order from 0): '%s'", path,
                           lineno, n, q);
         else if (bad == -4)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: Visibility must be 0 or 1: '%s'", path,
-                          lineno, q);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s must be 0 or 1: '%s'", path, lineno,
+                          pb.what, q);
         else if (bad == -5)
             rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s does not fit a float: '%s'", path, lineno,
                           pb.what, q);
@@ -142,8 +155,8 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
         s = next;
     }
     if (lineno == 0)
-        rc = vbp_fail(err, VBP_E_INPUT, "%s: empty file (expected header 'Frame,Visibility,X,Y')",
-                      path);
+        rc = vbp_fail(err, VBP_E_INPUT, "%s: empty file (expected header '%s')", path,
+                      headers[accept == VBP_LABELS_FRACTIONS]);
 out:
     if (rc != VBP_OK) {
         free(out);
@@ -151,16 +164,19 @@ out:
     }
     *labels = out;
     *count = n;
+    if (units)
+        *units = 1u << kind;
     return VBP_OK;
 }
 
-int vbp_labels_read_csv(const char *path, vbp_label **labels, size_t *count, vbp_error *err)
+int vbp_labels_read_csv(const char *path, unsigned accept, vbp_label **labels, size_t *count,
+                        unsigned *units, vbp_error *err)
 {
     uint8_t *buf = NULL;
     size_t cap = 0, size = 0;
     int rc = vbp_file_read(path, &buf, &cap, &size, err);
     if (rc == VBP_OK)
-        rc = vbp_labels_parse_csv(buf, size, path, labels, count, err);
+        rc = vbp_labels_parse_csv(buf, size, path, accept, labels, count, units, err);
     free(buf);
     return rc;
 }

@@ -8,6 +8,13 @@
  * job order and hands the encoded records to the vbp_writer, so it only
  * writes.  The ring bounds memory to nslots decoded images and makes the
  * output independent of the thread count and of scheduling.
+ *
+ * A video's frames can only be decoded in order: the workers holding its
+ * frame jobs take turns (the clip's `turn` is the frame whose job may pull
+ * the next decoded frame from the clip's decoder), then convert their frame
+ * (BGR, area shrink, gray) in parallel, each with its own converter.  The
+ * first frame's job opens the decoder, the last one checks that the video
+ * ends there and closes it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +25,7 @@
 #include <unistd.h>
 #include "vbp_dataset.h"
 #include "internal.h"
+#include "video_internal.h"
 #include "vbp_image.h"
 #include "vbp_build.h"
 #include "vbp_names.h"
@@ -41,9 +49,26 @@ typedef struct slot {
     vbp_record rec;   /* the encoded record: points into pixels or scratch */
 } slot;
 
+/* Decoding state of one video clip, under the builder's mutex except `v` (used by the turn holder). */
+typedef struct video_clip {
+    vbp_video *v;
+    uint64_t turn;   /* frame whose job pulls the next decoded frame */
+    int failed;      /* a frame failed: the later ones do not decode (the first error is reported) */
+} video_clip;
+
+/* What one worker thread keeps between jobs. */
+typedef struct worker_ctx {
+    uint8_t *buf;    /* reused file buffer (PNGs) */
+    size_t cap;
+    vbp_video_frame *frame, *extra; /* the frame pulled; the check that a video ends */
+    vbp_frame_conv *conv;
+} worker_ctx;
+
 typedef struct builder {
     const vbp_build_opts *opts;
     const vbp_dataset *ds;
+    video_clip *videos; /* one per clip (used by video clips) */
+    pthread_cond_t turn_passed;
     const job *jobs;
     uint64_t njobs;
     size_t frame_bytes, heatmap_bytes;
@@ -71,27 +96,88 @@ void vbp_build_opts_init(vbp_build_opts *o)
     o->sigma = 3.0f;
 }
 
-static const char *const layout_names[] = { "auto", "tracknetv4", "vballnet" };
+static const char *const layout_names[] = { "auto", "tracknetv4", "vballnet", "tracknetv3",
+                                            "vballnet-video" };
 
 const char *vbp_layout_name(vbp_layout layout)
 {
-    return vbp_name_of(layout_names, 3, (unsigned)layout);
+    return vbp_name_of(layout_names, 5, (unsigned)layout);
 }
 
 int vbp_layout_parse(const char *s, vbp_layout *out)
 {
-    int i = vbp_name_find(layout_names, 3, s);
+    int i = vbp_name_find(layout_names, 5, s);
     return i < 0 ? VBP_E_ARG : (*out = (vbp_layout)i, VBP_OK);
 }
 
-/* Decode (or draw) job j into dst.  `buf`/`cap` is the worker's reused file buffer. */
-static int run_job(const builder *b, const job *jb, uint8_t *dst, uint8_t **buf, size_t *cap,
-                   uint64_t *input_bytes, vbp_error *err)
+/*
+ * Pull frame jb->frame of a video clip into w->frame, in the clip's turn:
+ * open the decoder at frame 0, check the end and close it at the last
+ * frame.  Returns VBP_OK, an error naming the video, or VBP_E_INTERRUPTED
+ * when the build stops meanwhile.
+ */
+static int pull_frame(builder *b, const job *jb, worker_ctx *w, uint64_t *input_bytes,
+                      vbp_error *err)
+{
+    const vbp_source_clip *c = &b->ds->clips[jb->clip];
+    video_clip *vc = &b->videos[jb->clip];
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop && vc->turn != jb->frame)
+        pthread_cond_wait(&b->turn_passed, &b->mu);
+    int stop = b->stop, failed = vc->failed;
+    pthread_mutex_unlock(&b->mu);
+    if (stop)
+        return vbp_fail(err, VBP_E_INTERRUPTED, "stopped");
+    int rc = failed ? vbp_fail(err, VBP_E_INPUT, "%s: an earlier frame failed", c->video) : VBP_OK;
+    if (!rc && ((!w->frame && !(w->frame = vbp_video_frame_new())) ||
+                (!w->extra && !(w->extra = vbp_video_frame_new()))))
+        rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", c->video);
+    if (!rc && jb->frame == 0) {
+        rc = vbp_video_open(c->video, 1, &vc->v, err);
+        *input_bytes = rc ? 0 : vbp_video_get_info(vc->v)->bytes;
+    }
+    if (!rc && (rc = vbp_video_next(vc->v, w->frame, err)) == 0)
+        rc = vbp_fail(err, VBP_E_INPUT, "%s: decodes to %u frames, its container lists %zu "
+                      "(damaged video?)", c->video, jb->frame, c->frame_count);
+    if (rc == 1)
+        rc = VBP_OK;
+    if (!rc && jb->frame + 1 == c->frame_count) {
+        int more = vbp_video_next(vc->v, w->extra, err);
+        if (more == 1)
+            rc = vbp_fail(err, VBP_E_INPUT, "%s: decodes to more than the %zu frames its "
+                          "container lists (damaged video?)", c->video, c->frame_count);
+        else
+            rc = more;
+    }
+    if (rc || jb->frame + 1 == c->frame_count) {
+        vbp_video_close(vc->v);
+        vc->v = NULL;
+    }
+    pthread_mutex_lock(&b->mu);
+    vc->failed = vc->failed || rc;
+    vc->turn++;
+    pthread_cond_broadcast(&b->turn_passed);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+/* Decode (or draw) job j into dst, with the worker's reused buffers in w. */
+static int run_job(builder *b, const job *jb, uint8_t *dst, worker_ctx *w, uint64_t *input_bytes,
+                   vbp_error *err)
 {
     const vbp_source_clip *c = &b->ds->clips[jb->clip];
     const vbp_build_opts *o = b->opts;
     size_t size = 0;
     int rc;
+    *input_bytes = 0;
+    if (jb->kind == VBP_REC_FRAME && c->video) {
+        if ((rc = pull_frame(b, jb, w, input_bytes, err)) != VBP_OK)
+            return rc;
+        if (!w->conv && !(w->conv = vbp_frame_conv_new()))
+            return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", c->video);
+        return vbp_frame_conv_run(w->conv, w->frame, c->video, o->width, o->height,
+                                  o->frame_channels, dst, NULL, err);
+    }
     if (jb->kind == VBP_REC_HEATMAP && !c->heatmaps) {
         const vbp_label *l = &c->labels[jb->frame];
         memset(dst, 0, b->heatmap_bytes);
@@ -101,27 +187,27 @@ static int run_job(const builder *b, const job *jb, uint8_t *dst, uint8_t **buf,
         return VBP_OK;
     }
     const char *path = jb->kind == VBP_REC_FRAME ? c->frames[jb->frame] : c->heatmaps[jb->frame];
-    if ((rc = vbp_file_read(path, buf, cap, &size, err)) != VBP_OK)
+    if ((rc = vbp_file_read(path, &w->buf, &w->cap, &size, err)) != VBP_OK)
         return rc;
     *input_bytes = size;
     if (jb->kind == VBP_REC_FRAME)
-        return vbp_png_decode_planar(*buf, size, path, o->width, o->height, o->frame_channels,
+        return vbp_png_decode_planar(w->buf, size, path, o->width, o->height, o->frame_channels,
                                      dst, b->frame_bytes, err);
-    uint32_t w, h, ch;
-    if ((rc = vbp_png_probe_mem(*buf, size, path, &w, &h, &ch, err)) != VBP_OK)
+    uint32_t pw, ph, ch;
+    if ((rc = vbp_png_probe_mem(w->buf, size, path, &pw, &ph, &ch, err)) != VBP_OK)
         return rc;
     if (ch != 1)
         return vbp_fail(err, VBP_E_GEOMETRY, "%s: heatmap has %u channels, expected 1 (gray)",
                         path, (unsigned)ch);
-    return vbp_png_decode_planar(*buf, size, path, o->width, o->height, 1, dst, b->heatmap_bytes,
+    return vbp_png_decode_planar(w->buf, size, path, o->width, o->height, 1, dst, b->heatmap_bytes,
                                  err);
 }
 
 static void *worker(void *arg)
 {
     builder *b = arg;
-    uint8_t *buf = NULL;
-    size_t cap = 0;
+    worker_ctx w;
+    memset(&w, 0, sizeof w);
     pthread_mutex_lock(&b->mu);
     while (!b->stop && b->next_job < b->njobs) {
         uint64_t j = b->next_job++;
@@ -137,7 +223,7 @@ static void *worker(void *arg)
         vbp_error_clear(&e);
         uint64_t in = 0;
         const job *jb = &b->jobs[j];
-        int rc = run_job(b, jb, s->pixels, &buf, &cap, &in, &e);
+        int rc = run_job(b, jb, s->pixels, &w, &in, &e);
         if (rc == VBP_OK)
             rc = vbp_record_encode(b->opts->codec, s->pixels,
                                    jb->kind == VBP_REC_FRAME ? b->frame_bytes : b->heatmap_bytes,
@@ -150,7 +236,10 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&b->slot_ready);
     }
     pthread_mutex_unlock(&b->mu);
-    free(buf);
+    free(w.buf);
+    vbp_video_frame_free(w.frame);
+    vbp_video_frame_free(w.extra);
+    vbp_frame_conv_free(w.conv);
     return NULL;
 }
 
@@ -194,6 +283,12 @@ static int apply_split_names(vbp_dataset *ds, const char *const *names, size_t n
     return VBP_OK;
 }
 
+/* A clip's source, for messages: its video or its first frame. */
+static const char *where(const vbp_source_clip *c)
+{
+    return c->video ? c->video : c->frames[0];
+}
+
 static int check_unique(const vbp_dataset *ds, vbp_error *err)
 {
     for (size_t i = 0; i < ds->count; i++)
@@ -202,9 +297,9 @@ static int check_unique(const vbp_dataset *ds, vbp_error *err)
                 !strcmp(ds->clips[i].group, ds->clips[k].group)) {
                 char q[VBP_CLIP_LABEL_MAX];
                 return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' was already read from %s",
-                                ds->clips[i].frames[0],
+                                where(&ds->clips[i]),
                                 vbp_clip_label(q, sizeof q, ds->clips[i].group, ds->clips[i].name),
-                                ds->clips[k].frames[0]);
+                                where(&ds->clips[k]));
             }
     return VBP_OK;
 }
@@ -218,6 +313,15 @@ static int scan_all(const vbp_build_opts *o, vbp_dataset *ds, vbp_error *err)
         rc = vbp_dataset_scan(ds, o->sources[i].root, o->layout, o->sources[i].split, NULL, err);
     if (rc == VBP_OK)
         rc = check_unique(ds, err);
+    /* a video's labels are fractions of its frame: into the pack's pixels */
+    for (size_t i = 0; rc == VBP_OK && i < ds->count; i++)
+        for (size_t f = 0; ds->clips[i].video && f < ds->clips[i].frame_count; f++) {
+            vbp_label *l = &ds->clips[i].labels[f];
+            if (l->visibility == 1) {
+                l->x = (float)((double)l->x * o->width);
+                l->y = (float)((double)l->y * o->height);
+            }
+        }
     if (rc == VBP_OK)
         rc = apply_split_names(ds, o->val_names, o->val_count, VBP_SPLIT_VAL, err);
     if (rc == VBP_OK)
@@ -253,7 +357,8 @@ static int write_all(builder *b, vbp_writer *w, vbp_build_stats *st, vbp_error *
         slot *s = &b->slots[j % b->nslots];
         int rc;
         if (jb->kind == VBP_REC_FRAME && jb->frame == 0 &&
-            (rc = vbp_writer_begin_clip(w, c->name, c->group, c->split, err)) != VBP_OK)
+            ((rc = vbp_writer_begin_clip(w, c->name, c->group, c->split, err)) != VBP_OK ||
+             (c->video && (rc = vbp_writer_set_source(w, &c->source, err)) != VBP_OK)))
             return rc;
         pthread_mutex_lock(&b->mu);
         while (!(s->state == SLOT_READY && s->job == j) && !cancelled(o)) {
@@ -352,8 +457,9 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
     b.style.sigma = opts->sigma;
     b.nslots = 4 * (size_t)nthreads;
     b.slots = calloc(b.nslots, sizeof *b.slots);
+    b.videos = calloc(ds.count, sizeof *b.videos);
     threads = calloc(nthreads, sizeof *threads);
-    if (!b.slots || !threads) {
+    if (!b.slots || !threads || !b.videos) {
         rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the decode ring");
         goto out;
     }
@@ -377,6 +483,7 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
     pthread_mutex_init(&b.mu, NULL);
     pthread_cond_init(&b.slot_freed, NULL);
     pthread_cond_init(&b.slot_ready, NULL);
+    pthread_cond_init(&b.turn_passed, NULL);
     for (; started < nthreads; started++)
         if (pthread_create(&threads[started], NULL, worker, &b) != 0)
             break;
@@ -387,9 +494,11 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
     pthread_mutex_lock(&b.mu);
     b.stop = 1;
     pthread_cond_broadcast(&b.slot_freed);
+    pthread_cond_broadcast(&b.turn_passed);
     pthread_mutex_unlock(&b.mu);
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    pthread_cond_destroy(&b.turn_passed);
     pthread_cond_destroy(&b.slot_ready);
     pthread_cond_destroy(&b.slot_freed);
     pthread_mutex_destroy(&b.mu);
@@ -420,6 +529,9 @@ out:
             free(b.slots[i].scratch);
         }
     free(b.slots);
+    for (size_t i = 0; b.videos && i < ds.count; i++) /* left open by a stop */
+        vbp_video_close(b.videos[i].v);
+    free(b.videos);
     free(threads);
     free(jobs);
     vbp_dataset_free(&ds);

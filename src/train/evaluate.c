@@ -42,14 +42,6 @@ void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, u
     o->threads = 1;
 }
 
-/* First window start that owns frame f of a clip of n >= seq frames. */
-static uint64_t owner_of(uint64_t f, uint64_t n, uint32_t seq)
-{
-    uint64_t half = (seq - 1) / 2;
-    uint64_t s = f > half ? f - half : 0;
-    return s > n - seq ? n - seq : s;
-}
-
 int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void *ctx,
                  vbp_eval_result *out, vbp_error *err)
 {
@@ -78,7 +70,7 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void 
             const vbp_sample *s = &b.samples[i];
             uint64_t n = vbp_pack_clip(pack, s->clip)->frame_count;
             for (uint32_t k = 0; k < seq; k++) {
-                if (owner_of(s->clip_frame + k, n, seq) != s->clip_frame)
+                if (vbp_window_of(s->clip_frame + k, n, seq) != s->clip_frame)
                     continue;
                 size_t plane = (i * seq + k) * hw;
                 vbp_detection pred = vbp_detect(det, prob + plane, 0.5f);
@@ -150,6 +142,25 @@ static void session_close(eval_session *s)
     vbp_pack_close(s->pack);
 }
 
+int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, uint32_t batch,
+                         uint32_t threads, vbp_net **out, uint32_t *seq, uint32_t *channels,
+                         vbp_error *err)
+{
+    *out = NULL;
+    int rc = vbp_weights_shape(weights, seq, channels, err);
+    if (rc)
+        return rc;
+    vbp_net_config nc = { *seq * *channels, *seq, height, width, batch, threads };
+    rc = vbp_net_create(&nc, 0, out, err);
+    if (!rc)
+        rc = vbp_net_load_safetensors(*out, weights, err);
+    if (rc) {
+        vbp_net_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int session_open(eval_session *s, const char *pack_path, const char *weights,
                         const vbp_eval_config *cfg, vbp_error *err)
 {
@@ -166,12 +177,10 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
         return vbp_fail(err, VBP_E_GEOMETRY, "%s: frames have %u channel(s), %s was trained on %u",
                         pack_path, g->frame_channels, weights, channels);
     }
-    vbp_net_config nc = { seq * channels, seq, g->height, g->width, cfg->batch, cfg->threads };
     vbp_memlimit lim; /* before the network's allocations: the loader keeps them out of the pack's share */
     vbp_memlimit_read(NULL, &lim);
-    rc = vbp_net_create(&nc, 0, &s->net, err);
-    if (!rc)
-        rc = vbp_net_load_safetensors(s->net, weights, err);
+    rc = vbp_net_from_weights(weights, g->height, g->width, cfg->batch, cfg->threads, &s->net, &seq,
+                              &channels, err);
     if (!rc) { /* the network's memory is kept out of what a preloaded pack may use */
         vbp_loader_opts o;
         vbp_eval_loader_opts(&o, seq, channels, cfg->batch, cfg->splits, cfg->mode,
@@ -261,30 +270,34 @@ int vbp_clip_path(char *out, size_t size, const char *dir, const vbp_clip *clip,
     return VBP_OK;
 }
 
+int vbp_predictions_csv(const char *path, const vbp_detection *pred, uint64_t n, double sx,
+                        double sy, vbp_error *err)
+{
+    size_t cap = 32 + (size_t)n * 48, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
+    len += (size_t)snprintf(buf, cap, "Frame,Visibility,X,Y\n");
+    for (uint64_t f = 0; f < n; f++) {
+        const vbp_detection *d = &pred[f];
+        if (d->visible)
+            len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",1,%ld,%ld\n", f,
+                                    lround((double)d->x * sx), lround((double)d->y * sy));
+        else
+            len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",0,-1,-1\n", f);
+    }
+    int rc = vbp_atomic_write_file(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
 /* Write one clip's CSV from pred[first .. first+frames-1]. */
 static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_detection *pred,
                           vbp_error *err)
 {
     char path[4096];
     int rc = vbp_clip_path(path, sizeof path, out_dir, clip, "_ball.csv", err);
-    if (rc)
-        return rc;
-    size_t cap = 32 + (size_t)clip->frame_count * 48, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
-    len += (size_t)snprintf(buf, cap, "Frame,Visibility,X,Y\n");
-    for (uint64_t f = 0; f < clip->frame_count; f++) {
-        const vbp_detection *d = &pred[f];
-        if (d->visible)
-            len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",1,%ld,%ld\n", f,
-                                    lroundf(d->x), lroundf(d->y));
-        else
-            len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",0,-1,-1\n", f);
-    }
-    rc = vbp_atomic_write_file(path, buf, len, err);
-    free(buf);
-    return rc;
+    return rc ? rc : vbp_predictions_csv(path, pred, clip->frame_count, 1.0, 1.0, err);
 }
 
 int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,

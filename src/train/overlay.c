@@ -20,6 +20,21 @@
 static const vbp_rgb red = { 255, 0, 0 }, green = { 0, 255, 0 }, white = { 255, 255, 255 },
                      black = { 0, 0, 0 }, sheet_bg = { 40, 40, 40 };
 
+/* The predicted ball at (x, y): a red ring of radius r, half-width hw, and a cross of arm `arm`. */
+static void mark_ball(vbp_canvas *c, float x, float y, float r, float hw, int64_t arm, uint32_t thick)
+{
+    vbp_draw_ring(c, x, y, r, hw, red);
+    int64_t cx = lroundf(x), cy = lroundf(y);
+    vbp_draw_line(c, cx - arm, cy, cx + arm, cy, thick, red);
+    vbp_draw_line(c, cx, cy - arm, cx, cy + arm, thick, red);
+}
+
+void vbp_overlay_mark_ball(vbp_canvas *c, float x, float y, float scale)
+{
+    uint32_t thick = scale >= 2.0f ? 2 : 1;
+    mark_ball(c, x, y, VBP_OVERLAY_PRED_R * scale, scale, lroundf(2.0f * scale), thick);
+}
+
 /* Marks of one frame on a canvas `shrink` times smaller than the frame. */
 static void mark(vbp_canvas *c, const vbp_label *lab, const vbp_detection *pred, uint32_t shrink)
 {
@@ -28,13 +43,9 @@ static void mark(vbp_canvas *c, const vbp_label *lab, const vbp_detection *pred,
     if (lab->visibility != VBP_NO_LABEL && lab->visibility)
         vbp_draw_ring(c, (lab->x + 0.5f) / f - 0.5f, (lab->y + 0.5f) / f - 0.5f,
                       big ? VBP_OVERLAY_LABEL_R : 4.0f, big ? 1.0f : 0.6f, green);
-    if (pred->visible) {
-        float x = (pred->x + 0.5f) / f - 0.5f, y = (pred->y + 0.5f) / f - 0.5f;
-        vbp_draw_ring(c, x, y, big ? VBP_OVERLAY_PRED_R : 2.0f, big ? 1.0f : 0.6f, red);
-        int64_t cx = lroundf(x), cy = lroundf(y), arm = big ? 2 : 0;
-        vbp_draw_line(c, cx - arm, cy, cx + arm, cy, 1, red);
-        vbp_draw_line(c, cx, cy - arm, cx, cy + arm, 1, red);
-    }
+    if (pred->visible)
+        mark_ball(c, (pred->x + 0.5f) / f - 0.5f, (pred->y + 0.5f) / f - 0.5f,
+                  big ? VBP_OVERLAY_PRED_R : 2.0f, big ? 1.0f : 0.6f, big ? 2 : 0, 1);
 }
 
 int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detection *pred,

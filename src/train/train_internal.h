@@ -16,6 +16,33 @@ void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, u
                           uint32_t splits, vbp_load_mode mode, vbp_target target,
                           uint32_t target_cut);
 
+/*
+ * The network a weights file describes, for frames of width x height and
+ * batches of up to `batch` windows: its seq and channels read from the file
+ * (vbp_weights_shape; *seq and *channels get them), created and loaded.  The
+ * one place where a weights file becomes a net (eval, predict, track).
+ * VBP_E_IO, VBP_E_FORMAT naming the file, VBP_E_ARG, VBP_E_NOMEM.
+ */
+int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, uint32_t batch,
+                         uint32_t threads, vbp_net **out, uint32_t *seq, uint32_t *channels,
+                         vbp_error *err);
+
+/*
+ * The predictions CSV (Frame,Visibility,X,Y) of pred[0..n-1] at path,
+ * atomically: X and Y are x * sx and y * sy rounded to integers, -1,-1 when
+ * not visible.  predict writes pack pixels (sx = sy = 1), track the video's.
+ */
+int vbp_predictions_csv(const char *path, const vbp_detection *pred, uint64_t n, double sx,
+                        double sy, vbp_error *err);
+
+/* The window of a clip of n >= seq frames that predicts frame f (vbp_train.h). */
+static inline uint64_t vbp_window_of(uint64_t f, uint64_t n, uint32_t seq)
+{
+    uint64_t half = (seq - 1) / 2;
+    uint64_t s = f > half ? f - half : 0;
+    return s > n - seq ? n - seq : s;
+}
+
 /* Called for every predicted frame (global frame index in the pack). */
 typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o);
 
@@ -91,5 +118,13 @@ int vbp_clip_path(char *out, size_t size, const char *dir, const vbp_clip *clip,
  */
 int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detection *pred,
                      const char *dir, vbp_error *err);
+
+/*
+ * The predicted ball as the overlays draw it, on a canvas `scale` times the
+ * pack's size (track's overlay video: the video's size): a red ring of
+ * radius VBP_OVERLAY_PRED_R * scale and a cross, centred at (x, y).
+ */
+struct vbp_canvas;
+void vbp_overlay_mark_ball(struct vbp_canvas *c, float x, float y, float scale);
 
 #endif

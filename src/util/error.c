@@ -20,6 +20,7 @@ const char *vbp_strerror(int code)
     case VBP_E_CODEC: return "record does not decode";
     case VBP_E_NUMERIC: return "non-finite value";
     case VBP_E_INTERRUPTED: return "interrupted";
+    case VBP_E_UNSUPPORTED: return "not supported by this build";
     default: return "unknown error";
     }
 }

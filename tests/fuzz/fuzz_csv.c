@@ -1,5 +1,5 @@
 /*
- * fuzz_csv.c - libFuzzer target: the labels CSV parser on arbitrary bytes.
+ * fuzz_csv.c - libFuzzer target: the labels CSV parser on arbitrary bytes, both headers.
  * Accepted input must give one label per data row, visibility 0 or 1 and
  * finite coordinates ((-1, -1) when hidden); refused input one error line
  * naming the file, safe to print (the cells it quotes escaped).
@@ -18,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     vbp_error err;
     memset(&err, 0, sizeof err);
-    int rc = vbp_labels_parse_csv(data, size, "fuzz.csv", &labels, &n, &err);
+    unsigned units = 0;
+    int rc = vbp_labels_parse_csv(data, size, "fuzz.csv", VBP_LABELS_PIXELS | VBP_LABELS_FRACTIONS,
+                                  &labels, &n, &units, &err);
     if (rc != VBP_OK) {
         FUZZ_CHECK(rc < 0 && err.code == rc && !strncmp(err.detail, "fuzz.csv", 8));
         FUZZ_CHECK(!memchr(err.detail, '\n', strlen(err.detail)));
@@ -26,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(n == 0 || labels);
-    FUZZ_CHECK(size >= 20 && !memcmp(data, "Frame,Visibility,X,Y", 20));
+    FUZZ_CHECK(units == VBP_LABELS_PIXELS ? size >= 20 && !memcmp(data, "Frame,Visibility,X,Y", 20)
+                                          : size >= 14 && !memcmp(data, "Frame,Ball,x,y", 14));
     for (size_t i = 0; i < n; i++) {
         const vbp_label *l = &labels[i];
         FUZZ_CHECK(l->visibility == 0 || l->visibility == 1);

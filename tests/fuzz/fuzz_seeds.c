@@ -133,12 +133,13 @@ int main(int argc, char **argv)
         snprintf(p, sizeof p, "%s/png/%s.png", argv[1], fx_png_cases[i].name);
         bad |= fx_png_write_case(p, &fx_png_cases[i], 9, 7, (uint32_t)i + 1, rgb);
     }
-    /* CSVs: LF, CRLF, no final newline, hidden balls with 0 and -1 */
+    /* CSVs: LF, CRLF, no final newline, hidden balls with 0 and -1; TrackNetV3's fractions */
     static const char *const csv[] = {
         "Frame,Visibility,X,Y\n0,1,10.5,20\n1,0,0,0\n2,1,511,287\n",
         "Frame,Visibility,X,Y\r\n0,0,-1,-1\r\n1,1,3e2,1.25e1\r\n",
         "Frame,Visibility,X,Y\n0,1,100,50",
         "Frame,Visibility,X,Y\n",
+        "Frame,Ball,x,y\n0,0,-1.000,-1.000\n1,1,0.518,0.379\n",
     };
     for (size_t i = 0; i < sizeof csv / sizeof csv[0]; i++) {
         snprintf(p, sizeof p, "%s/csv/labels%zu.csv", argv[1], i);

@@ -1,0 +1,264 @@
+/*
+ * track.c - vbp_track_run: a trained model over a video, streaming.
+ *
+ * Frames are decoded and shrunk one at a time into a ring of `batch + seq`
+ * frames; as soon as `batch` windows are complete (or the video ends) they
+ * go through the network in one forward, and each window's own frames get
+ * their detection: the first window frames 0..half, window s frame s+half,
+ * and the last window its frames after s+half (the rule of vbp_window_of,
+ * whatever the length); which window is the last is known only when the
+ * video ends, so the latest window's later detections are kept aside.  Detections are
+ * kept (a few bytes a frame) and written as one CSV at the end; the overlay
+ * video is written as frames' detections become final, from a ring of the
+ * frames at their own size.
+ *
+ * The network-specific part is vbp_net_from_weights and the layout of a
+ * window in the network's input (seq frames of C planes, in order, v / 255,
+ * as the loader builds them): nothing else here knows the model.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "draw.h"
+#include "internal.h"
+#include "train_internal.h"
+#include "vbp_video.h"
+
+void vbp_track_config_default(vbp_track_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->width = 512;
+    cfg->height = 288;
+    cfg->batch = 4;
+}
+
+typedef struct tracker {
+    const vbp_track_config *cfg;
+    const char *video;
+    vbp_video *v;
+    const vbp_video_info *info;
+    vbp_net *net;
+    uint32_t seq, channels, half;
+    size_t plane, frame_bytes, rgb_bytes;
+    uint32_t ring;             /* frames kept: batch + seq */
+    uint8_t *frames;           /* ring of network-size frames */
+    uint8_t *rgb;              /* ring of own-size frames (overlay only) */
+    float *x;                  /* batch windows of the network's input */
+    vbp_detector *det;
+    vbp_detection *pred;       /* per frame; grown as frames come */
+    size_t pred_cap;
+    vbp_detection *tail;       /* the latest window's detections of its frames after s+half */
+    uint64_t decoded;          /* frames read */
+    uint64_t windows;          /* windows run: the next one starts at this frame */
+    uint64_t final;            /* frames whose detection is final */
+    vbp_video_writer *out;     /* overlay */
+    uint64_t written;          /* overlay frames written */
+    vbp_canvas canvas;
+    vbp_track_result res;
+} tracker;
+
+static int grow_pred(tracker *t, uint64_t need, vbp_error *err)
+{
+    if (need <= t->pred_cap)
+        return VBP_OK;
+    size_t cap = t->pred_cap ? 2 * t->pred_cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    vbp_detection *p = realloc(t->pred, cap * sizeof *p);
+    if (!p)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for %zu detections", t->video, cap);
+    t->pred = p;
+    t->pred_cap = cap;
+    return VBP_OK;
+}
+
+/* Window start s, frame j of it (ring slot), as the network's input: C planes of v / 255. */
+static void load_window(tracker *t, uint64_t s, float *x)
+{
+    for (uint32_t j = 0; j < t->seq; j++) {
+        const uint8_t *src = t->frames + ((s + j) % t->ring) * t->frame_bytes;
+        float *dst = x + (size_t)j * t->frame_bytes;
+        for (size_t i = 0; i < t->frame_bytes; i++)
+            dst[i] = (float)src[i] / 255.0f;
+    }
+}
+
+/* Overlay frames whose detection is final, in order. */
+static int write_overlay(tracker *t, vbp_error *err)
+{
+    double t0 = vbp_now();
+    const float sx = (float)t->info->width / (float)t->cfg->width;
+    const float sy = (float)t->info->height / (float)t->cfg->height;
+    int rc = VBP_OK;
+    for (; !rc && t->written < t->final; t->written++) {
+        memcpy(t->canvas.px, t->rgb + (t->written % t->ring) * t->rgb_bytes, t->rgb_bytes);
+        const vbp_detection *d = &t->pred[t->written];
+        if (d->visible)
+            vbp_overlay_mark_ball(&t->canvas, d->x * sx, d->y * sy, sx < sy ? sx : sy);
+        rc = vbp_video_writer_add(t->out, t->canvas.px, err);
+    }
+    t->res.overlay_seconds += vbp_now() - t0;
+    return rc;
+}
+
+/*
+ * Run the complete windows (all that remain when `end`), `batch` at a time
+ * once `batch` are complete, and settle the detections they own.
+ */
+static int run_windows(tracker *t, int end, vbp_error *err)
+{
+    const uint32_t seq = t->seq, batch = t->cfg->batch;
+    const uint64_t complete = t->decoded >= seq ? t->decoded - seq + 1 : 0;
+    while (complete > t->windows && (end || complete - t->windows >= batch)) {
+        double t0 = vbp_now();
+        uint64_t k = complete - t->windows < batch ? complete - t->windows : batch;
+        for (uint64_t i = 0; i < k; i++)
+            load_window(t, t->windows + i, t->x + i * seq * t->frame_bytes);
+        int rc = vbp_net_forward(t->net, t->x, (size_t)k, 0, err);
+        if (rc)
+            return rc;
+        const float *prob = vbp_net_output(t->net);
+        for (uint64_t i = 0; i < k; i++) {
+            uint64_t s = t->windows + i;
+            const float *heat = prob + i * seq * t->plane;
+            if (s == 0)
+                for (uint32_t j = 0; j < t->half; j++)
+                    t->pred[j] = vbp_detect(t->det, heat + j * t->plane, 0.5f);
+            t->pred[s + t->half] = vbp_detect(t->det, heat + t->half * t->plane, 0.5f);
+            if (i + 1 == k) /* the last window, if the video ends here, predicts these too */
+                for (uint32_t j = t->half + 1; j < seq; j++)
+                    t->tail[j] = vbp_detect(t->det, heat + j * t->plane, 0.5f);
+        }
+        t->windows += k;
+        t->final = t->windows + t->half;
+        t->res.net_seconds += vbp_now() - t0;
+        if (t->out && (rc = write_overlay(t, err)) != VBP_OK)
+            return rc;
+    }
+    if (end && t->final < t->decoded) { /* the video ended: its last window's later frames */
+        for (uint32_t j = t->half + 1; j < seq; j++)
+            t->pred[t->windows - 1 + j] = t->tail[j];
+        t->final = t->decoded;
+        if (t->out)
+            return write_overlay(t, err);
+    }
+    return VBP_OK;
+}
+
+static void tracker_free(tracker *t)
+{
+    vbp_video_writer_abort(t->out);
+    vbp_video_close(t->v);
+    vbp_net_free(t->net);
+    vbp_detector_free(t->det);
+    vbp_canvas_free(&t->canvas);
+    free(t->frames);
+    free(t->rgb);
+    free(t->x);
+    free(t->pred);
+    free(t->tail);
+}
+
+static int tracker_open(tracker *t, const char *video, const char *weights,
+                        const vbp_track_config *cfg, vbp_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = cfg;
+    t->video = video;
+    if (!cfg->batch || !cfg->width || !cfg->height)
+        return vbp_fail(err, VBP_E_ARG, "track: batch, width and height must be positive");
+    int rc = vbp_net_from_weights(weights, cfg->height, cfg->width, cfg->batch, cfg->threads,
+                                  &t->net, &t->seq, &t->channels, err);
+    if (!rc)
+        rc = vbp_video_open(video, 0, &t->v, err);
+    if (rc)
+        return rc;
+    t->info = vbp_video_get_info(t->v);
+    if (t->info->width < cfg->width || t->info->height < cfg->height)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: video is %ux%u, smaller than the network's "
+                        "%ux%u frames (frames are only shrunk)", video, t->info->width,
+                        t->info->height, cfg->width, cfg->height);
+    t->half = (t->seq - 1) / 2;
+    t->plane = (size_t)cfg->width * cfg->height;
+    t->frame_bytes = t->plane * t->channels;
+    t->rgb_bytes = (size_t)3 * t->info->width * t->info->height;
+    t->ring = cfg->batch + t->seq;
+    t->frames = malloc(t->ring * t->frame_bytes);
+    t->x = malloc((size_t)cfg->batch * t->seq * t->frame_bytes * sizeof *t->x);
+    t->tail = calloc(t->seq, sizeof *t->tail);
+    if (cfg->overlay)
+        t->rgb = malloc(t->ring * t->rgb_bytes);
+    if (!t->frames || !t->x || !t->tail || (cfg->overlay && !t->rgb))
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for %u frames", video, t->ring);
+    if ((rc = vbp_detector_create(cfg->height, cfg->width, &t->det, err)) != VBP_OK)
+        return rc;
+    if (cfg->overlay) {
+        vbp_rgb black = { 0, 0, 0 };
+        rc = vbp_canvas_init(&t->canvas, t->info->width, t->info->height, black, err);
+        if (!rc)
+            rc = vbp_video_writer_open(cfg->overlay, t->info->width, t->info->height,
+                                       t->info->fps_num, t->info->fps_den, &t->out, err);
+    }
+    return rc;
+}
+
+int vbp_track_run(const char *video, const char *weights, const char *csv_path,
+                  const vbp_track_config *cfg, vbp_track_result *res, vbp_error *err)
+{
+    double start = vbp_now();
+    tracker t;
+    int rc = tracker_open(&t, video, weights, cfg, err);
+    for (int got = 1; !rc && got;) {
+        if (cfg->stop && *cfg->stop) {
+            rc = vbp_fail(err, VBP_E_INTERRUPTED, "%s: interrupted: nothing written", video);
+            break;
+        }
+        double t0 = vbp_now();
+        uint64_t slot = t.decoded % t.ring;
+        got = vbp_video_read(t.v, cfg->width, cfg->height, t.channels,
+                             t.frames + slot * t.frame_bytes,
+                             t.rgb ? t.rgb + slot * t.rgb_bytes : NULL, err);
+        t.res.decode_seconds += vbp_now() - t0;
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        t.decoded += (uint64_t)got;
+        if (got && (rc = grow_pred(&t, t.decoded, err)) != VBP_OK)
+            break;
+        if (!got && t.decoded < t.seq)
+            rc = t.decoded ? vbp_fail(err, VBP_E_GEOMETRY, "%s: %llu frames, fewer than the %u "
+                                      "of the model's windows", video,
+                                      (unsigned long long)t.decoded, t.seq)
+                           : vbp_fail(err, VBP_E_INPUT, "%s: the video has no frames", video);
+        if (!rc)
+            rc = run_windows(&t, !got, err);
+        if (!rc && got && cfg->progress)
+            cfg->progress(cfg->progress_ctx, t.decoded, t.info->frames);
+    }
+    if (!rc)
+        rc = vbp_predictions_csv(csv_path, t.pred, t.decoded,
+                                 (double)t.info->width / cfg->width,
+                                 (double)t.info->height / cfg->height, err);
+    if (!rc && t.out) {
+        double t0 = vbp_now();
+        rc = vbp_video_writer_finish(t.out, err);
+        t.out = NULL;
+        t.res.overlay_seconds += vbp_now() - t0;
+        if (rc) /* the CSV is there already: the pair is all or nothing */
+            unlink(csv_path);
+    }
+    if (!rc && res) {
+        t.res.frames = t.decoded;
+        for (uint64_t f = 0; f < t.decoded; f++)
+            t.res.visible += t.pred[f].visible != 0;
+        t.res.video_width = t.info->width;
+        t.res.video_height = t.info->height;
+        t.res.fps_num = t.info->fps_num;
+        t.res.fps_den = t.info->fps_den;
+        t.res.seconds = vbp_now() - start;
+        *res = t.res;
+    }
+    tracker_free(&t);
+    return rc;
+}

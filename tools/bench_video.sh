@@ -1,0 +1,75 @@
+#!/bin/sh
+# Packing from videos against the PNG route, and vbtrain track, side by side in one run
+# (docs/performance.md, "Packing from videos" and "Tracking a video"):
+#   sh tools/bench_video.sh [ROUNDS] 2>&1 | tee out/bench_video.txt
+# Each round runs, one after the other on the 9 clips of ../shared/data/tracknetv3-raw2
+# (2,342 frames of 1280x720 H.264):
+#   png    the shared OpenCV converter (--gray) into PNGs, then vbpack on them
+#   video  vbpack straight from the videos
+# both with --grayscale --heatmap gaussian --sigma 3, and prints wall and CPU seconds (user +
+# system, children included) and the load average before each.  Then it compares the two packs
+# (tools/compare_packs.py) and tracks every clip with the shipped model, per instruction set.
+set -eu
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+[ -d build ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+src=../shared/data/tracknetv3-raw2
+model=models/vballnet_fastv1_gray_seq3.safetensors
+out=out/bench_video
+mkdir -p "$out"
+opts="--grayscale --heatmap gaussian --sigma 3"
+lscpu | sed -n 's/^Model name: *//p'
+echo "cores: $(nproc); $(date -u)"
+# timed CMD...: "wall user+sys" of CMD (its output discarded)
+timed() {
+  /usr/bin/time -f "%e %U %S" -o "$out/time" "$@" > /dev/null 2> "$out/stderr" ||
+    { cat "$out/stderr"; exit 1; }
+  awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$out/time"
+}
+load() { cut -d' ' -f1 /proc/loadavg; }
+echo "round  side   load  python_s  vbpack_s  total_s  cpu_s  frames/s"
+r=1
+while [ "$r" -le "$rounds" ]; do
+  rm -rf "$out/v4" "$out/png.vbp"
+  l=$(load)
+  py=$(timed /usr/bin/python3 ../shared/tools/videos_to_tracknetv4.py "$src" "$out/v4" --gray)
+  pk=$(timed build/tools/vbpack --quiet $opts "$out/v4" -o "$out/png.vbp")
+  echo "$r $l $py $pk" | awk '{ w = $3 + $5; printf "%-6s png   %5s %9.2f %9.2f %8.2f %6.2f %9.0f\n",
+    $1, $2, $3, $5, w, $4 + $6, 2342 / w }'
+  rm -f "$out/video.vbp"
+  l=$(load)
+  vd=$(timed build/tools/vbpack --quiet $opts "$src" -o "$out/video.vbp")
+  echo "$r $l $vd" | awk '{ printf "%-6s video %5s %9s %9.2f %8.2f %6.2f %9.0f\n",
+    $1, $2, "-", $3, $3, $4, 2342 / $3 }'
+  r=$((r + 1))
+done
+echo "== the two packs"
+/usr/bin/python3 tools/compare_packs.py "$out/png.vbp" "$out/video.vbp"
+sets=generic
+grep -qw avx2 /proc/cpuinfo && sets="avx2 $sets"
+grep -qw avx512f /proc/cpuinfo && sets="avx512 $sets"
+echo "== vbtrain track, the shipped model, every clip (load before each set)"
+echo "isa      load  frames  video_s  wall_s  x_real_time  decode_s  net_s"
+for isa in $sets; do
+  l=$(load)
+  frames=0 video=0 wall=0 dec=0 net=0
+  for v in "$src"/*.mp4; do
+    VBP_ISA=$isa build/tools/vbtrain track "$v" --weights "$model" --out "$out/track.csv" --json \
+      > "$out/track.json"
+    set -- $(sed 's/[{},"]/ /g' "$out/track.json" | awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+      END { print v["frames:"], v["frames:"] / v["video_fps:"], v["seconds:"], v["decode_seconds:"],
+            v["net_seconds:"] }')
+    frames=$((frames + $1))
+    video=$(echo "$video $2" | awk '{ print $1 + $2 }'); wall=$(echo "$wall $3" | awk '{ print $1 + $2 }')
+    dec=$(echo "$dec $4" | awk '{ print $1 + $2 }'); net=$(echo "$net $5" | awk '{ print $1 + $2 }')
+  done
+  echo "$isa $l $frames $video $wall $dec $net" | awk '{ printf "%-7s %5s %7d %8.1f %7.1f %12.2f %9.1f %6.1f\n",
+    $1, $2, $3, $4, $5, $4 / $5, $6, $7 }'
+done
+v=$src/00009.mp4
+echo "== with --overlay ($v, 502 frames, avx512 or the best set)"
+l=$(load)
+build/tools/vbtrain track "$v" --weights "$model" --out "$out/track.csv" --overlay "$out/o.mp4" --json |
+  sed "s/^/load $l: /"
+uptime
