@@ -57,9 +57,9 @@ for isa in $sets; do
   for v in "$src"/*.mp4; do
     VBP_ISA=$isa build/tools/vbtrain track "$v" --weights "$model" --out "$out/track.csv" --json \
       > "$out/track.json"
-    set -- $(sed 's/[{},"]/ /g' "$out/track.json" | awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
-      END { print v["frames:"], v["frames:"] / v["video_fps:"], v["seconds:"], v["decode_seconds:"],
-            v["net_seconds:"] }')
+    set -- $(sed 's/[{},":]/ /g' "$out/track.json" | awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+      END { print v["frames"], v["frames"] / v["video_fps"], v["seconds"], v["decode_seconds"],
+            v["net_seconds"] }')
     frames=$((frames + $1))
     video=$(echo "$video $2" | awk '{ print $1 + $2 }'); wall=$(echo "$wall $3" | awk '{ print $1 + $2 }')
     dec=$(echo "$dec $4" | awk '{ print $1 + $2 }'); net=$(echo "$net $5" | awk '{ print $1 + $2 }')

@@ -259,7 +259,25 @@ static void store_row(const vbp_area *a, const float *sum, uint32_t y, uint8_t *
 {
     const size_t plane = (size_t)a->dw * a->dh;
     uint8_t *r = rgb + (size_t)y * a->dw, *g = r + plane, *b = g + plane;
-    for (uint32_t x = 0; x < a->dw; x++) {
+    uint32_t x = 0;
+#ifdef __SSE2__
+    /* 4 pixels at a time: transposed to B, G, R vectors, rounded half to even by cvtps2dq in
+     * the default rounding mode (as sat()), saturated to 0..255 by the two packs */
+    for (; a->simd && x + 4 <= a->dw; x += 4) {
+        __m128 p0 = _mm_loadu_ps(sum + 4 * x), p1 = _mm_loadu_ps(sum + 4 * x + 4);
+        __m128 p2 = _mm_loadu_ps(sum + 4 * x + 8), p3 = _mm_loadu_ps(sum + 4 * x + 12);
+        _MM_TRANSPOSE4_PS(p0, p1, p2, p3); /* p0 = B, p1 = G, p2 = R */
+        __m128i bg = _mm_packs_epi32(_mm_cvtps_epi32(p0), _mm_cvtps_epi32(p1));
+        __m128i rr = _mm_packs_epi32(_mm_cvtps_epi32(p2), _mm_setzero_si128());
+        __m128i bytes = _mm_packus_epi16(bg, rr); /* B0..B3 G0..G3 R0..R3 0.. */
+        int32_t lanes[4];
+        _mm_storeu_si128((__m128i *)(void *)lanes, bytes);
+        memcpy(b + x, &lanes[0], 4);
+        memcpy(g + x, &lanes[1], 4);
+        memcpy(r + x, &lanes[2], 4);
+    }
+#endif
+    for (; x < a->dw; x++) {
         b[x] = sat(sum[4 * x]);
         g[x] = sat(sum[4 * x + 1]);
         r[x] = sat(sum[4 * x + 2]);
@@ -327,9 +345,15 @@ void vbp_area_run(vbp_area *a, const uint8_t *bgr, size_t stride, uint8_t *rgb)
         run_block(a, bgr, stride, rgb);
     } else {
         const size_t plane = (size_t)a->dw * a->dh;
-        for (uint32_t y = 0; y < a->dh; y++)
-            for (uint32_t x = 0; x < a->dw; x++)
-                for (uint32_t c = 0; c < 3; c++)
-                    rgb[(2 - c) * plane + (size_t)y * a->dw + x] = bgr[y * stride + 3 * x + c];
+        for (uint32_t y = 0; y < a->dh; y++) {
+            const uint8_t *restrict row = bgr + y * stride;
+            uint8_t *restrict r = rgb + (size_t)y * a->dw, *restrict g = r + plane,
+                              *restrict b = g + plane;
+            for (size_t x = 0; x < a->dw; x++) { /* size_t: 3 * x cannot wrap, so it vectorises */
+                b[x] = row[3 * x];
+                g[x] = row[3 * x + 1];
+                r[x] = row[3 * x + 2];
+            }
+        }
     }
 }

@@ -53,7 +53,6 @@ typedef struct tracker {
     uint64_t final;            /* frames whose detection is final */
     vbp_video_writer *out;     /* overlay */
     uint64_t written;          /* overlay frames written */
-    vbp_canvas canvas;
     vbp_track_result res;
 } tracker;
 
@@ -91,11 +90,13 @@ static int write_overlay(tracker *t, vbp_error *err)
     const float sy = (float)t->info->height / (float)t->cfg->height;
     int rc = VBP_OK;
     for (; !rc && t->written < t->final; t->written++) {
-        memcpy(t->canvas.px, t->rgb + (t->written % t->ring) * t->rgb_bytes, t->rgb_bytes);
+        /* drawn in its ring slot: the frame is not read again */
+        vbp_canvas c = { t->rgb + (t->written % t->ring) * t->rgb_bytes, t->info->width,
+                         t->info->height };
         const vbp_detection *d = &t->pred[t->written];
         if (d->visible)
-            vbp_overlay_mark_ball(&t->canvas, d->x * sx, d->y * sy, sx < sy ? sx : sy);
-        rc = vbp_video_writer_add(t->out, t->canvas.px, err);
+            vbp_overlay_mark_ball(&c, d->x * sx, d->y * sy, sx < sy ? sx : sy);
+        rc = vbp_video_writer_add(t->out, c.px, err);
     }
     t->res.overlay_seconds += vbp_now() - t0;
     return rc;
@@ -151,7 +152,6 @@ static void tracker_free(tracker *t)
     vbp_video_close(t->v);
     vbp_net_free(t->net);
     vbp_detector_free(t->det);
-    vbp_canvas_free(&t->canvas);
     free(t->frames);
     free(t->rgb);
     free(t->x);
@@ -192,13 +192,9 @@ static int tracker_open(tracker *t, const char *video, const char *weights,
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for %u frames", video, t->ring);
     if ((rc = vbp_detector_create(cfg->height, cfg->width, &t->det, err)) != VBP_OK)
         return rc;
-    if (cfg->overlay) {
-        vbp_rgb black = { 0, 0, 0 };
-        rc = vbp_canvas_init(&t->canvas, t->info->width, t->info->height, black, err);
-        if (!rc)
-            rc = vbp_video_writer_open(cfg->overlay, t->info->width, t->info->height,
-                                       t->info->fps_num, t->info->fps_den, &t->out, err);
-    }
+    if (cfg->overlay)
+        rc = vbp_video_writer_open(cfg->overlay, t->info->width, t->info->height,
+                                   t->info->fps_num, t->info->fps_den, &t->out, err);
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * video_write.c - planar RGB frames -> an H.264 video (vbp_video.h): libswscale
- * to 4:2:0, libavcodec's H.264 encoder (libx264 in Debian: preset veryfast,
+ * to 4:2:0, libavcodec's H.264 encoder (libx264 in Debian: preset superfast,
  * CRF 23), libavformat's muxer for the target's extension (MP4 and MOV with
  * the index first), written beside the target and renamed into place when
  * finished.
@@ -116,7 +116,7 @@ int vbp_video_writer_open(const char *path, uint32_t width, uint32_t height, uin
         e->time_base = av_inv_q(e->framerate);
         if (w->oc->oformat->flags & AVFMT_GLOBALHEADER)
             e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-        av_opt_set(e->priv_data, "preset", "veryfast", 0); /* libx264's; others ignore them */
+        av_opt_set(e->priv_data, "preset", "superfast", 0); /* libx264's; others ignore them */
         av_opt_set(e->priv_data, "crf", "23", 0);
         if ((r = avcodec_open2(e, codec, NULL)) < 0 ||
             (r = avcodec_parameters_from_context(w->st->codecpar, e)) < 0)
