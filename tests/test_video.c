@@ -8,9 +8,10 @@
  *     vbp_video_read gives them, bytes independent of the thread count;
  *   - bad input, one line naming the file, exit 1, nothing at the target:
  *     CSV shorter or longer than the video, a bad row, no CSV, a truncated,
- *     empty or fake video;
+ *     empty or fake video, a video of no frames;
  *   - track: a CSV row per frame in the video's pixels, an overlay video of
- *     every frame, clear errors for videos it cannot use.
+ *     every frame, clear errors for videos it cannot use (too short, too small,
+ *     empty, no frames).
  * Without FFmpeg (meson -Dffmpeg=disabled) the whole file is SKIPPED.
  */
 #include <math.h>
@@ -306,6 +307,9 @@ static void bad_input(void **s)
     refused("cut", at("cut/c.mp4"), "empty file");
     assert_int_equal(fx_write_text(at("cut/c.mp4"), "not a video\n"), 0);
     refused("cut", at("cut/c.mp4"), "cannot open video");
+    /* a well-formed video of no frames (an MP4 of no frames keeps no video track) */
+    make_video(at("cut/c.mp4"), 0);
+    refused("cut", at("cut/c.mp4"), "no video stream");
 }
 
 static void track(void **s)
@@ -365,6 +369,11 @@ static void track(void **s)
     assert_int_equal(vbp_track_run(at("empty.mp4"), weights, at("x.csv"), &cfg, &r, &err),
                      VBP_E_INPUT);
     assert_non_null(strstr(err.detail, "empty.mp4: empty file"));
+    make_video(at("none.mp4"), 0); /* no frames: an MP4 keeps no video track */
+    assert_int_equal(vbp_track_run(at("none.mp4"), weights, at("x.csv"), &cfg, &r, &err),
+                     VBP_E_INPUT);
+    if (!strstr(err.detail, "none.mp4: no video stream"))
+        fail_msg("%s", err.detail);
     assert_false(fx_exists(at("x.csv")));
 }
 

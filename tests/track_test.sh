@@ -4,7 +4,8 @@
 # network, so the detections must agree: same visibility on every frame, positions within 1 px
 # once track's video pixels are scaled back to the pack's 512x288.  Then the overlay video holds
 # every frame, and a video track cannot read leaves no CSV.  SKIPPED without the real data or
-# without FFmpeg.
+# without FFmpeg.  About 20 s on a quiet machine (longer under ASan): three network passes over
+# 81 frames of 720p (predict, track, track of the overlay), the shortest real clip there is.
 # usage: track_test.sh VBPACK VBTRAIN MODEL REAL_DATA
 set -eu
 vbpack=$1 vbtrain=$2 model=$3 clip=$4/tracknetv3-raw2/00013
