@@ -366,6 +366,32 @@ static int cmd_eval(cli *c, int predict)
     return 0;
 }
 
+#ifdef VBTRAIN_TRACK_EXEC
+/*
+ * This vbtrain is linked without the video code: FFmpeg's libraries (Debian's pull in about 130
+ * more shared libraries) would map some 25 MB into every training, evaluation and export, and a
+ * process in a tight memory cgroup would be killed while loading them.  `vbtrain track` runs
+ * VBTRAIN_TRACK_EXEC, the same program with the video code, installed beside this one, with the
+ * same arguments.  Returns only on failure (exit status 1, one line).
+ */
+static int exec_track(char **argv)
+{
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    path[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash || (size_t)(slash + 1 - path) + sizeof VBTRAIN_TRACK_EXEC > sizeof path) {
+        fprintf(stderr, "vbtrain: track: cannot find this program's directory to run %s\n",
+                VBTRAIN_TRACK_EXEC);
+        return 1;
+    }
+    memcpy(slash + 1, VBTRAIN_TRACK_EXEC, sizeof VBTRAIN_TRACK_EXEC);
+    execv(path, argv);
+    fprintf(stderr, "vbtrain: track: cannot run %s: %s (installed beside vbtrain; it holds the "
+            "video code)\n", path, strerror(errno));
+    return 1;
+}
+#else
 static void on_track_progress(void *ctx, uint64_t done, uint64_t total)
 {
     cli_bar_draw(&((cli *)ctx)->bar, "track", done, total, NULL);
@@ -419,6 +445,7 @@ static int cmd_track(cli *c, const char *video)
     }
     return 0;
 }
+#endif
 
 /* vbtrain export --weights W -o MODEL.onnx [--height H --width W]: no pack involved. */
 static int cmd_export(int argc, char **argv)
@@ -483,7 +510,12 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     vbp_train_config_default(&c.train);
     vbp_eval_config_default(&c.eval);
+#ifdef VBTRAIN_TRACK_EXEC
+    if (argc >= 2 && !strcmp(argv[1], "track"))
+        return exec_track(argv);
+#else
     vbp_track_config_default(&c.track);
+#endif
     if (argc < 2)
         return bad_usage("%s", "missing command");
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -517,10 +549,12 @@ int main(int argc, char **argv)
     c.pack = argv[optind];
     if (kind == 3)
         return cmd_plot(&c);
+#ifndef VBTRAIN_TRACK_EXEC
     if (kind == 4) {
         signal(SIGXFSZ, SIG_IGN);
         return cmd_track(&c, argv[optind]);
     }
+#endif
     /* A full disk or RLIMIT_FSIZE is a write error (reported), not SIGXFSZ; a pack truncated
      * under us is an error line naming it, not a SIGBUS crash. */
     signal(SIGXFSZ, SIG_IGN);

@@ -17,6 +17,10 @@ prefix=$(sed -n 's/^prefix=//p' "$pc")
 for f in bin/vbpack bin/vbdump bin/vbtrain include/vbpack/vbp_pack.h include/vbpack/vbp_net.h; do
   [ -e "$stage$prefix/$f" ] || { echo "FAIL: $prefix/$f not installed"; exit 1; }
 done
+# with FFmpeg, `vbtrain track` runs vbtrain-track from vbtrain's directory
+if [ -e "$build/tools/vbtrain-track" ] && [ ! -e "$stage$prefix/bin/vbtrain-track" ]; then
+  echo "FAIL: $prefix/bin/vbtrain-track not installed beside vbtrain"; exit 1
+fi
 libdir=$(dirname "$(dirname "$pc")")
 [ -e "$libdir/libvbpack.a" ] || { echo "FAIL: no libvbpack.a in $libdir"; exit 1; }
 ls "$libdir"/libvbpack.so.* >/dev/null 2>&1 || { echo "FAIL: no libvbpack.so.* in $libdir"; exit 1; }
