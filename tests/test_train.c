@@ -475,7 +475,7 @@ static float first_batch_loss(const char *weights)
     assert_int_equal(vbp_loader_open_path(g_pack, &o, &ld, &err), VBP_OK);
     vbp_batch b;
     assert_int_equal(vbp_loader_next(ld, &b, &err), 2);
-    vbp_net_config nc = { 3, 3, TH, TW, 2, 2 };
+    vbp_net_config nc = { 3, 3, TH, TW, 2, 2, NULL };
     vbp_net *net;
     assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
     assert_int_equal(vbp_net_load_safetensors(net, weights, &err), VBP_OK);
@@ -533,7 +533,7 @@ static void init_from_weights(void **state)
     /* RGB weights for a gray run. */
     char rgb[600];
     snprintf(rgb, sizeof rgb, "%s/rgb.safetensors", g_dir);
-    vbp_net_config nc = { 9, 3, TH, TW, 1, 1 };
+    vbp_net_config nc = { 9, 3, TH, TW, 1, 1, NULL };
     vbp_net *net;
     assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
     assert_int_equal(vbp_net_save_safetensors(net, rgb, &err), VBP_OK);
@@ -647,10 +647,13 @@ static void eval_and_predict(void **state)
     (void)state;
     reference_run();
     const char *weights = path_in("ref", "best.safetensors");
-    uint32_t seq = 0, ch = 0;
-    assert_int_equal(vbp_weights_shape(weights, &seq, &ch, NULL), VBP_OK);
-    assert_int_equal(seq, 3);
+    vbp_net_config wc;
+    memset(&wc, 0, sizeof wc);
+    uint32_t ch = 0;
+    assert_int_equal(vbp_weights_net(weights, &wc, &ch, NULL), VBP_OK);
+    assert_int_equal(wc.out_channels, 3);
     assert_int_equal(ch, 1);
+    assert_string_equal(wc.model, "VballNetFastV1");
     vbp_eval_config ec;
     vbp_eval_config_default(&ec);
     ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);

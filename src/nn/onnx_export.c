@@ -423,12 +423,14 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
 int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const char *path,
                     vbp_error *err)
 {
-    uint32_t seq, channels;
-    int rc = vbp_weights_shape(weights, &seq, &channels, err);
+    vbp_net_config nc;
+    memset(&nc, 0, sizeof nc);
+    uint32_t channels;
+    int rc = vbp_weights_net(weights, &nc, &channels, err);
     if (rc)
         return rc;
     /* The weights do not depend on the frame size: load them into the smallest net. */
-    const vbp_net_config nc = {seq * channels, seq, 8, 8, 1, 1};
+    nc.height = nc.width = 8, nc.max_batch = nc.threads = 1;
     vbp_net *net;
     rc = vbp_net_create(&nc, 0, &net, err);
     if (!rc)

@@ -18,7 +18,7 @@
 #define STATE_FORMAT "vbtrain-state"
 #define STATE_VERSION "1"
 #define VAL_MAX 40
-#define CFG_KEYS 16
+#define CFG_KEYS 17
 /* Keys newer than version 1's first files: absent means "0" (off). */
 #define CFG_KEYS_V1 13
 #define STATE_KEYS 15
@@ -47,6 +47,7 @@ static size_t config_pairs(const vbp_train_config *cfg, const vbp_net *net, kv *
     PUT("brightness", "%.9g", (double)cfg->brightness);
     PUT("contrast", "%.9g", (double)cfg->contrast);
     PUT("shift", "%" PRIu32, cfg->shift);
+    PUT("model", "%s", nc->model);
 #undef PUT
     return k;
 }
@@ -192,6 +193,8 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
     for (size_t i = 0; i < np; i++) {
         const char *v = vbp_safetensors_meta(f, pairs[i].key);
         const char *name = pairs[i].key + 4; /* without "cfg." */
+        if (!v && !strcmp(name, "model")) /* states from before VballNetV1 */
+            v = vbp_net_model_name(0);
         if (!v && i >= CFG_KEYS_V1)
             v = "0";
         if (!v)
@@ -200,6 +203,23 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
             return vbp_fail(err, VBP_E_ARG, "%s: written with %s=%s, this run asks for %s=%s", path,
                             name, v, name, pairs[i].val);
     }
+    return VBP_OK;
+}
+
+int vbp_state_model(const char *path, const char **model, vbp_error *err)
+{
+    vbp_st_file *f;
+    int rc = vbp_safetensors_open(path, &f, err);
+    if (rc)
+        return rc;
+    const char *m = vbp_safetensors_meta(f, "cfg.model");
+    *model = NULL;
+    for (unsigned i = 0; i < vbp_net_model_count() && !*model; i++) /* a static name */
+        if (!m || !strcmp(m, vbp_net_model_name(i)))
+            *model = vbp_net_model_name(i);
+    vbp_safetensors_close(f);
+    if (!*model)
+        return vbp_fail(err, VBP_E_FORMAT, "%s: state of an unknown model '%.40s'", path, m);
     return VBP_OK;
 }
 

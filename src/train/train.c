@@ -383,17 +383,48 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
 /* Fine-tuning: the weights (and BatchNorm statistics) of cfg->init, checked as eval checks them. */
 static int init_weights(run *r, uint32_t channels, vbp_error *err)
 {
-    uint32_t seq, ch;
-    int rc = vbp_weights_shape(r->cfg->init, &seq, &ch, err);
+    vbp_net_config wc;
+    memset(&wc, 0, sizeof wc);
+    uint32_t ch;
+    int rc = vbp_weights_net(r->cfg->init, &wc, &ch, err);
     if (rc)
         return rc;
-    if (seq != r->cfg->seq || ch != channels)
+    if (wc.out_channels != r->cfg->seq || ch != channels)
         return vbp_fail(err, VBP_E_GEOMETRY, "%s: weights for seq %u and %u channel(s), this run "
-                        "trains seq %u and %u channel(s)", r->cfg->init, seq, ch, r->cfg->seq, channels);
+                        "trains seq %u and %u channel(s)", r->cfg->init, wc.out_channels, ch,
+                        r->cfg->seq, channels);
     rc = vbp_net_load_safetensors(r->net, r->cfg->init, err);
     if (!rc)
         note(r, "starting from %s", r->cfg->init);
     return rc;
+}
+
+/*
+ * The architecture of this run: --model; else that of --resume's checkpoint or --init's
+ * weights; else the default.  --model naming another architecture than the checkpoint's or
+ * the weights' is an error.  Every rank reads the same files (run_dir is shared).
+ */
+static int run_model(run *r, const char **model, vbp_error *err)
+{
+    const vbp_train_config *cfg = r->cfg;
+    *model = cfg->model;
+    const char *from = cfg->resume ? r->last_s : cfg->init;
+    if (!from)
+        return VBP_OK;
+    const char *found;
+    int rc = cfg->resume ? vbp_state_model(from, &found, err) : VBP_OK;
+    vbp_net_config wc;
+    memset(&wc, 0, sizeof wc);
+    uint32_t ch;
+    if (!cfg->resume)
+        rc = vbp_weights_net(from, &wc, &ch, err), found = wc.model;
+    if (rc)
+        return rc;
+    if (cfg->model && strcmp(cfg->model, found))
+        return vbp_fail(err, VBP_E_ARG, "%s: a %s network, this run asks for --model %s", from,
+                        found, cfg->model);
+    *model = found;
+    return VBP_OK;
 }
 
 /* Reopen the loaders when r->st (loaded or received) has another target or order than they have. */
@@ -444,8 +475,13 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     rc = open_train_loader(r, channels, cfg->order, err);
     if (rc)
         return rc;
+    const char *model;
+    rc = run_model(r, &model, err);
+    if (rc)
+        return rc;
     vbp_net_config nc = { cfg->seq * channels, cfg->seq, info->geometry.height, info->geometry.width,
-                          vbp_step_max_part(cfg->batch, r->dist, cfg->accumulate), cfg->threads };
+                          vbp_step_max_part(cfg->batch, r->dist, cfg->accumulate), cfg->threads,
+                          model };
     rc = vbp_net_create(&nc, cfg->seed, &r->net, err);
     if (!rc)
         rc = vbp_stepper_init(&r->step, r->net, r->dist, cfg->accumulate, err);
