@@ -47,6 +47,10 @@ typedef struct vbp_arch {
     uint32_t min_frames;   /* smallest seq it takes (0: 1) */
 } vbp_arch;
 
+/* The description a network was made from (src/nn/net.c). */
+struct vbp_net;
+const vbp_arch *vbp_net_arch(const struct vbp_net *net);
+
 /* The description called name (NULL: the default, VballNetFastV1), or NULL if none is. */
 const vbp_arch *vbp_arch_find(const char *name);
 /* Description i < vbp_arch_count(), in the order --help lists them. */

@@ -738,6 +738,7 @@ int vbp_net_adam_step(vbp_net *net, const vbp_adam_config *cfg, float lr, vbp_er
 }
 
 const vbp_net_config *vbp_net_get_config(const vbp_net *net) { return &net->cfg; }
+const vbp_arch *vbp_net_arch(const vbp_net *net) { return net->arch; }
 size_t vbp_net_memory_bytes(const vbp_net *net) { return net->mem_bytes; }
 size_t vbp_net_param_count(const vbp_net *net) { return net->nparams; }
 float *vbp_net_params(vbp_net *net) { return net->params; }
