@@ -180,12 +180,44 @@ static inline void FN(up_row_adjoint)(real *restrict dst, const real *restrict g
     dst[k] += q * g[2 * k - 1] + t * g[2 * k] + s * g[2 * k + 1];
 }
 
-/* dst[0:2len] = each of src[0:len] twice: one row of the nearest-neighbour 2x upsampling. */
+/* dst[0:2len] = each of src[0:len] twice: one row of the nearest-neighbour 2x upsampling, on
+ * explicit vectors (gcc left the interleaved stores scalar): each register of src makes two of
+ * dst, its lanes doubled with __builtin_shufflevector. */
+#if VBP_REAL_IS_FLOAT
+#define NN_VL (VBP_VBYTES / 4)
+#else
+#define NN_VL (VBP_VBYTES / 8)
+#endif
+#if NN_VL == 2
+#define NN_LO 0, 0
+#define NN_HI 1, 1
+#elif NN_VL == 4
+#define NN_LO 0, 0, 1, 1
+#define NN_HI 2, 2, 3, 3
+#elif NN_VL == 8
+#define NN_LO 0, 0, 1, 1, 2, 2, 3, 3
+#define NN_HI 4, 4, 5, 5, 6, 6, 7, 7
+#elif NN_VL == 16
+#define NN_LO 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7
+#define NN_HI 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15
+#else
+#error "unexpected vector length"
+#endif
+typedef real FN(nnv) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
 static inline void FN(up_row_nearest)(real *restrict dst, const real *restrict src, size_t len)
 {
-    for (size_t k = 0; k < len; k++)
+    size_t k = 0;
+    for (; k + NN_VL <= len; k += NN_VL) {
+        const FN(nnv) v = *(const FN(nnv) *)(src + k);
+        *(FN(nnv) *)(dst + 2 * k) = __builtin_shufflevector(v, v, NN_LO);
+        *(FN(nnv) *)(dst + 2 * k + NN_VL) = __builtin_shufflevector(v, v, NN_HI);
+    }
+    for (; k < len; k++)
         dst[2 * k] = dst[2 * k + 1] = src[k];
 }
+#undef NN_VL
+#undef NN_LO
+#undef NN_HI
 
 /* d [h, w] += the adjoint of output row oy of the 2x upsampling (VBP_UP_*) of d's plane applied
  * to g [2w]: the backward of one upsampled row (rows taken in order from 0 give
