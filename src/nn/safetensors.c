@@ -559,8 +559,9 @@ int vbp_net_load_safetensors(vbp_net *net, const char *path, vbp_error *err)
     /* Validate everything before touching the net. */
     const char *model = vbp_safetensors_meta(f, "model"), *mine = vbp_net_get_config(net)->model;
     if (model && strcmp(model, mine)) {
-        rc = vbp_fail(err, VBP_E_GEOMETRY, "%s: weights of %.40s, this network is %s", path, model,
-                      mine);
+        char q[QUOTED_MAX];
+        rc = vbp_fail(err, VBP_E_GEOMETRY, "%s: weights of %s, this network is %s", path,
+                      quoted(q, model), mine);
     }
     for (size_t i = 0; i < n && !rc; i++) {
         vbp_net_tensor t;
@@ -640,9 +641,11 @@ int vbp_net_weights_config(const char *path, vbp_net_config *cfg, vbp_error *err
     }
     if (arch)
         snprintf(first, sizeof first, "%s.dw.weight", arch->block[0].name);
+    char q[QUOTED_MAX];
     if (!arch)
-        rc = vbp_fail(err, VBP_E_FORMAT, "%s: not the weights of a known model (%s%.40s)", path,
-                      model ? "metadata model " : "no tensor of one", model ? model : "");
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: not the weights of a known model (%s%s)", path,
+                      model ? "metadata model " : "no tensor of one",
+                      model ? quoted(q, model) : "");
     else if (vbp_safetensors_find(f, first, &in) || vbp_safetensors_find(f, "head.bias", &head) ||
              in.ndim != 4 || head.ndim != 1 || in.shape[0] == 0 || head.shape[0] == 0 ||
              in.shape[0] > 4096 || head.shape[0] > 4096)

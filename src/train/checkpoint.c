@@ -218,10 +218,12 @@ int vbp_state_model(const char *path, const char **model, vbp_error *err)
     for (unsigned i = 0; i < vbp_net_model_count() && !*model; i++) /* a static name */
         if (!m || !strcmp(m, vbp_net_model_name(i)))
             *model = vbp_net_model_name(i);
-    vbp_safetensors_close(f);
+    char q[VBP_ESCAPED_MAX(64)];
     if (!*model)
-        return vbp_fail(err, VBP_E_FORMAT, "%s: state of an unknown model '%.40s'", path, m);
-    return VBP_OK;
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: state of an unknown model '%s'", path,
+                      vbp_escape(q, sizeof q, m, strlen(m) < 64 ? strlen(m) : 64));
+    vbp_safetensors_close(f);
+    return rc;
 }
 
 int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
