@@ -64,7 +64,7 @@ static void sample(float *x, size_t nx, float *y, size_t ny)
 
 static float step_loss(vbp_net *net, const float *x, const float *y, size_t n)
 {
-    float loss;
+    float loss = 0.0f;
     vbp_error err;
     if (vbp_net_forward(net, x, n, 1, &err) || vbp_net_loss(net, y, &loss, &err))
         fail_msg("%s", vbp_error_message(&err));
