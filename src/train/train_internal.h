@@ -19,7 +19,7 @@ void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, u
 /*
  * The network a weights file describes, for frames of width x height and
  * batches of up to `batch` windows: its seq and channels read from the file
- * (vbp_weights_shape; *seq and *channels get them), created and loaded.  The
+ * (vbp_weights_net: the architecture too; *seq and *channels get them), created and loaded.  The
  * one place where a weights file becomes a net (eval, predict, track).
  * VBP_E_IO, VBP_E_FORMAT naming the file, VBP_E_ARG, VBP_E_NOMEM.
  */
@@ -77,6 +77,13 @@ typedef struct vbp_train_state {
  */
 int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
                    const vbp_train_state *st, vbp_error *err);
+
+/*
+ * The architecture a state file was written for: its cfg.model (VballNetFastV1 for states
+ * written before the key existed), as a vbp_net_model_name() string.  VBP_E_IO, VBP_E_FORMAT
+ * naming the file.
+ */
+int vbp_state_model(const char *path, const char **model, vbp_error *err);
 
 /*
  * Load a state written by vbp_state_save into net and *st.  The file must
