@@ -26,8 +26,8 @@ from .windows import Windows
 
 
 class Loader(_loader.Loader):
-    __doc__ = _loader.Loader.__doc__.replace("numpy", "torch") + \
-        "Batches are torch tensors over the loader's buffers (torch.from_numpy).\n"
+    __doc__ = _loader.Loader.__doc__ + \
+        "    Batches are torch tensors over the loader's buffers (torch.from_numpy).\n"
     _wrap = staticmethod(torch.from_numpy)
     _copy = staticmethod(torch.clone)
 
