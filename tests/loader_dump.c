@@ -32,13 +32,15 @@ static void layout(void)
     FIELD(vbp_loader_opts, drop_last), FIELD(vbp_loader_opts, threads),
     FIELD(vbp_loader_opts, prefetch), FIELD(vbp_loader_opts, memory_limit),
     FIELD(vbp_loader_opts, block_samples), FIELD(vbp_loader_opts, open_blocks),
-    FIELD(vbp_loader_opts, part), FIELD(vbp_loader_opts, parts);
+    FIELD(vbp_loader_opts, part), FIELD(vbp_loader_opts, parts),
+    FIELD(vbp_loader_opts, reserve_bytes), FIELD(vbp_loader_opts, limit);
     FIELD(vbp_loader_shape, seq), FIELD(vbp_loader_shape, channels),
     FIELD(vbp_loader_shape, height), FIELD(vbp_loader_shape, width), FIELD(vbp_loader_shape, batch),
     FIELD(vbp_loader_shape, samples), FIELD(vbp_loader_shape, batches),
     FIELD(vbp_loader_shape, x_floats), FIELD(vbp_loader_shape, y_floats),
     FIELD(vbp_loader_shape, order), FIELD(vbp_loader_shape, mode),
-    FIELD(vbp_loader_shape, data_bytes), FIELD(vbp_loader_shape, memory_limit);
+    FIELD(vbp_loader_shape, data_bytes), FIELD(vbp_loader_shape, memory_limit),
+    FIELD(vbp_loader_shape, memory_source);
     FIELD(vbp_augment, gain), FIELD(vbp_augment, bias), FIELD(vbp_augment, dx),
     FIELD(vbp_augment, dy);
     FIELD(vbp_sample, sample), FIELD(vbp_sample, clip), FIELD(vbp_sample, first_frame),

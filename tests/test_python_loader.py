@@ -16,7 +16,8 @@ also LD_PRELOAD of the sanitizer runtime, so the library runs instrumented in th
   freed when the last batch goes; copy=True batches survive later batches; a closed loader, an
   older iterator, a forked child and pickling are refused clearly.
 - Bad input: a missing pack, a channel mismatch, bad options and a library that cannot be found
-  give one clear error naming what is wrong.
+  give one clear error naming what is wrong; a preload that does not fit in memory_limit or
+  beside reserve_bytes reads from disk and says so.
 Exit 77 (SKIPPED) without numpy/torch only with VBP_SKIP_REFERENCE=1.
 """
 import ctypes
@@ -308,6 +309,15 @@ def check_errors(gray, tmp):
     refused(lambda: L(gray, order="random"), ValueError, ["order", "random"])
     refused(lambda: L(gray, part=3, parts=3), ValueError, [gray, "part 3 of 3"])
     refused(lambda: L(gray).set_epoch(0, batch=10 ** 6), ValueError, ["batch", "outside"])
+    refused(lambda: L(gray, reserve_bytes=-1), ValueError, ["reserve_bytes", "-1"])
+    # memory: a preload that does not fit in memory_limit, or in what reserve_bytes leaves of
+    # the measured limit, reads from disk and says why
+    for kv in (dict(memory_limit=12345), dict(reserve_bytes=1 << 62)):
+        with L(gray, mode="preload", **kv) as ld:
+            assert ld.mode == "disk" and "preload" in ld.note, (kv, ld.mode, ld.note)
+            assert ld.memory_limit == kv.get("memory_limit", ld.memory_limit) < 1 << 62, kv
+    with L(gray, mode="preload") as ld:
+        assert ld.mode == "preload" and 0 < ld.memory_limit < 1 << 62, (ld.mode, ld.note)
     # a library that is not there: one error naming where it looked, at Loader(), not at import
     code = ("import vbpack.torch as t\ntry:\n t.Loader(%r)\nexcept OSError as e:\n print(e)"
             % gray)

@@ -19,6 +19,7 @@ Exit 77 (SKIPPED) without numpy/torch/lz4 only with VBP_SKIP_REFERENCE=1.
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tempfile
 

@@ -78,7 +78,9 @@ class Loader:
       shift (pixels): augmentations; target: None (the loader's: soft), "soft" or "binary"
       with target_cut (1..255, 0 = 64).  All drawn from (seed, epoch, position) as vbtrain.
     threads, prefetch: C worker threads assembling ahead, batches ahead (0 = 2); threads=0
-      assembles inside next().  mode: "disk" or "preload"; memory_limit in bytes (0 = MemAvailable).
+      assembles inside next().  mode: "disk" or "preload".  memory_limit: bytes the pack may
+      use; 0 = measured (MemAvailable or the cgroup's limit) minus reserve_bytes (what the
+      caller needs besides, e.g. a model it allocates later) and the loader's own buffers.
     drop_last: only full batches.  part, parts: this process's slice of every batch
       (DistributedDataParallel: part=rank, parts=world size; batch is the global batch).
     grayscale: True / False insists on gray / RGB frames, None takes the pack's.
@@ -91,7 +93,7 @@ class Loader:
     def __init__(self, pack, batch=4, seq=3, split="train", shuffle=True, order=None, flip=0.0,
                  brightness=0.0, contrast=0.0, shift=0, target=None, target_cut=0, seed=0,
                  threads=1, prefetch=0, drop_last=False, mode="disk", part=0, parts=1, stride=1,
-                 grayscale=None, memory_limit=0, copy=False):
+                 grayscale=None, memory_limit=0, reserve_bytes=0, copy=False):
         lib = _lib.library()
         path = pack.path if isinstance(pack, Pack) else os.fspath(pack)
         names = SPLITS if split == "all" else (split,) if isinstance(split, str) else tuple(split)
@@ -99,8 +101,9 @@ class Loader:
             raise ValueError(f"split must be one of {', '.join(SPLITS)} or 'all', not {split!r}")
         ints = dict(batch=batch, seq=seq, stride=stride, shift=shift, target_cut=target_cut,
                     threads=threads, prefetch=prefetch, part=part, parts=parts)
-        for name, v in dict(ints, seed=seed, memory_limit=memory_limit).items():
-            bits = 64 if name in ("seed", "memory_limit") else 32
+        wide = dict(seed=seed, memory_limit=memory_limit, reserve_bytes=reserve_bytes)
+        for name, v in dict(ints, **wide).items():
+            bits = 64 if name in wide else 32
             if not isinstance(v, (int, np.integer)) or not 0 <= v < 1 << bits:
                 raise ValueError(f"{name} must be an integer in [0, 2^{bits}), not {v!r}")
         buf = _lib.OptsBuffer()
@@ -108,7 +111,7 @@ class Loader:
         o = buf.o
         for name, v in ints.items():
             setattr(o, name, int(v))
-        o.seed, o.memory_limit = int(seed), int(memory_limit)
+        o.seed, o.memory_limit, o.reserve_bytes = int(seed), int(memory_limit), int(reserve_bytes)
         o.splits = sum(1 << SPLITS.index(s) for s in set(names))
         o.channels = 0 if grayscale is None else 1 if grayscale else 3
         o.order = _lib.parse("order", order if order is not None else
@@ -130,6 +133,7 @@ class Loader:
         self.samples, self.batches = sh.samples, sh.batches  # windows; batches per epoch
         self.order = lib.vbp_order_name(sh.order).decode()   # the order in effect
         self.mode = "preload" if sh.mode == 1 else "disk"    # preload falls back to disk (note)
+        self.memory_limit = sh.memory_limit                  # bytes the pack may use, in effect
         self.part, self.parts = int(part), int(parts)
         self._x_shape = (sh.batch, sh.seq * sh.channels, sh.height, sh.width)
         self._y_shape = (sh.batch, sh.seq, sh.height, sh.width)
