@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 
-from _reference import skip_or_fail  # noqa: E402
+from _reference import run, skip_or_fail, small_packs  # noqa: E402
 
 
 try:
@@ -38,10 +38,6 @@ except ImportError as e:
 sys.path.insert(0, os.path.join(os.environ.get("VBP_SOURCE_DIR", "."), "python"))
 import vbpack  # noqa: E402
 from vbpack.torch import WindowDataset  # noqa: E402
-
-
-def run(*cmd):
-    subprocess.run([str(c) for c in cmd], check=True, stderr=subprocess.DEVNULL)
 
 
 def c_windows(dump, pack, seq, channels, split, ids, tmp):
@@ -214,15 +210,7 @@ def main():
     vbsample, vbpack_exe, dump, vbdump = sys.argv[1:5]
     tmp = tempfile.mkdtemp()
     try:
-        run(vbsample, "--out", f"{tmp}/g", "--layout", "vballnet", "--width", "128", "--height",
-            "72", "--gray", "--seed", "4", "--matches", "2", "--clips", "2", "--frames", "9")
-        run(vbsample, "--out", f"{tmp}/c", "--layout", "vballnet", "--width", "128", "--height",
-            "72", "--seed", "5", "--matches", "2", "--clips", "2", "--frames", "9")
-        gray, rgb = f"{tmp}/gray.vbp", f"{tmp}/rgb.vbp"
-        run(vbpack_exe, f"{tmp}/g/vballnet", "-o", gray, "--grayscale", "--size", "128x72",
-            "--val", "match2_clip1", "--quiet")
-        run(vbpack_exe, f"{tmp}/c/vballnet", "-o", rgb, "--rgb", "--codec", "lz4", "--size",
-            "128x72", "--val", "match2_clip1", "--quiet")
+        gray, rgb = small_packs(vbsample, vbpack_exe, tmp, 9)
         n = check_parity(dump, gray, 1, tmp) + check_parity(dump, rgb, 3, tmp)
         print(f"{n} windows equal to the C loader's (gray raw, RGB lz4; train, val, all)")
         refused(lambda: WindowDataset(gray, grayscale=False), [gray, "gray (1 channel)", "3 (RGB)"])

@@ -2,14 +2,15 @@
 # Install the Debian 12 packages vbpack needs, only those missing.
 # FFmpeg's libav*-dev give video input (vbpack from .mp4, vbtrain track); the build works
 # without them (meson -Dffmpeg=disabled: video input is then a clear error, its tests SKIP).
-# Set VBP_SKIP_REFERENCE=1 to leave out python3-numpy/python3-torch/python3-lz4/python3-onnx
+# Set VBP_SKIP_REFERENCE=1 to leave out python3-numpy/python3-torch/python3-lz4/python3-onnx,
+# the packaging tools the Python package's install tests use (venv, pip, setuptools, wheel)
 # and ONNX Runtime (the reference tests then report themselves as SKIPPED).
 # ONNX Runtime is npm's onnxruntime-node (it ships the runtime binary), installed into
 # ${VBP_NODE_MODULES%/node_modules} (default ~/.cache/vbpack/npm), where tests look for it.
 set -eu
 pkgs="meson ninja-build pkg-config gcc clang libpng-dev libxxhash-dev liblz4-dev libcmocka-dev libclang-rt-14-dev valgrind openmpi-bin libopenmpi-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev"
 if [ "${VBP_SKIP_REFERENCE:-0}" != 1 ]; then
-  pkgs="$pkgs python3-numpy python3-torch python3-lz4 python3-opencv python3-onnx"
+  pkgs="$pkgs python3-numpy python3-torch python3-lz4 python3-opencv python3-onnx python3-venv python3-pip python3-setuptools python3-wheel"
   command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 fi
 missing=""

@@ -9,11 +9,16 @@
 
     from vbpack.torch import WindowDataset      # a torch.utils.data.Dataset of the same windows
 
+    ld = vbpack.Loader("data.vbp", batch=8)     # libvbpack's C loader (ctypes): whole batches
+    for x, y in ld: ...                         # numpy; vbpack.torch.Loader gives tensors
+
 docs/python.md describes the package; tests/test_python_package.py checks it
 against the C loader.
 """
 from .names import escape
 from .pack import SPLITS, Clip, Pack, PackError
 from .windows import Windows
+from .loader import Loader
+from ._lib import library_path
 
-__all__ = ["Pack", "PackError", "Clip", "SPLITS", "Windows", "escape"]
+__all__ = ["Pack", "PackError", "Clip", "SPLITS", "Windows", "Loader", "library_path", "escape"]

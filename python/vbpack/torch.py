@@ -1,18 +1,35 @@
-"""vbpack.torch - a torch.utils.data.Dataset over a pack (needs PyTorch).
+"""vbpack.torch - PyTorch over a pack (needs PyTorch): the C loader, or a Dataset.
+
+    from vbpack.torch import Loader
+    ld = Loader("data.vbp", batch=8, seq=3, flip=0.5, seed=1)   # libvbpack's loader
+    for epoch in range(30):
+        ld.set_epoch(epoch)
+        for x, y in ld:     # x: (8, seq*C, H, W) float32 in [0,1], y: (8, seq, H, W)
+            ...             # valid until the next batch (copy=True: kept forever)
 
     from torch.utils.data import DataLoader
-    from vbpack.torch import WindowDataset
-    ds = WindowDataset("data.vbp", seq=3, split="train", grayscale=True)
-    for x, y in DataLoader(ds, batch_size=4, shuffle=True, num_workers=2):
-        ...   # x: (4, seq*C, H, W) float32 in [0,1], y: (4, seq, H, W): the C loader's batches
+    from vbpack.torch import WindowDataset  # random access: any sampler, any collate
+    for x, y in DataLoader(WindowDataset("data.vbp", seq=3), batch_size=4, shuffle=True):
+        ...
 
-Every worker reads the same read-only mapping of the pack (inherited with
-fork, mapped again from the path with spawn): no copy of the pack per worker.
+Loader is vbpack.Loader (python/vbpack/loader.py) handing out torch tensors over the C
+loader's batch buffers (torch.from_numpy: no copy).  WindowDataset reads windows with the
+numpy reader; every DataLoader worker reads the same read-only mapping of the pack
+(inherited with fork, mapped again from the path with spawn): no copy of the pack per worker.
+docs/python.md says when to use which.
 """
 import torch
 from torch.utils.data import Dataset
 
+from . import loader as _loader
 from .windows import Windows
+
+
+class Loader(_loader.Loader):
+    __doc__ = _loader.Loader.__doc__ + \
+        "    Batches are torch tensors over the loader's buffers (torch.from_numpy).\n"
+    _wrap = staticmethod(torch.from_numpy)
+    _copy = staticmethod(torch.clone)
 
 
 class WindowDataset(Dataset):
