@@ -40,7 +40,8 @@ typedef struct vbp_build_source {
 typedef struct vbp_build_opts {
     const vbp_build_source *sources;
     size_t source_count;
-    /* Clips sent to val / test by name: "clip", "match/clip" or "match" (all its clips). */
+    /* Clips sent to val / test by name, by the rule of vbp_names.h: "match/clip", "/clip",
+     * "match/" or a bare clip or match name that fits one clip or match alone. */
     const char *const *val_names;
     size_t val_count;
     const char *const *test_names;
@@ -80,7 +81,10 @@ void vbp_build_opts_init(vbp_build_opts *opts);
  * aborted) and err names the file and the problem: VBP_E_INPUT (corrupt PNG,
  * bad CSV row, gap in frame numbers, count mismatch, no clips),
  * VBP_E_GEOMETRY (frame size, heatmap channels), VBP_E_IO, VBP_E_EXISTS,
- * VBP_E_ARG, VBP_E_INTERRUPTED.  stats may be NULL.
+ * VBP_E_ARG (options; a val/test name that fits no clip or several, listing
+ * them; a name that would move a clip out of val or test),
+ * VBP_E_INTERRUPTED.  Names are checked before anything is written.  stats
+ * may be NULL.
  */
 int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_stats *stats,
                    vbp_error *err);

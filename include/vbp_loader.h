@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vbp_error.h"
+#include "vbp_memlimit.h"
 #include "vbp_pack.h"
 
 #ifdef __cplusplus
@@ -43,9 +44,10 @@ extern "C" {
 
 typedef enum vbp_load_mode {
     VBP_LOAD_DISK = 0,    /* default: pages fault in lazily; readahead + WILLNEED ahead of use */
-    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted;
-                             when the pack exceeds memory_limit, DISK is used instead
-                             (shape->mode says so, vbp_loader_note why) */
+    VBP_LOAD_PRELOAD = 1  /* populate the whole pack before the first batch; mlock if permitted
+                             and it leaves room to spare; when the pack exceeds the memory it
+                             may use (shape->memory_limit), DISK is used instead (shape->mode
+                             says so, vbp_loader_note why) */
 } vbp_load_mode;
 
 typedef enum vbp_order {
@@ -91,12 +93,18 @@ typedef struct vbp_loader_opts {
     int drop_last;         /* 1: an epoch has only full batches (default 0: last may be short) */
     uint32_t threads;      /* worker threads assembling ahead; 0 = assemble inside next() */
     uint32_t prefetch;     /* batches assembled ahead with threads > 0; 0 = 2 */
-    uint64_t memory_limit; /* bytes of memory the pack may use; 0 = MemAvailable (/proc/meminfo) */
+    uint64_t memory_limit; /* bytes of memory the pack may use; 0 = measured: what the process
+                              may use for page cache (vbp_memlimit_read: MemAvailable or the
+                              cgroup's limit) minus reserve_bytes and the loader's own buffers */
     uint32_t block_samples;/* LOCALITY block size in windows; 0 = about 16 MiB of records */
     uint32_t open_blocks;  /* LOCALITY blocks shuffled together; 0 = from memory_limit (2..64) */
     uint32_t part, parts;  /* parts > 1: of every batch only slice `part` (< parts) is assembled,
                               the positions vbp_loader_part gives (data-parallel training: one
                               process per part); 0 or 1 = whole batches (default) */
+    uint64_t reserve_bytes;/* with memory_limit 0: memory the caller needs besides the loader and
+                              the pack (a trainer's network), kept out of the pack's share */
+    const vbp_memlimit *limit; /* with memory_limit 0: the limits as the caller read them before
+                              its own allocations (kept for the call only); NULL = read at open */
 } vbp_loader_opts;
 
 /* Fill o with the defaults above. */
@@ -148,10 +156,21 @@ typedef struct vbp_loader_shape {
     vbp_order order;           /* the order in effect (never AUTO) */
     vbp_load_mode mode;
     uint64_t data_bytes;       /* stored bytes of the selected splits' records */
-    uint64_t memory_limit;     /* the limit the AUTO choice compared data_bytes with */
+    uint64_t memory_limit;     /* what the pack may use: the limit the AUTO choice compared
+                                  data_bytes with and a preload is checked against */
+    vbp_memlimit_source memory_source; /* where it comes from (CALLER: opts.memory_limit) */
 } vbp_loader_shape;
 const vbp_loader_shape *vbp_loader_get_shape(const vbp_loader *ld);
 const vbp_pack *vbp_loader_pack(const vbp_loader *ld);
+
+/*
+ * Upper bound of the memory a loader opened on `pack` with `opts` allocates
+ * for itself: its batch slots ((prefetch + 1) x batch x the float32 sample),
+ * a row of lz4 scratch per thread, and the sample index and epoch order
+ * (12 bytes per window).  What a caller adds to its own needs when it plans
+ * against a memory limit; vbp_loader_open keeps it out of the pack's share.
+ */
+uint64_t vbp_loader_buffer_bytes(const vbp_pack *pack, const vbp_loader_opts *opts);
 
 /* Number of samples (windows) in the selected splits; same as shape->samples. */
 uint64_t vbp_loader_num_samples(const vbp_loader *ld);
@@ -255,9 +274,12 @@ int vbp_loader_assemble_aug(const vbp_loader *ld, const uint64_t *samples, const
                             vbp_error *err);
 
 /*
- * One line about the mode, e.g. "preload: 120.0 MiB populated and locked" or
- * "preload: mlock refused (RLIMIT_MEMLOCK 8.0 MiB < 120.0 MiB): pages are
- * populated but may be evicted"; "" when there is nothing to say.
+ * One line about the mode, e.g. "preload: 120.0 MiB populated in 0.05 s and
+ * locked", "preload: ...; mlock refused (..., RLIMIT_MEMLOCK 8.0 MiB): ...",
+ * "preload skipped: the pack (533.0 MiB) does not fit in the 280.0 MiB left
+ * for it of what this process may use (cgroup v1 memory.limit_in_bytes
+ * 400.0 MiB of DIR, 8.0 MiB in use; 112.0 MiB for the caller and the batch
+ * buffers); disk: ..." (docs/loading.md).
  */
 const char *vbp_loader_note(const vbp_loader *ld);
 
@@ -277,6 +299,7 @@ typedef struct vbp_memreport {
     uint64_t float32_window_bytes;  /* as float32 per window (a window-wise preload: seq x) */
     uint64_t saving_bytes;          /* float32_bytes - data_bytes (0 if negative) */
     uint64_t mem_available_bytes;   /* MemAvailable from /proc/meminfo */
+    vbp_memlimit limit;             /* what this process may still use, and which limit applies */
 } vbp_memreport;
 
 /* Measure now.  VBP_E_IO when /proc cannot be read. */

@@ -100,10 +100,17 @@ const uint8_t *vbp_pack_map(const vbp_pack *pack, size_t *size);
 /* Clip i (i < clip_count) / NULL when out of range. */
 const vbp_clip *vbp_pack_clip(const vbp_pack *pack, uint64_t i);
 /*
- * Index of the clip named `name`: its qualified name "group/name" ("name"
- * when its group is ""), unique in a pack, or its bare name when exactly
- * one clip has it.  -1 when no clip matches, VBP_CLIP_AMBIGUOUS (-2) when
- * the bare name belongs to clips of several groups.
+ * The pack's clips as a vbp_name_set (vbp_names.h), for vbp_name_resolve:
+ * how tools turn a user's clip or match name into clips.
+ */
+struct vbp_name_set;
+void vbp_pack_name_set(const vbp_pack *pack, struct vbp_name_set *set);
+/*
+ * Index of the one clip `name` names by the rule of vbp_names.h
+ * (VBP_NAME_ONE_CLIP): "match/clip", "/clip", a bare clip name that one clip
+ * has, or a match of one clip.  -1 when it names nothing,
+ * VBP_CLIP_AMBIGUOUS (-2) when it fits several clips or matches, or a match
+ * of several clips.  vbp_name_resolve says which, in a message.
  */
 #define VBP_CLIP_AMBIGUOUS (-2)
 int64_t vbp_pack_find_clip(const vbp_pack *pack, const char *name);

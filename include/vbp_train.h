@@ -194,6 +194,9 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
  * frame is also drawn with the predicted ball (red) and the labelled one
  * (green) as overlay_dir[/<group>]/<clip>/NNNNNN.png, plus a contact sheet
  * overlay_dir[/<group>]/<clip>_sheet.png per clip (docs/training.md).
+ * Names come from the pack: a selected clip whose match or name is not one
+ * path component ('/', ".", "..": it would write outside out_dir) fails with
+ * VBP_E_INPUT naming it, before anything is written.
  */
 int vbp_predict_run(const char *pack_path, const char *weights, const char *out_dir,
                     const vbp_eval_config *cfg, vbp_eval_result *out, vbp_error *err);

@@ -1,6 +1,8 @@
 /*
- * vbp_util.h - small helpers the library and its programs share: the clock
- * and a JSON writer (every JSON the project prints or stores goes through it).
+ * vbp_util.h - small helpers the library and its programs share: the clock,
+ * the escaping of quoted bytes (every message that quotes a name or a cell
+ * from a file goes through it) and a JSON writer (every JSON the project
+ * prints or stores goes through it).
  */
 #ifndef VBP_UTIL_H
 #define VBP_UTIL_H
@@ -16,6 +18,20 @@ extern "C" {
 
 /* Seconds on the monotonic clock (for durations only). */
 double vbp_now(void);
+
+/*
+ * Bytes from a file or a user (a tensor name, a CSV cell, a clip name), made
+ * safe to quote in a message: len bytes of src are written to dst as text
+ * with printable UTF-8 copied, `\` doubled and every other byte as `\xHH`
+ * (lower-case hex): control bytes (ESC, 0x1f, DEL...), bytes that are not
+ * well-formed UTF-8, and the invisible code points a terminal acts on (C1
+ * controls, bidi overrides and isolates, zero-width characters, the BOM).
+ * dst always ends in a NUL; text that does not fit in cap bytes is cut at a
+ * whole character or escape and ends in "...".  Returns dst, for use as a
+ * printf argument.  VBP_ESCAPED_MAX(len) bytes never cut.
+ */
+#define VBP_ESCAPED_MAX(len) (4 * (size_t)(len) + 1)
+const char *vbp_escape(char *dst, size_t cap, const void *src, size_t len);
 
 /*
  * Replace the file at path with len bytes, atomically: written to

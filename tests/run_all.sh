@@ -63,7 +63,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized \
     -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all
   mkdir -p build-fuzz/fuzz-artifacts
-  for t in pack png csv; do
+  for t in pack png csv safetensors state; do
     mkdir -p "build-fuzz/fuzz-corpus/$t"
     set +e
     (cd build-fuzz && "./tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 \

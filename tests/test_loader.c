@@ -776,6 +776,80 @@ static void pack_over_memory_limit_uses_locality_order(void **state)
     vbp_loader_close(ld);
 }
 
+/* The pack's share: the limit the caller read (or the measured one) less the loader's buffers
+ * and the caller's reserve; a preload that does not fit in it runs from disk, one that fits
+ * without room to spare is populated but not locked. */
+static void preload_counts_buffers_reserve_and_spare(void **state)
+{
+    (void)state;
+    static const uint32_t clips[] = { 30, 12 };
+    const char *p = write_pack("share.vbp", VBP_CODEC_RAW, 1, 2, clips, NULL);
+    vbp_pack *pack;
+    vbp_error err;
+    assert_int_equal(vbp_pack_open(p, &pack, &err), VBP_OK);
+    size_t len;
+    vbp_pack_map(pack, &len);
+    vbp_loader_opts o;
+    vbp_loader_opts_default(&o);
+    o.mode = VBP_LOAD_PRELOAD;
+    o.threads = 2;
+    o.batch = 3;
+    const uint64_t buffers = vbp_loader_buffer_bytes(pack, &o);
+    /* three slots of 3 samples of 3 frames and 3 heatmaps as float32, lz4 rows, the index */
+    assert_true(buffers >= 3ull * 3 * (3 + 3) * W * H * sizeof(float));
+    assert_true(buffers <= 3ull * 3 * (3 + 3) * W * H * sizeof(float) + 3 * W * H + 12 * 42);
+
+    /* A cgroup v2 limit as a caller read it: room for the pack, the buffers and the reserve,
+     * and 1 MiB more: populated, not locked (16 MiB to spare are wanted). */
+    vbp_memlimit lim;
+    memset(&lim, 0, sizeof lim);
+    lim.of[VBP_MEMLIMIT_CGROUP2] = (vbp_memlimit_entry){ 1, 64ull << 20, 0, 64ull << 20 };
+    lim.bytes = lim.cache_bytes = len + buffers + (5ull << 20) + (1ull << 20);
+    lim.source = lim.cache_source = VBP_MEMLIMIT_CGROUP2;
+    snprintf(lim.cgroup_dir, sizeof lim.cgroup_dir, "/sys/fs/cgroup/job");
+    o.limit = &lim;
+    o.reserve_bytes = 5ull << 20;
+    vbp_loader *ld;
+    assert_int_equal(vbp_loader_open(pack, &o, &ld, &err), VBP_OK);
+    const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+    assert_int_equal(sh->memory_source, VBP_MEMLIMIT_CGROUP2);
+    assert_int_equal(sh->memory_limit, len + (1ull << 20));
+    assert_int_equal(sh->mode, VBP_LOAD_PRELOAD);
+    assert_non_null(strstr(vbp_loader_note(ld), "not locked"));
+    assert_non_null(strstr(vbp_loader_note(ld), "cgroup v2 memory.max 64.0 MiB of /sys/fs/cgroup/job"));
+    vbp_memreport m;
+    assert_int_equal(vbp_loader_memory(ld, &m, &err), VBP_OK);
+    assert_int_equal(m.locked_bytes, 0);
+    assert_int_equal(m.resident_bytes, len);
+    vbp_loader_close(ld);
+
+    /* 1 MiB less than the pack needs: from disk, and the note says why, in one line. */
+    lim.cache_bytes = len + buffers + (5ull << 20) - (1ull << 20);
+    assert_int_equal(vbp_loader_open(pack, &o, &ld, &err), VBP_OK);
+    sh = vbp_loader_get_shape(ld);
+    assert_int_equal(sh->mode, VBP_LOAD_DISK);
+    assert_int_equal(sh->order, VBP_ORDER_LOCALITY); /* AUTO: the records do not fit either */
+    const char *note = vbp_loader_note(ld);
+    assert_non_null(strstr(note, "preload skipped: the pack ("));
+    assert_non_null(strstr(note, "for the caller and the batch buffers); disk: "));
+    assert_null(strchr(note, '\n'));
+    vbp_loader_close(ld);
+
+    /* Measured (no limit passed): the pack's share is what the process may use less the rest,
+     * and the source is named (MemAvailable here, the cgroup's limit inside one). */
+    o.limit = NULL;
+    o.reserve_bytes = 1ull << 62; /* more than any machine: nothing is left for the pack */
+    assert_int_equal(vbp_loader_open(pack, &o, &ld, &err), VBP_OK);
+    sh = vbp_loader_get_shape(ld);
+    assert_int_equal(sh->memory_limit, 0);
+    assert_true(sh->memory_source == VBP_MEMLIMIT_MEMINFO || sh->memory_source == VBP_MEMLIMIT_CGROUP1 ||
+                sh->memory_source == VBP_MEMLIMIT_CGROUP2);
+    assert_int_equal(sh->mode, VBP_LOAD_DISK);
+    assert_non_null(strstr(vbp_loader_note(ld), vbp_memlimit_source_name(sh->memory_source)));
+    vbp_loader_close(ld);
+    vbp_pack_close(pack);
+}
+
 static void memory_report_is_measured(void **state)
 {
     (void)state;
@@ -800,10 +874,14 @@ static void memory_report_is_measured(void **state)
     assert_int_equal(m.data_bytes, vbp_loader_get_shape(ld)->data_bytes);
     assert_int_equal(m.saving_bytes, m.float32_bytes - m.data_bytes);
     assert_true(m.mem_available_bytes > 0);
-    char text[1024];
+    assert_int_not_equal(m.limit.source, VBP_MEMLIMIT_NONE); /* MemAvailable at least */
+    assert_true(m.limit.bytes <= m.mem_available_bytes);
+    char text[2048];
     size_t need = vbp_memreport_format(&m, text, sizeof text);
     assert_true(need > 0 && need < sizeof text);
     assert_non_null(strstr(text, "page cache"));
+    assert_non_null(strstr(text, "may still use"));
+    assert_non_null(strstr(text, vbp_memlimit_source_name(m.limit.source)));
     vbp_loader_close(ld);
 }
 
@@ -998,6 +1076,7 @@ int main(void)
         cmocka_unit_test(batches_identical_across_modes_codecs_threads),
         cmocka_unit_test(resume_at_epoch_and_batch),
         cmocka_unit_test(pack_over_memory_limit_uses_locality_order),
+        cmocka_unit_test(preload_counts_buffers_reserve_and_spare),
         cmocka_unit_test(memory_report_is_measured),
         cmocka_unit_test(two_processes_share_one_copy),
         cmocka_unit_test(undecodable_record_is_reported),

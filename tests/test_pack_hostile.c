@@ -158,7 +158,7 @@ static void flipped_data_bytes(void **s)
         assert_int_equal(open_bytes(b, sizes[k], &err), VBP_OK);
         assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
         assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_E_CHECKSUM);
-        assert_non_null(strstr(err.detail, "clip 'rally2' frame 1 heatmap: checksum mismatch"));
+        assert_non_null(strstr(err.detail, "clip 'matchA/rally2' frame 1 heatmap: checksum mismatch"));
         vbp_pack_close(p);
         free(b);
     }
@@ -274,16 +274,16 @@ static void hostile_clip_table(void **s)
     b = index_copy(good, good_size, VBP_SEC_CLIPS, 0, &e);
     e[128] = 3;
     resign(b, good_size);
-    expect(b, good_size, VBP_E_FORMAT, "clip 'rally1': invalid split 3");
+    expect(b, good_size, VBP_E_FORMAT, "clip 'matchA/rally1': invalid split 3");
     free(b);
     b = index_copy(good, good_size, VBP_SEC_CLIPS, 1, &e);
     put64(e + 136, 6); /* gap after rally1's 5 frames */
     resign(b, good_size);
-    expect(b, good_size, VBP_E_FORMAT, "clip 'rally2': frames 6+3");
+    expect(b, good_size, VBP_E_FORMAT, "clip 'matchA/rally2': frames 6+3");
     put64(e + 136, 5);
     put64(e + 144, UINT64_MAX); /* would wrap next + count */
     resign(b, good_size);
-    expect(b, good_size, VBP_E_FORMAT, "clip 'rally2'");
+    expect(b, good_size, VBP_E_FORMAT, "clip 'matchA/rally2'");
     put64(e + 144, 2); /* clips then cover 11 of 12 */
     resign(b, good_size);
     expect(b, good_size, VBP_E_FORMAT, "do not continue");
@@ -363,7 +363,7 @@ static void lz4_garbage_does_not_decode(void **s)
     assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
     assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_E_CODEC); /* verify decodes it */
     char want[128];
-    snprintf(want, sizeof want, "offset %zu: clip 'rally1' frame 2 frame: lz4 block of %zu bytes", at, n);
+    snprintf(want, sizeof want, "offset %zu: clip 'matchA/rally1' frame 2 frame: lz4 block of %zu bytes", at, n);
     assert_non_null(strstr(err.detail, want));
     assert_int_equal(vbp_pack_record(p, 2, VBP_REC_FRAME, &r), VBP_OK);
     uint8_t out[64 * 48];

@@ -1,6 +1,6 @@
 """Reference test: the Python package python/vbpack against the C loader.
 
-usage: VBP_PYTHON tests/test_python_package.py VBSAMPLE VBPACK WINDOW_DUMP
+usage: VBP_PYTHON tests/test_python_package.py VBSAMPLE VBPACK WINDOW_DUMP VBDUMP
 - vbpack.Windows / vbpack.torch.WindowDataset windows equal, bit for bit, the
   C loader's (tests/window_dump.c: vbp_loader_assemble) for the same sample
   ids: gray raw and RGB lz4 packs, train / val / all, seq 3 and 5, stride 1,
@@ -8,6 +8,9 @@ usage: VBP_PYTHON tests/test_python_package.py VBSAMPLE VBPACK WINDOW_DUMP
 - A torch DataLoader batch equals the C batch of the same ids.
 - Channel mismatch and a split without windows are refused, naming the pack.
 - A pickled dataset (what spawn workers receive) carries the pack's path, not its bytes.
+- Clip names: Pack.resolve / find_clip pick what vbpack --val and vbdump pick, and refuse
+  what they refuse with the same message (an ambiguous bare name lists its candidates);
+  vbpack.escape escapes as the C vbp_escape does.
 - DataLoader with 2 workers (fork): each worker reads the pack through the shared
   mapping (raw frames are views of the mmap; the pack's pages are in the
   worker's smaps with Pss well under Rss: shared, not copied).
@@ -161,8 +164,54 @@ def check_shared(last, size, ctx):
         assert pss <= 0.7 * rss, f"worker {pid}: Pss {pss} of Rss {rss}: pages not shared"
 
 
+def tool_error(*cmd):
+    """Exit status 2 and the one stderr line of a tool refusing a name, without its prefix."""
+    r = subprocess.run([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    assert r.returncode == 2, (cmd, r.returncode, r.stderr)
+    return r.stderr.rstrip("\n").split(": ", 2)[-1]
+
+
+def check_names(vbsample, vbpack_exe, vbdump, tmp):
+    """Python resolves clip names as the tools do: same picks, same refusals, same text."""
+    run(vbsample, "--out", f"{tmp}/n", "--layout", "tracknetv4", "--width", "64", "--height", "32",
+        "--gray", "--matches", "2", "--clips", "2", "--frames", "3")
+    pack = f"{tmp}/names.vbp"
+    run(vbpack_exe, f"{tmp}/n/tracknetv4", "-o", pack, "--size", "64x32", "--grayscale", "--val",
+        "match1/clip2", "--test", "match2/", "--quiet")
+    p = vbpack.Pack(pack)
+    assert [c.split for c in p.clips] == ["train", "val", "test", "test"], p.clips
+    assert p.resolve("match1/clip2") == [1] and p.resolve("match2") == [2, 3]
+    assert p.resolve("match2/") == [2, 3] and p.find_clip("match2/clip1") == 2
+    assert p.window("match1/clip2", 0, 3).shape == (3, 32, 64)
+    for name in ("clip2", "nope", "/clip1", "match1/clip3"):
+        want = tool_error(vbpack_exe, f"{tmp}/n/tracknetv4", "-o", f"{tmp}/x.vbp", "--size",
+                          "64x32", "--val", name, "--quiet")
+        try:
+            p.resolve(name)
+            raise AssertionError(f"{name}: resolved")
+        except ValueError as e:
+            assert str(e) == want, (str(e), want)
+    for name in ("clip1", "match2", "nope"):
+        want = tool_error(vbdump, "frames", pack, name)
+        try:
+            p.find_clip(name)
+            raise AssertionError(f"{name}: found")
+        except ValueError as e:
+            assert str(e) == want, (str(e), want)
+    assert not os.path.exists(f"{tmp}/x.vbp")
+    # the C tests' cases (tests/test_names.c)
+    for raw, esc in ((b"F32\x1f", "F32\\x1f"), (b"\x1b[31mred", "\\x1b[31mred"), (b"a\\b", "a\\\\b"),
+                     (b"\xff\xfe", "\\xff\\xfe"), (b"\xc0\xaf", "\\xc0\\xaf"),
+                     (b"\xed\xa0\x80", "\\xed\\xa0\\x80"), (b"\xe3\x83Z", "\\xe3\\x83Z"),
+                     (b"\xc2\x9b2J", "\\xc2\\x9b2J"), (b"\xef\xbb\xbfF", "\\xef\\xbb\\xbfF"),
+                     ("caf\u00e9 \U0001f3d0".encode(), "caf\u00e9 \U0001f3d0")):
+        assert vbpack.escape(raw) == esc, (raw, vbpack.escape(raw), esc)
+    print("clip names: Python picks and refuses as vbpack and vbdump do")
+
+
 def main():
-    vbsample, vbpack_exe, dump = sys.argv[1:4]
+    vbsample, vbpack_exe, dump, vbdump = sys.argv[1:5]
     tmp = tempfile.mkdtemp()
     try:
         run(vbsample, "--out", f"{tmp}/g", "--layout", "vballnet", "--width", "128", "--height",
@@ -179,6 +228,7 @@ def main():
         refused(lambda: WindowDataset(gray, grayscale=False), [gray, "gray (1 channel)", "3 (RGB)"])
         refused(lambda: vbpack.Windows(gray, seq=10, split="val"), [gray, "val", "10 frames"])
         check_workers(vbsample, vbpack_exe, tmp)
+        check_names(vbsample, vbpack_exe, vbdump, tmp)
         print("ok")
     finally:
         shutil.rmtree(tmp)

@@ -805,6 +805,56 @@ static uint8_t at(const uint8_t *img, uint32_t w, uint32_t h, uint32_t c, uint32
     return img[(size_t)c * w * h + (size_t)y * w + x];
 }
 
+/* Names from a pack never make predict or the overlays write outside their directory. */
+static void hostile_clip_names_stay_inside(void **state)
+{
+    (void)state;
+    reference_run();
+    /* { group, name } */
+    static const char *const names[][2] = { { "..", "c" }, { "", "../c" }, { "m", "a/b" },
+                                             { ".", "c" } };
+    static uint8_t px[TH * TW];
+    assert_int_equal(vbp_make_dir(run_dir("hostile"), NULL), VBP_OK);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char pack[512];
+        snprintf(pack, sizeof pack, "%s", path_in("hostile", "h.vbp"));
+        vbp_writer_opts o = { { TH, TW, 1, 1 }, VBP_CODEC_RAW, 1 };
+        vbp_writer *w;
+        vbp_error err;
+        assert_int_equal(vbp_writer_open(pack, &o, &w, &err), VBP_OK);
+        assert_int_equal(vbp_writer_begin_clip(w, names[k][1], names[k][0], VBP_SPLIT_VAL, &err),
+                         VBP_OK);
+        for (int i = 0; i < 8; i++)
+            assert_int_equal(i < 4 ? vbp_writer_add_frame(w, px, NULL, &err)
+                                   : vbp_writer_add_heatmap(w, px, &err), VBP_OK);
+        assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
+        assert_int_equal(vbp_writer_finish(w, &err), VBP_OK);
+        vbp_eval_config ec;
+        vbp_eval_config_default(&ec);
+        ec.overlay_dir = path_in("hostile", "ov");
+        int rc = vbp_predict_run(pack, path_in("ref", "best.safetensors"), path_in("hostile", "out"),
+                                 &ec, NULL, &err);
+        assert_int_equal(rc, VBP_E_INPUT);
+        assert_non_null(strstr(err.detail, "cannot name a file there"));
+        /* refused before anything was written */
+        assert_int_equal(access(path_in("hostile", "out"), F_OK), -1);
+        assert_int_equal(access(path_in("hostile", "ov"), F_OK), -1);
+        assert_int_equal(access(path_in("hostile", "c_ball.csv"), F_OK), -1);
+        vbp_pack *p;
+        assert_int_equal(vbp_pack_open(pack, &p, &err), VBP_OK);
+        vbp_detection pred[4] = { { 0, -1.0f, -1.0f } };
+        assert_int_equal(vbp_overlay_clip(p, 0, pred, path_in("hostile", "o2"), &err), VBP_E_INPUT);
+        vbp_pack_close(p);
+    }
+    char want[700];
+    snprintf(want, sizeof want, "%s: clip '../c' cannot name a file there", path_in("hostile", "o2"));
+    vbp_error err;
+    vbp_clip c = { "c", "..", VBP_SPLIT_VAL, 0, 1 };
+    char out[256];
+    assert_int_equal(vbp_clip_path(out, sizeof out, path_in("hostile", "o2"), &c, "", &err), VBP_E_INPUT);
+    assert_non_null(strstr(err.detail, want));
+}
+
 /* Overlays: frame PNGs with the predicted (red) and labelled (green) ball where they are,
  * a contact sheet per clip; through vbp_predict_run and with chosen predictions. */
 static void overlay_pictures(void **state)
@@ -1034,6 +1084,7 @@ int main(void)
         cmocka_unit_test(eval_and_predict),
         cmocka_unit_test(eval_per_clip),
         cmocka_unit_test(overlay_pictures),
+        cmocka_unit_test(hostile_clip_names_stay_inside),
         cmocka_unit_test(learning_curve_png),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

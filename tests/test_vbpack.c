@@ -34,16 +34,22 @@ static const char *at(const char *rel)
     return bufs[k];
 }
 
+/* A TrackNetV4 clip root/<match>/{inputs,heatmaps}/<clip> with its CSV: n frames of 32x16. */
+static void tn_clip(const char *root, const char *match, const char *clip, uint32_t n)
+{
+    char f[4096], h[4096], c[4096];
+    snprintf(f, sizeof f, "%s/%s/inputs/%s", at(root), match, clip);
+    snprintf(h, sizeof h, "%s/%s/heatmaps/%s", at(root), match, clip);
+    snprintf(c, sizeof c, "%s/%s/csv", at(root), match);
+    assert_int_equal(fx_mkdirs(c), 0);
+    snprintf(c, sizeof c, "%s/%s/csv/%s_ball.csv", at(root), match, clip);
+    assert_int_equal(fx_make_clip(f, h, c, n, 32, 16, 3), 0);
+}
+
 /* A 32x16 TrackNetV4 dataset root/m/{inputs,heatmaps,csv} with one clip of n frames. */
 static void small_tn(const char *root, uint32_t n)
 {
-    char f[4096], h[4096], c[4096];
-    snprintf(f, sizeof f, "%s/m/inputs/c", at(root));
-    snprintf(h, sizeof h, "%s/m/heatmaps/c", at(root));
-    snprintf(c, sizeof c, "%s/m/csv", at(root));
-    assert_int_equal(fx_mkdirs(c), 0);
-    snprintf(c, sizeof c, "%s/m/csv/c_ball.csv", at(root));
-    assert_int_equal(fx_make_clip(f, h, c, n, 32, 16, 3), 0);
+    tn_clip(root, "m", "c", n);
 }
 
 /*
@@ -126,9 +132,6 @@ static void bad_inputs(void **s)
     /* empty input */
     assert_int_equal(fx_mkdirs(at("empty")), 0);
     expect_failure("empty", at("empty"), "no clips", NULL);
-    /* a --val name that matches nothing */
-    small_tn("val", 2);
-    expect_failure("val", "--val nosuchclip", "no clip or match of that name", "--val=nosuchclip");
 }
 
 static void bad_outputs(void **s)
@@ -237,15 +240,121 @@ static void splits_and_roots(void **s)
     assert_string_equal(vbp_pack_clip(p, 2)->group, "");
     assert_int_equal(vbp_pack_clip(p, 2)->split, VBP_SPLIT_TEST);
     vbp_pack_close(p);
-    /* a name may not move a clip out of the split its root gave it */
-    assert_int_equal(vbpack(at("conflict.vbp"), &err, "--val", "VolleyballShortClip", tn,
-                            "--test-root", vb, NULL), 1);
-    assert_non_null(strstr(err, "already in the test split"));
+    /* a name may not move a clip out of the split its root gave it (a usage error) */
+    assert_int_equal(vbpack(at("conflict.vbp"), &err, "--val", "/VolleyballShortClip", tn,
+                            "--test-root", vb, NULL), 2);
+    assert_string_equal(err, "vbpack: --val /VolleyballShortClip: clip 'VolleyballShortClip' is "
+                             "already in the test split\n");
     free(err);
+    /* the same bare name in a match of one root and at the top of the other */
+    assert_int_equal(vbpack(at("conflict.vbp"), &err, "--val", "VolleyballShortClip", tn,
+                            "--test-root", vb, NULL), 2);
+    assert_string_equal(err, "vbpack: --val: 'VolleyballShortClip' is ambiguous: "
+                             "match_volleyball/VolleyballShortClip, /VolleyballShortClip "
+                             "(name one of them)\n");
+    free(err);
+    assert_false(fx_exists(at("conflict.vbp")));
     assert_int_equal(vbpack(at("twice.vbp"), &err, tn, tn, NULL), 1);
     assert_non_null(strstr(err, "was already read from"));
     free(err);
     assert_false(fx_exists(at("twice.vbp")));
+}
+
+/* vbpack with args on root into out; returns the exit status, *errtext the stderr (caller frees). */
+static int vbpack_names(const char *out, char **errtext, const char *opt, const char *name,
+                        const char *opt2, const char *name2, const char *root)
+{
+    return opt2 ? vbpack(out, errtext, "--quiet", "--size", "32x16", opt, name, opt2, name2, at(root), NULL)
+                : vbpack(out, errtext, "--quiet", "--size", "32x16", opt, name, at(root), NULL);
+}
+
+/* The splits of the pack at path, clip by clip in pack order, as "group/name:split ...". */
+static void pack_splits(const char *path, char *buf, size_t cap)
+{
+    vbp_pack *p;
+    vbp_error e;
+    assert_int_equal(vbp_pack_open(path, &p, &e), VBP_OK);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint64_t i = 0; i < vbp_pack_get_info(p)->clip_count; i++) {
+        const vbp_clip *c = vbp_pack_clip(p, i);
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s/%s:%s", i ? " " : "", c->group, c->name,
+                                vbp_split_name(c->split));
+    }
+    vbp_pack_close(p);
+}
+
+/* vbpack_names succeeds and leaves the pack at out. */
+static void expect_packed(const char *out, const char *opt, const char *name, const char *opt2,
+                          const char *name2, const char *root)
+{
+    char *err;
+    int rc = vbpack_names(out, &err, opt, name, opt2, name2, root);
+    if (rc != 0)
+        fail_msg("%s %s: exit %d, stderr '%s'", opt, name, rc, err ? err : "");
+    free(err);
+}
+
+/* Usage error (exit 2), exactly `want` on stderr, no pack and no temporary file. */
+static void expect_name_error(const char *opt, const char *name, const char *root, const char *want)
+{
+    assert_int_equal(fx_mkdirs(at("nout")), 0);
+    char *err;
+    int rc = vbpack_names(at("nout/p.vbp"), &err, opt, name, NULL, NULL, root);
+    assert_non_null(err);
+    if (rc != 2 || strcmp(err, want))
+        fail_msg("%s %s: exit %d, stderr '%s' (want 2, '%s')", opt, name, rc, err, want);
+    free(err);
+    assert_int_equal(fx_entries(at("nout")), 0);
+}
+
+/*
+ * Split names (vbp_names.h, issue 24): matchA/{clip1,clip2} and matchB/{clip1,clip2}.  A bare
+ * clip name of two matches, or a name that is both a clip and a match, is a usage error naming
+ * every candidate, and nothing is written; the qualified forms pick exactly what they name.
+ */
+static void split_names(void **s)
+{
+    (void)s;
+    tn_clip("ab", "matchA", "clip1", 2);
+    tn_clip("ab", "matchA", "clip2", 2);
+    tn_clip("ab", "matchB", "clip1", 2);
+    tn_clip("ab", "matchB", "clip2", 3);
+    expect_name_error("--val", "clip2", "ab", "vbpack: --val: 'clip2' is ambiguous: matchA/clip2, "
+                                              "matchB/clip2 (name one of them)\n");
+    expect_name_error("--test", "clip1", "ab", "vbpack: --test: 'clip1' is ambiguous: matchA/clip1, "
+                                               "matchB/clip1 (name one of them)\n");
+    expect_name_error("--val", "nosuchclip", "ab", "vbpack: --val: no clip or match is named "
+                                                   "'nosuchclip'\n");
+    expect_name_error("--val", "/clip2", "ab", "vbpack: --val: no clip or match is named '/clip2'\n");
+    expect_name_error("--val", "matchA/clip3", "ab", "vbpack: --val: no clip or match is named "
+                                                     "'matchA/clip3'\n");
+    /* quoted names are escaped: an ESC typed by the user does not reach the terminal either */
+    expect_name_error("--val", "cl\x1b[2Jip", "ab", "vbpack: --val: no clip or match is named "
+                                                    "'cl\\x1b[2Jip'\n");
+    char got[512], out[4096];
+    snprintf(out, sizeof out, "%s", at("ab.vbp"));
+    expect_packed(out, "--val", "matchA/clip2", NULL, NULL, "ab");
+    pack_splits(out, got, sizeof got);
+    assert_string_equal(got, "matchA/clip1:train matchA/clip2:val matchB/clip1:train matchB/clip2:train");
+    unlink(out);
+    expect_packed(out, "--val", "matchB/", "--test", "matchA/clip1", "ab");
+    pack_splits(out, got, sizeof got);
+    assert_string_equal(got, "matchA/clip1:test matchA/clip2:train matchB/clip1:val matchB/clip2:val");
+    unlink(out);
+    expect_packed(out, "--test", "matchB", NULL, NULL, "ab");
+    pack_splits(out, got, sizeof got);
+    assert_string_equal(got, "matchA/clip1:train matchA/clip2:train matchB/clip1:test matchB/clip2:test");
+    unlink(out);
+    /* a name that is a match and a clip of another match */
+    tn_clip("foo", "bar", "foo", 2);
+    tn_clip("foo", "foo", "c1", 2);
+    expect_name_error("--val", "foo", "foo", "vbpack: --val: 'foo' is ambiguous: bar/foo, "
+                                             "foo/ (match of 1 clip) (name one of them)\n");
+    expect_packed(out, "--val", "foo/", "--test", "bar/foo", "foo");
+    pack_splits(out, got, sizeof got);
+    assert_string_equal(got, "bar/foo:test foo/c1:val");
+    unlink(out);
 }
 
 /* SIGTERM while a worker is blocked on a frame (a FIFO): exit 130, nothing left behind. */
@@ -402,6 +511,7 @@ int main(void)
         cmocka_unit_test(threads_do_not_change_bytes),
         cmocka_unit_test(threads_do_not_change_raw_gray),
         cmocka_unit_test(splits_and_roots),
+        cmocka_unit_test(split_names),
         cmocka_unit_test(sigterm_aborts),
         cmocka_unit_test(roundtrip_tracknetv4),
         cmocka_unit_test(roundtrip_vballnet),

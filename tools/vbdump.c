@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "vbp_pack.h"
+#include "vbp_names.h"
 #include "vbp_guard.h"
 #include "vbp_util.h"
 #include "vbp_dump.h"
@@ -17,11 +18,14 @@
 static const char usage_text[] =
     "usage: vbdump info PACK [--seq N] [--json]   header, geometry, splits, sizes, memory table\n"
     "       vbdump clips PACK [--json]             the clip table\n"
-    "       vbdump frames PACK CLIP [--json]       frame index rows of a clip (name or group/name)\n"
+    "       vbdump frames PACK CLIP [--json]       frame index rows of a clip\n"
     "       vbdump verify PACK [--json]            check every byte: checksums, lz4 decoding, zero padding\n"
     "       vbdump export PACK CLIP FRAME -o PREFIX\n"
     "                                              PREFIX_frame.png, PREFIX_heatmap.png, PREFIX_overlay.png\n"
-    "FRAME counts from 0 within the clip.  Exit status: 0 ok, 1 error or bad pack, 2 usage.\n";
+    "CLIP: match/clip, /clip (a clip of no match), or a name that one clip, or a match of one\n"
+    "clip, has alone; a name that fits several is an error listing them (see vbdump clips).\n"
+    "FRAME counts from 0 within the clip.  Exit status: 0 ok, 1 error or bad pack, 2 usage\n"
+    "(a CLIP that names no clip or several included).\n";
 
 static int usage(FILE *f)
 {
@@ -128,21 +132,24 @@ int main(int argc, char **argv)
     if (vbp_pack_open(pos[0], &p, &err))
         return fail(pos[0], vbp_error_message(&err));
     int rc = 0;
-    int64_t clip = -1;
-    if (want >= 2 && (clip = vbp_pack_find_clip(p, pos[1])) < 0) {
-        char msg[VBP_ERROR_DETAIL_MAX];
-        if (clip == VBP_CLIP_AMBIGUOUS)
-            snprintf(msg, sizeof msg, "clip name '%s' is in several groups: name it GROUP/%s (see vbdump clips)",
-                     pos[1], pos[1]);
-        else
-            snprintf(msg, sizeof msg, "no clip named '%s' (see vbdump clips)", pos[1]);
-        rc = fail(pos[0], msg);
-    } else if (!strcmp(cmd, "info"))
+    uint64_t clip = 0;
+    if (want >= 2) {
+        vbp_name_set set;
+        vbp_name_pick pick;
+        vbp_pack_name_set(p, &set);
+        if (vbp_name_resolve(&set, pos[1], VBP_NAME_ONE_CLIP, &pick, &err)) {
+            fail(pos[0], vbp_error_message(&err));
+            vbp_pack_close(p);
+            return 2; /* a CLIP that names no clip, or several, is a usage error */
+        }
+        clip = pick.first;
+    }
+    if (!strcmp(cmd, "info"))
         vbp_dump_info(stdout, p, (uint32_t)seq, json);
     else if (!strcmp(cmd, "clips"))
         vbp_dump_clips(stdout, p, json);
     else if (!strcmp(cmd, "frames"))
-        vbp_dump_frames(stdout, p, (uint64_t)clip, json);
+        vbp_dump_frames(stdout, p, clip, json);
     else if (!strcmp(cmd, "verify")) {
         cli_bar bar;
         cli_bar_init(&bar, 1, "frames");
@@ -165,14 +172,16 @@ int main(int argc, char **argv)
         rc = bad ? fail(pos[0], vbp_error_message(&err)) : 0;
     } else {
         uint64_t i;
-        const vbp_clip *c = vbp_pack_clip(p, (uint64_t)clip);
+        const vbp_clip *c = vbp_pack_clip(p, clip);
         if (cli_parse_u64(pos[2], &i) || i >= c->frame_count) {
-            char msg[VBP_ERROR_DETAIL_MAX];
-            snprintf(msg, sizeof msg, "clip '%s' has frames 0..%llu, not '%s'", c->name,
-                     (unsigned long long)c->frame_count - 1, pos[2]);
+            char msg[VBP_ERROR_DETAIL_MAX], q[200], f[40];
+            vbp_escape(q, sizeof q, pos[1], strlen(pos[1]));
+            vbp_escape(f, sizeof f, pos[2], strlen(pos[2]));
+            snprintf(msg, sizeof msg, "clip '%s' has frames 0..%llu, not '%s'", q,
+                     (unsigned long long)c->frame_count - 1, f);
             rc = fail(pos[0], msg);
         } else
-            rc = export_frame(p, (uint64_t)clip, i, prefix);
+            rc = export_frame(p, clip, i, prefix);
     }
     vbp_pack_close(p);
     if (fflush(stdout) != 0 && !rc)

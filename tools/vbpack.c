@@ -43,6 +43,8 @@ static int usage(FILE *f)
         "      --size WxH         geometry every frame must have (default 512x288)\n"
         "      --val NAME         put clip or match NAME in the val split (repeatable)\n"
         "      --test NAME        put clip or match NAME in the test split (repeatable)\n"
+        "                         NAME: match/clip, /clip (a clip of no match), match/ (all its\n"
+        "                         clips), or a bare name that one clip or one match has alone\n"
         "      --val-root ROOT    every clip under ROOT goes to val (repeatable)\n"
         "      --test-root ROOT   every clip under ROOT goes to test (repeatable)\n"
         "      --threads N        decoding threads (default: all online cores)\n"
@@ -50,7 +52,10 @@ static int usage(FILE *f)
         "      --json             print the summary as JSON on stdout\n"
         "      --quiet            no progress bar, no summary\n"
         "  -h, --help             this help\n"
-        "Everything not named by --val/--test/--val-root/--test-root is train.\n");
+        "Everything not named by --val/--test/--val-root/--test-root is train.  A name that\n"
+        "fits no clip, or several (clip2 of two matches, a clip and a match), is an error\n"
+        "listing them.  Exit status: 0 ok, 1 error, 2 usage (options and names),\n"
+        "130 interrupted.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -243,7 +248,8 @@ int main(int argc, char **argv)
     cli_bar_clear(&bar);
     if (r != VBP_OK) {
         fprintf(stderr, "vbpack: %s\n", vbp_error_message(&err));
-        rc = r == VBP_E_INTERRUPTED ? 130 : 1;
+        /* VBP_E_ARG: the options or names given do not fit the data (usage) */
+        rc = r == VBP_E_INTERRUPTED ? 130 : r == VBP_E_ARG ? 2 : 1;
         goto done;
     }
     rc = 0;

@@ -14,7 +14,11 @@ reimplemented here. Run `vbdump verify PACK` to check checksums.
         p.heatmap(f)                       # uint8 (H, W)
         p.label(f)                         # (visibility, x, y); visibility 255 = no label
         p.window(clip, start, seq)         # uint8 (seq*C, H, W): frames start..start+seq-1
+        p.find_clip("matchA/rally2")       # clip index by name (vbpack.names: the tools' rule)
+        p.resolve("matchA")                # indices of the clips a clip or match name picks
 
+Clip names are str; bytes of the file that are not UTF-8 are kept as surrogate escapes (PEP 383),
+and messages quote names escaped (vbpack.names.escape).
 lz4 records need the `lz4` module (Debian: python3-lz4); without it reading
 one raises PackError saying so.  A Pack pickles as its path (a DataLoader
 worker started with spawn maps the file again; with fork it inherits the map):
@@ -25,6 +29,8 @@ import struct
 from collections import namedtuple
 
 import numpy as np
+
+from . import names
 
 MAGIC = b"\x89VBPACK\n"
 MAJOR, MINOR = 1, 0
@@ -98,8 +104,8 @@ class Pack:
             if c["split"] > 2 or c["first"] != nxt or not 1 <= c["count"] <= nframes - nxt:
                 self._fail(f"clip table entry {i}: bad split or frame range")
             nxt += int(c["count"])
-            self.clips.append(Clip(c["name"].decode(), c["group"].decode(), SPLITS[c["split"]],
-                                   int(c["first"]), int(c["count"])))
+            name, group = (c[k].decode("utf-8", "surrogateescape") for k in ("name", "group"))
+            self.clips.append(Clip(name, group, SPLITS[c["split"]], int(c["first"]), int(c["count"])))
         if nxt != nframes:
             self._fail(f"clips cover {nxt} of {nframes} frames")
         dbeg, dend = secs[2][0], secs[2][0] + secs[2][1]
@@ -144,10 +150,21 @@ class Pack:
         e = self.index[f]
         return int(e["vis"]), float(e["x"]), float(e["y"])
 
+    def resolve(self, name):
+        """Indices of the clips `name` picks: a clip, or every clip of a match (vbpack.names;
+        ValueError naming the candidates when it fits none or several)."""
+        return names.resolve(self.clips, name)
+
+    def find_clip(self, name):
+        """Index of the one clip `name` names (as vbdump's CLIP: a match must have one clip)."""
+        return names.resolve(self.clips, name, one_clip=True)[0]
+
     def window(self, clip, start, seq):
-        c = self.clips[clip]
+        """Frames start..start+seq-1 of clip (an index, or a name as find_clip takes)."""
+        c = self.clips[self.find_clip(clip) if isinstance(clip, str) else clip]
         if start < 0 or start + seq > c.frame_count:
-            raise IndexError(f"window {start}+{seq} outside clip '{c.name}' ({c.frame_count} frames)")
+            raise IndexError(f"window {start}+{seq} outside clip "
+                             f"'{names.escape(names.qualified(c))}' ({c.frame_count} frames)")
         return np.concatenate([self.frame(c.first_frame + start + i) for i in range(seq)])
 
     def __len__(self):

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +131,38 @@ static double mib(uint64_t b)
     return (double)b / (1024.0 * 1024.0);
 }
 
+/* snprintf that may cut (the note is one line for people; a cut is acceptable there). */
+static void put(char *buf, size_t size, const char *fmt, ...) VBP_PRINTF(3, 4);
+static void put(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+/* Where the pack's share comes from: "400.0 MiB this process may use: cgroup v1 ...; 112.0
+ * MiB of it for the caller and the batch buffers", or "memory_limit set by the caller". */
+static void limit_words(const vbp_loader *ld, char *buf, size_t size)
+{
+    if (ld->shape.memory_source == VBP_MEMLIMIT_CALLER) {
+        put(buf, size, "%s", vbp_memlimit_source_name(VBP_MEMLIMIT_CALLER));
+        return;
+    }
+    char src[640];
+    vbp_memlimit_describe(&ld->limit, ld->shape.memory_source, src, sizeof src);
+    put(buf, size, "%.1f MiB this process may use: %s; %.1f MiB of it for the caller and the "
+        "batch buffers", mib(ld->headroom), src, mib(ld->own_bytes));
+}
+
 /*
  * PRELOAD: fault every page of the mapping in now (MADV_POPULATE_READ, or a
- * read per page on kernels without it), then try mlock.  DISK: a readahead
- * hint for the order.  Never fails: what happened is written to ld->note.
+ * read per page on kernels without it), then mlock it when that leaves room
+ * to spare (vbp_memlimit_spare) of what the pack may use: locked pages cannot
+ * be reclaimed, so a lock that fills a cgroup gets the process killed by the
+ * next allocation.  A pack larger than it may use is not populated (DISK).
+ * DISK: a readahead hint for the order.  Never fails: what happened is
+ * written to ld->note.
  */
 static void apply_mode(vbp_loader *ld)
 {
@@ -141,20 +170,21 @@ static void apply_mode(vbp_loader *ld)
     const uint8_t *map = vbp_pack_map(ld->pack, &len);
     if (!len)
         return;
-    char skipped[160] = "";
-    if (ld->shape.mode == VBP_LOAD_PRELOAD && len > ld->shape.memory_limit) {
+    char skipped[800] = "", words[700];
+    const uint64_t budget = ld->shape.memory_limit;
+    if (ld->shape.mode == VBP_LOAD_PRELOAD && len > budget) {
         /* Populating more than fits would only evict what it just read. */
-        snprintf(skipped, sizeof skipped,
-                 "preload skipped: the pack (%.1f MiB) is larger than the memory limit "
-                 "(%.1f MiB); ", mib(len), mib(ld->shape.memory_limit));
+        limit_words(ld, words, sizeof words);
+        put(skipped, sizeof skipped, "preload skipped: the pack (%.1f MiB) does not fit in "
+            "the %.1f MiB left for it (%s); ", mib(len), mib(budget), words);
         ld->shape.mode = VBP_LOAD_DISK;
     }
     if (ld->shape.mode == VBP_LOAD_DISK) {
         int seq = ld->shape.order == VBP_ORDER_SEQUENTIAL;
         madvise((void *)map, len, seq ? MADV_SEQUENTIAL : MADV_NORMAL);
-        snprintf(ld->note, sizeof ld->note,
-                 "%sdisk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
-                 skipped, seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
+        put(ld->note, sizeof ld->note,
+            "%sdisk: pages fault in on first use (%s readahead, WILLNEED %u batch%s ahead)",
+            skipped, seq ? "sequential" : "normal", ld->depth + 1, ld->depth ? "es" : "");
         return;
     }
     double t0 = vbp_now();
@@ -172,6 +202,16 @@ static void apply_mode(vbp_loader *ld)
         (void)sink;
     }
     double secs = vbp_now() - t0;
+    const uint64_t spare = vbp_memlimit_spare(ld->headroom);
+    if (len + spare > budget) {
+        limit_words(ld, words, sizeof words);
+        put(ld->note, sizeof ld->note,
+            "preload: %.1f MiB populated in %.2f s; not locked: that would leave less than "
+            "%.1f MiB to spare of the %.1f MiB the pack may use (%s); pages stay in the page "
+            "cache but the kernel may evict them under pressure", mib(len), secs, mib(spare),
+            mib(budget), words);
+        return;
+    }
     if (!mlock(map, len)) {
         ld->locked_bytes = len;
         snprintf(ld->note, sizeof ld->note, "preload: %.1f MiB populated in %.2f s and locked",
@@ -188,6 +228,38 @@ static void apply_mode(vbp_loader *ld)
              "preload: %.1f MiB populated in %.2f s; mlock refused (%s, RLIMIT_MEMLOCK %s): "
              "pages stay in the page cache but the kernel may evict them under pressure",
              mib(len), secs, strerror(e), lim);
+}
+
+uint64_t vbp_loader_buffer_bytes(const vbp_pack *pack, const vbp_loader_opts *o)
+{
+    const vbp_pack_info *info = vbp_pack_get_info(pack);
+    const vbp_geometry *g = &info->geometry;
+    uint64_t hw = (uint64_t)g->height * g->width;
+    uint64_t c = o->channels ? o->channels : g->frame_channels;
+    uint64_t slots = o->threads ? (o->prefetch ? o->prefetch : 2) + 1 : 1;
+    uint64_t sample = (uint64_t)o->seq * (c + 1) * hw * sizeof(float);
+    return slots * o->batch * sample + (o->threads + 1) * g->frame_channels * hw +
+           12 * info->frame_count;
+}
+
+/* What the pack may use: opts.memory_limit, or the measured headroom less the buffers. */
+static void memory_budget(vbp_loader *ld)
+{
+    vbp_loader_shape *sh = &ld->shape;
+    if (ld->opts.memory_limit) {
+        sh->memory_limit = ld->headroom = ld->opts.memory_limit;
+        sh->memory_source = VBP_MEMLIMIT_CALLER;
+        return;
+    }
+    if (ld->opts.limit)
+        ld->limit = *ld->opts.limit;
+    else
+        vbp_memlimit_read(NULL, &ld->limit);
+    ld->opts.limit = NULL; /* borrowed for the open only */
+    sh->memory_source = ld->limit.cache_source;
+    ld->headroom = ld->limit.cache_bytes; /* UINT64_MAX when nothing could be read */
+    ld->own_bytes = vbp_loader_buffer_bytes(ld->pack, &ld->opts) + ld->opts.reserve_bytes;
+    sh->memory_limit = ld->headroom > ld->own_bytes ? ld->headroom - ld->own_bytes : 0;
 }
 
 int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
@@ -234,9 +306,7 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
     sh->mode = opts->mode;
     sh->x_floats = (size_t)opts->seq * sh->channels * sh->height * sh->width;
     sh->y_floats = (size_t)opts->seq * sh->height * sh->width;
-    sh->memory_limit = opts->memory_limit ? opts->memory_limit : vbp_mem_available();
-    if (!sh->memory_limit)
-        sh->memory_limit = UINT64_MAX; /* no /proc/meminfo: assume it fits */
+    memory_budget(ld);
 
     rc = vbp_index_build(ld, err);
     if (!rc) {

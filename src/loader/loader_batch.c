@@ -11,6 +11,7 @@
 #include "cpu.h"
 #include "internal.h"
 #include "loader_internal.h"
+#include "vbp_names.h"
 
 /*
  * Batches are written with non-temporal (streaming) stores where the CPU has
@@ -181,9 +182,11 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
         int rc = vbp_record_decode(&rec, *scratch, want, &derr);
         if (rc) {
             const vbp_clip *c = vbp_pack_clip(ld->pack, vbp_pack_clip_of_frame(ld->pack, f));
+            char q[VBP_CLIP_LABEL_MAX];
             return vbp_fail(err, rc, "%s: %s of frame %llu of clip '%s': %s",
                             vbp_pack_path(ld->pack), kind == VBP_REC_FRAME ? "frame" : "heatmap",
-                            (unsigned long long)(f - c->first_frame), c->name,
+                            (unsigned long long)(f - c->first_frame),
+                            vbp_clip_label(q, sizeof q, c->group, c->name),
                             vbp_error_message(&derr));
         }
         src = *scratch;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "internal.h"
 #include "loader_internal.h"
+#include "vbp_names.h"
 
 static uint64_t mix64(uint64_t z)
 {
@@ -122,9 +123,12 @@ int vbp_index_build(vbp_loader *ld, vbp_error *err)
         for (uint64_t f = 0; f < clip->frame_count; f++) {
             vbp_record fr, hm;
             if (vbp_pack_record(ld->pack, clip->first_frame + f, VBP_REC_FRAME, &fr) ||
-                vbp_pack_record(ld->pack, clip->first_frame + f, VBP_REC_HEATMAP, &hm))
+                vbp_pack_record(ld->pack, clip->first_frame + f, VBP_REC_HEATMAP, &hm)) {
+                char q[VBP_CLIP_LABEL_MAX];
                 return vbp_fail(err, VBP_E_FORMAT, "%s: clip '%s' frame %llu is not in the index",
-                                path, clip->name, (unsigned long long)f);
+                                path, vbp_clip_label(q, sizeof q, clip->group, clip->name),
+                                (unsigned long long)f);
+            }
             data += fr.stored_size + hm.stored_size;
         }
     }

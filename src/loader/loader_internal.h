@@ -28,7 +28,10 @@ struct vbp_loader {
     vbp_loader_opts opts;
     vbp_loader_shape shape;
     vbp_geometry geo;
-    char note[256];
+    char note[1024];
+    vbp_memlimit limit;       /* as read at open (opts.memory_limit 0) */
+    uint64_t headroom;        /* what the process may use for the pack, the buffers and reserve */
+    uint64_t own_bytes;       /* the buffers (vbp_loader_buffer_bytes) and opts.reserve_bytes */
     float target_lut[256];    /* heatmap value of each uint8 for VBP_TARGET_BINARY */
     int stream;               /* batches written with AVX2 streaming stores (loader_batch.c) */
 
@@ -85,7 +88,5 @@ void vbp_prefetch_stop(vbp_loader *ld);
 
 /* memreport.c: facts about a mapping and the process. */
 int vbp_memreport_measure(const void *map, size_t len, vbp_memreport *out, vbp_error *err);
-/* MemAvailable in bytes, 0 when /proc/meminfo cannot be read. */
-uint64_t vbp_mem_available(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * memreport.c - measured memory facts: pages of a mapping resident in the
  * page cache (mincore), this process's share of them (/proc/self/smaps),
- * process RSS and peak (/proc/self/status), MemAvailable (/proc/meminfo).
+ * process RSS and peak (/proc/self/status), and what the process may still
+ * use (vbp_memlimit_read: MemAvailable, the cgroup, the rlimits).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,17 +27,6 @@ static int proc_kb(FILE *f, const char *key, uint64_t *out)
         }
     }
     return 0;
-}
-
-uint64_t vbp_mem_available(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    uint64_t v = 0;
-    if (f) {
-        proc_kb(f, "MemAvailable", &v);
-        fclose(f);
-    }
-    return v;
 }
 
 /* Pages of [map, map+len) resident in the page cache. */
@@ -103,7 +93,8 @@ int vbp_memreport_measure(const void *map, size_t len, vbp_memreport *out, vbp_e
     proc_kb(f, "VmRSS", &out->rss_bytes);
     proc_kb(f, "RssAnon", &out->anon_rss_bytes);
     fclose(f);
-    out->mem_available_bytes = vbp_mem_available();
+    vbp_memlimit_read(NULL, &out->limit);
+    out->mem_available_bytes = out->limit.of[VBP_MEMLIMIT_MEMINFO].free;
     return VBP_OK;
 }
 
@@ -114,6 +105,12 @@ static double mib(uint64_t b)
 
 size_t vbp_memreport_format(const vbp_memreport *m, char *buf, size_t size)
 {
+    char limit[400], src[340];
+    vbp_memlimit_describe(&m->limit, m->limit.source, src, sizeof src);
+    if (m->limit.source == VBP_MEMLIMIT_NONE)
+        snprintf(limit, sizeof limit, "%s", src);
+    else
+        snprintf(limit, sizeof limit, "%10.1f MiB (%s)", mib(m->limit.bytes), src);
     int n = snprintf(buf, size,
         "pack            %10.1f MiB (selected records %.1f MiB)\n"
         "page cache      %10.1f MiB of the pack resident (mincore), %.1f MiB mapped here,"
@@ -122,12 +119,13 @@ size_t vbp_memreport_format(const vbp_memreport *m, char *buf, size_t size)
         "process RSS     %10.1f MiB (peak %.1f MiB; anonymous %.1f MiB, the rest file-backed: pack, libraries)\n"
         "as float32      %10.1f MiB frames+heatmaps once, %.1f MiB per window;"
         " the pack saves %.1f MiB (%.0f%%)\n"
-        "MemAvailable    %10.1f MiB\n",
+        "MemAvailable    %10.1f MiB\n"
+        "may still use   %s\n",
         mib(m->pack_bytes), mib(m->data_bytes), mib(m->resident_bytes),
         mib(m->mapped_rss_bytes), mib(m->mapped_pss_bytes), mib(m->locked_bytes),
         mib(m->rss_bytes), mib(m->peak_rss_bytes), mib(m->anon_rss_bytes), mib(m->float32_bytes),
         mib(m->float32_window_bytes), mib(m->saving_bytes),
         m->float32_bytes ? 100.0 * (double)m->saving_bytes / (double)m->float32_bytes : 0.0,
-        mib(m->mem_available_bytes));
+        mib(m->mem_available_bytes), limit);
     return n < 0 ? 0 : (size_t)n;
 }

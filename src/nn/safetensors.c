@@ -51,6 +51,13 @@ uint64_t vbp_st_numel(const vbp_st_tensor *t)
     return n;
 }
 
+/* A name or value of a header as a message quotes it (vbp_escape: files choose their bytes). */
+#define QUOTED_MAX 160
+static const char *quoted(char buf[QUOTED_MAX], const char *s)
+{
+    return vbp_escape(buf, QUOTED_MAX, s, strlen(s));
+}
+
 /* ------------------------------------------------------------------ writer */
 
 static int plain_string(const char *s)
@@ -73,9 +80,10 @@ int vbp_safetensors_write(const char *path, const vbp_st_tensor *tensors, size_t
         for (size_t i = 0; i < meta_count; i++) {
             /* the reader here parses simple strings only */
             if (!plain_string(meta[2 * i]) || !plain_string(meta[2 * i + 1])) {
+                char qk[QUOTED_MAX];
                 vbp_json_free(&j);
                 return vbp_fail(err, VBP_E_ARG, "%s: metadata '%s' needs JSON escaping", path,
-                                meta[2 * i]);
+                                quoted(qk, meta[2 * i]));
             }
             vbp_json_kstring(&j, meta[2 * i], meta[2 * i + 1]);
         }
@@ -85,8 +93,10 @@ int vbp_safetensors_write(const char *path, const vbp_st_tensor *tensors, size_t
     for (size_t i = 0; i < count; i++) {
         const vbp_st_tensor *t = &tensors[i];
         if (!plain_string(t->name) || !t->name[0] || t->ndim > VBP_ST_MAX_DIMS) {
+            char qn[QUOTED_MAX];
             vbp_json_free(&j);
-            return vbp_fail(err, VBP_E_ARG, "%s: bad tensor name or rank '%s'", path, t->name);
+            return vbp_fail(err, VBP_E_ARG, "%s: bad tensor name or rank '%s'", path,
+                            quoted(qn, t->name));
         }
         const uint64_t bytes = vbp_st_numel(t) * vbp_st_dtype_size(t->dtype);
         vbp_json_key(&j, t->name);
@@ -137,6 +147,7 @@ int vbp_safetensors_write(const char *path, const vbp_st_tensor *tensors, size_t
 }
 
 /* ------------------------------------------------------------------ reader */
+
 
 typedef struct jp {
     const char *s, *end, *start;
@@ -308,9 +319,11 @@ static int parse_entry(jp *j, st_entry *e)
                 e->dtype = VBP_ST_F32;
             else if (!rc && !strcmp(d, "I64"))
                 e->dtype = VBP_ST_I64;
-            else if (!rc)
+            else if (!rc) {
+                char qn[QUOTED_MAX], qd[QUOTED_MAX];
                 rc = vbp_fail(j->err, VBP_E_FORMAT, "%s: tensor %s has dtype %s (only F32, I64)",
-                              j->path, e->name, d);
+                              j->path, quoted(qn, e->name), quoted(qd, d));
+            }
             free(d);
             have |= 1;
         } else if (!strcmp(key, "shape")) {
@@ -336,9 +349,10 @@ static int parse_entry(jp *j, st_entry *e)
         if (r)
             break;
     }
+    char qn[QUOTED_MAX];
     if (have != 7)
         return vbp_fail(j->err, VBP_E_FORMAT, "%s: tensor %s lacks dtype, shape or data_offsets",
-                        j->path, e->name);
+                        j->path, quoted(qn, e->name));
     return 0;
 }
 
@@ -420,6 +434,7 @@ int vbp_safetensors_open(const char *path, vbp_st_file **out, vbp_error *err)
     }
     for (size_t i = 0; !rc && i < f->count; i++) {
         const st_entry *e = &f->entries[i];
+        char qn[QUOTED_MAX];
         uint64_t numel = 1;
         for (uint32_t d = 0; d < e->ndim; d++) {
             if (e->shape[d] && numel > UINT64_MAX / 16 / e->shape[d]) {
@@ -433,10 +448,11 @@ int vbp_safetensors_open(const char *path, vbp_st_file **out, vbp_error *err)
             rc = vbp_fail(err, VBP_E_FORMAT,
                           "%s: tensor %s: data_offsets [%" PRIu64 ",%" PRIu64
                           "] do not match its shape or the file size",
-                          path, e->name, e->begin, e->end);
+                          path, quoted(qn, e->name), e->begin, e->end);
         for (size_t k = 0; !rc && k < i; k++)
             if (!strcmp(f->entries[k].name, e->name))
-                rc = vbp_fail(err, VBP_E_FORMAT, "%s: tensor %s appears twice", path, e->name);
+                rc = vbp_fail(err, VBP_E_FORMAT, "%s: tensor %s appears twice", path,
+                              quoted(qn, e->name));
     }
     if (rc)
         goto fail;
@@ -578,7 +594,9 @@ int vbp_net_load_safetensors(vbp_net *net, const char *path, vbp_error *err)
                 known = !strcmp(t.name, s.name);
             }
             if (!known) {
-                rc = vbp_fail(err, VBP_E_GEOMETRY, "%s: unexpected tensor %s", path, s.name);
+                char qn[QUOTED_MAX];
+                rc = vbp_fail(err, VBP_E_GEOMETRY, "%s: unexpected tensor %s", path,
+                              quoted(qn, s.name));
                 break;
             }
         }

@@ -9,13 +9,11 @@
 #include "labels_csv.h"
 #include "vbp_image.h"
 
-/* Parse a decimal field ending at ',' or end of line.  *p advances past it. */
-static int parse_number(const char **p, const char *end, double *out)
+#define QUOTED_MAX 120
+
+/* Parse the decimal field [s, stop): no blanks, finite as a double. */
+static int parse_number(const char *s, const char *stop, double *out)
 {
-    const char *s = *p;
-    const char *stop = s;
-    while (stop < end && *stop != ',')
-        stop++;
     if (stop == s || stop - s > 40)
         return -1;
     char tmp[48];
@@ -27,44 +25,51 @@ static int parse_number(const char **p, const char *end, double *out)
     if (*e != '\0' || errno == ERANGE || !isfinite(v) || tmp[0] == ' ' || tmp[0] == '\t')
         return -1;
     *out = v;
-    *p = stop;
     return 0;
 }
 
+/* A row's problem: what is wrong, and the bytes at fault (a field, or the whole line). */
+typedef struct row_problem {
+    const char *what;
+    const char *at;
+    size_t len;
+} row_problem;
+
 static int parse_row(const char *line, const char *end, size_t index, vbp_label *out,
-                     const char **problem)
+                     row_problem *pb)
 {
     static const char *const field[4] = {"Frame", "Visibility", "X", "Y"};
+    const char *fs[4], *fe[4];
     double v[4];
     const char *p = line;
+    pb->at = line;
+    pb->len = (size_t)(end - line);
     for (int i = 0; i < 4; i++) {
-        if (parse_number(&p, end, &v[i]) != 0) {
-            *problem = field[i];
+        fs[i] = p;
+        while (p < end && *p != ',')
+            p++;
+        fe[i] = p;
+        if (parse_number(fs[i], fe[i], &v[i]) != 0) {
+            *pb = (row_problem){field[i], fs[i], (size_t)(fe[i] - fs[i])};
             return -1;
         }
         if (i < 3) {
-            if (p == end || *p != ',') {
-                *problem = "missing columns";
+            if (p == end) {
+                pb->what = "missing columns";
                 return -2;
             }
             p++;
         }
     }
     if (p != end) {
-        *problem = "extra columns";
+        pb->what = "extra columns";
         return -2;
     }
-    if (v[0] != (double)index) {
-        *problem = "Frame";
-        return -3;
-    }
-    if (v[1] != 0.0 && v[1] != 1.0) {
-        *problem = "Visibility";
-        return -4;
-    }
-    if (fabs(v[2]) > FLT_MAX || fabs(v[3]) > FLT_MAX) {
-        *problem = fabs(v[2]) > FLT_MAX ? "X" : "Y";
-        return -5;
+    int bad = v[0] != (double)index ? 0 : v[1] != 0.0 && v[1] != 1.0 ? 1
+            : fabs(v[2]) > FLT_MAX ? 2 : fabs(v[3]) > FLT_MAX ? 3 : -1;
+    if (bad >= 0) {
+        *pb = (row_problem){field[bad], fs[bad], (size_t)(fe[bad] - fs[bad])};
+        return bad == 0 ? -3 : bad == 1 ? -4 : -5;
     }
     out->visibility = (uint8_t)v[1];
     out->x = out->visibility ? (float)v[2] : -1.0f;
@@ -79,6 +84,7 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
     const char *s = (const char *)buf, *end = s + size;
     vbp_label *out = NULL;
     size_t n = 0, ncap = 0, lineno = 0;
+    char q[QUOTED_MAX]; /* the bytes at fault, escaped: the file chose them */
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *le = nl ? nl : end;
@@ -89,15 +95,16 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
         if (lineno == 1) {
             const char *h = "Frame,Visibility,X,Y";
             if ((size_t)(le - s) != strlen(h) || memcmp(s, h, strlen(h)) != 0) {
-                rc = vbp_fail(err, VBP_E_INPUT, "%s:1: header must be 'Frame,Visibility,X,Y'",
-                              path);
+                rc = vbp_fail(err, VBP_E_INPUT, "%s:1: header must be 'Frame,Visibility,X,Y': '%s'",
+                              path, vbp_escape(q, sizeof q, s, (size_t)(le - s)));
                 goto out;
             }
             s = next;
             continue;
         }
         if (memchr(s, '\0', (size_t)(le - s))) {
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: NUL byte in the line", path, lineno);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: NUL byte in the line: '%s'", path, lineno,
+                          vbp_escape(q, sizeof q, s, (size_t)(le - s)));
             goto out;
         }
         if (n == ncap) {
@@ -109,20 +116,26 @@ int vbp_labels_parse_csv(const uint8_t *buf, size_t size, const char *path, vbp_
             }
             out = nb;
         }
-        const char *what = NULL;
-        int bad = parse_row(s, le, n, &out[n], &what);
+        row_problem pb;
+        int bad = parse_row(s, le, n, &out[n], &pb);
+        if (bad)
+            vbp_escape(q, sizeof q, pb.at, pb.len);
         if (bad == -1)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s is not a number", path, lineno, what);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s is not a number: '%s'", path, lineno,
+                          pb.what, q);
         else if (bad == -2)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s (expected 4: Frame,Visibility,X,Y)",
-                          path, lineno, what);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s (expected 4: Frame,Visibility,X,Y): '%s'",
+                          path, lineno, pb.what, q);
         else if (bad == -3)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: Frame must be %zu (rows in frame order from 0)",
-                          path, lineno, n);
+            rc = vbp_fail(err, VBP_E_INPUT,
+                          "%s:%zu: Frame must be %zu (rows in frame order from 0): '%s'", path,
+                          lineno, n, q);
         else if (bad == -4)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: Visibility must be 0 or 1", path, lineno);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: Visibility must be 0 or 1: '%s'", path,
+                          lineno, q);
         else if (bad == -5)
-            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s does not fit a float", path, lineno, what);
+            rc = vbp_fail(err, VBP_E_INPUT, "%s:%zu: %s does not fit a float: '%s'", path, lineno,
+                          pb.what, q);
         if (bad)
             goto out;
         n++;

@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "vbp_image.h"
 #include "vbp_build.h"
+#include "vbp_names.h"
 
 typedef struct job {
     uint32_t clip;
@@ -158,29 +159,37 @@ static int cancelled(const vbp_build_opts *o)
     return o->cancel && *o->cancel;
 }
 
-/* Assign val/test by name ("clip", "match/clip" or "match"); every name must match a clip. */
+static void source_clip_name(const void *ctx, size_t i, const char **group, const char **name)
+{
+    const vbp_source_clip *c = &((const vbp_dataset *)ctx)->clips[i];
+    *group = c->group;
+    *name = c->name;
+}
+
+/* Move the clips each name picks (vbp_names.h) to `split`; only train clips move. */
 static int apply_split_names(vbp_dataset *ds, const char *const *names, size_t n, vbp_split split,
                              vbp_error *err)
 {
+    const vbp_name_set set = {ds->count, source_clip_name, ds};
     for (size_t i = 0; i < n; i++) {
-        size_t hits = 0;
+        vbp_name_pick pick;
+        vbp_error e;
+        if (vbp_name_resolve(&set, names[i], VBP_NAME_CLIP_OR_MATCH, &pick, &e) != VBP_OK)
+            return vbp_fail(err, VBP_E_ARG, "--%s: %s", vbp_split_name(split), e.detail);
         for (size_t k = 0; k < ds->count; k++) {
             vbp_source_clip *c = &ds->clips[k];
-            size_t gl = strlen(c->group);
-            int match = !strcmp(names[i], c->name) || (gl && !strcmp(names[i], c->group)) ||
-                        (gl && !strncmp(names[i], c->group, gl) && names[i][gl] == '/' &&
-                         !strcmp(names[i] + gl + 1, c->name));
-            if (!match)
+            if (!vbp_name_picks(&set, &pick, k))
                 continue;
-            if (c->split != VBP_SPLIT_TRAIN && c->split != split)
-                return vbp_fail(err, VBP_E_ARG, "%s: clip '%s' is already in the %s split", names[i],
-                                c->name, vbp_split_name(c->split));
+            if (c->split != VBP_SPLIT_TRAIN && c->split != split) {
+                char q[VBP_CLIP_LABEL_MAX], a[160];
+                vbp_escape(a, sizeof a, names[i], strlen(names[i]));
+                return vbp_fail(err, VBP_E_ARG, "--%s %s: clip '%s' is already in the %s split",
+                                vbp_split_name(split), a,
+                                vbp_clip_label(q, sizeof q, c->group, c->name),
+                                vbp_split_name(c->split));
+            }
             c->split = split;
-            hits++;
         }
-        if (!hits)
-            return vbp_fail(err, VBP_E_ARG, "--%s %s: no clip or match of that name",
-                            vbp_split_name(split), names[i]);
     }
     return VBP_OK;
 }
@@ -190,11 +199,13 @@ static int check_unique(const vbp_dataset *ds, vbp_error *err)
     for (size_t i = 0; i < ds->count; i++)
         for (size_t k = 0; k < i; k++)
             if (!strcmp(ds->clips[i].name, ds->clips[k].name) &&
-                !strcmp(ds->clips[i].group, ds->clips[k].group))
-                return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s%s%s' was already read from %s",
-                                ds->clips[i].frames[0], ds->clips[i].group,
-                                ds->clips[i].group[0] ? "/" : "", ds->clips[i].name,
+                !strcmp(ds->clips[i].group, ds->clips[k].group)) {
+                char q[VBP_CLIP_LABEL_MAX];
+                return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' was already read from %s",
+                                ds->clips[i].frames[0],
+                                vbp_clip_label(q, sizeof q, ds->clips[i].group, ds->clips[i].name),
                                 ds->clips[k].frames[0]);
+            }
     return VBP_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <xxhash.h>
 #include "internal.h"
 #include "pack_format.h"
+#include "vbp_names.h"
 
 /* Fail with "PATH: offset N: <message>", N the first offending byte. */
 static int bad(vbp_error *err, int code, const char *path, uint64_t off, const char *fmt, ...)
@@ -149,6 +150,12 @@ static void qualified_name(const vbp_clip *c, char out[2 * VBP_NAME_MAX])
     snprintf(out, 2 * VBP_NAME_MAX, "%s%s%s", c->group, c->group[0] ? "/" : "", c->name);
 }
 
+/* The clip as messages quote it: its qualified name, escaped. */
+static const char *label(char q[VBP_CLIP_LABEL_MAX], const vbp_clip *c)
+{
+    return vbp_clip_label(q, VBP_CLIP_LABEL_MAX, c->group, c->name);
+}
+
 static int cmp_names(const void *a, const void *b) { return strcmp(a, b); }
 
 /* Qualified clip names are unique: sort a copy of them and compare neighbours. */
@@ -172,9 +179,10 @@ static int check_unique(const char *path, const vbp_header *h, const vbp_clip *c
                 if (!strcmp(q, names + i * w) && seen++)
                     break;
             }
+            char e[VBP_CLIP_LABEL_MAX];
             rc = bad(err, VBP_E_FORMAT, path, h->sec[VBP_SEC_CLIPS].offset + k * VBP_CLIP_ENTRY_SIZE,
                      "clip table entry %llu: a second clip named '%s' (clip names are unique)",
-                     (unsigned long long)k, q);
+                     (unsigned long long)k, label(e, &clips[k]));
         }
     free(names);
     return rc;
@@ -197,24 +205,26 @@ static int check_clips(const char *path, const uint8_t *map, const vbp_header *h
         if (!gnul)
             return bad(err, VBP_E_FORMAT, path, at + 64, "clip table entry %llu: group not NUL-terminated",
                        (unsigned long long)i);
+        char q[VBP_CLIP_LABEL_MAX]; /* written only when a message quotes the clip */
         uint64_t z = first_nonzero(map, at + (uint64_t)(nul - c->name), at + 64);
         if (reserved_checked(h) && z < at + 64)
             return bad(err, VBP_E_FORMAT, path, z, "clip '%s': byte 0x%02x after the name's NUL, must be 0",
-                       c->name, map[z]);
+                       label(q, c), map[z]);
         z = first_nonzero(map, at + 64 + (uint64_t)(gnul - c->group), at + 128);
         if (reserved_checked(h) && z < at + 128)
             return bad(err, VBP_E_FORMAT, path, z, "clip '%s': byte 0x%02x after the group's NUL, must be 0",
-                       c->name, map[z]);
+                       label(q, c), map[z]);
         if (split >= VBP_SPLIT_COUNT)
-            return bad(err, VBP_E_FORMAT, path, at + 128, "clip '%s': invalid split %u", c->name, split);
+            return bad(err, VBP_E_FORMAT, path, at + 128, "clip '%s': invalid split %u", label(q, c),
+                       split);
         z = first_nonzero(map, at + 132, at + 136);
         if (reserved_checked(h) && z < at + 136)
             return bad(err, VBP_E_FORMAT, path, z, "clip '%s': reserved byte is 0x%02x, must be 0",
-                       c->name, map[z]);
+                       label(q, c), map[z]);
         if (c->first_frame != next || c->frame_count < 1 || c->frame_count > h->frame_count - next)
             return bad(err, VBP_E_FORMAT, path, at + 136,
                        "clip '%s': frames %llu+%llu do not continue the previous clip at %llu "
-                       "within %llu frames", c->name, (unsigned long long)c->first_frame,
+                       "within %llu frames", label(q, c), (unsigned long long)c->first_frame,
                        (unsigned long long)c->frame_count, (unsigned long long)next,
                        (unsigned long long)h->frame_count);
         next += c->frame_count;
@@ -361,20 +371,22 @@ static int check_layout(const char *path, const uint8_t *map, const vbp_header *
         const vbp_record_desc *r = &w.rec;
         const vbp_clip *c = w.c;
         unsigned long long fi = (unsigned long long)w.in_clip;
+        char q[VBP_CLIP_LABEL_MAX]; /* written only when a message quotes the clip */
         if (r->codec == VBP_CODEC_LZ4 && h->codec != VBP_CODEC_LZ4)
             return bad(err, VBP_E_FORMAT, path, w.entry_at + 32,
-                       "clip '%s' frame %llu %s: lz4 record in a pack whose codec is raw", c->name, fi,
-                       kind_name[k]);
+                       "clip '%s' frame %llu %s: lz4 record in a pack whose codec is raw",
+                       label(q, c), fi, kind_name[k]);
         if (r->codec == VBP_CODEC_LZ4 && r->stored_size >= raw[k])
             return bad(err, VBP_E_FORMAT, path, w.entry_at + 8,
                        "clip '%s' frame %llu %s: lz4 record of %llu bytes is not smaller than raw "
-                       "(a writer stores it raw)", c->name, fi, kind_name[k],
+                       "(a writer stores it raw)", label(q, c), fi, kind_name[k],
                        (unsigned long long)r->stored_size);
         uint64_t want = align_up(pos, r->codec == VBP_CODEC_RAW ? VBP_ALIGN : VBP_LZ4_ALIGN);
         if (r->offset != want)
             return bad(err, VBP_E_FORMAT, path, w.entry_at,
-                       "clip '%s' frame %llu %s record at %llu, a writer puts it at %llu", c->name, fi,
-                       kind_name[k], (unsigned long long)r->offset, (unsigned long long)want);
+                       "clip '%s' frame %llu %s record at %llu, a writer puts it at %llu",
+                       label(q, c), fi, kind_name[k], (unsigned long long)r->offset,
+                       (unsigned long long)want);
         pos = r->offset + r->stored_size;
     }
     uint64_t end = h->sec[VBP_SEC_DATA].offset + h->sec[VBP_SEC_DATA].length;
@@ -449,16 +461,17 @@ int vbp_pack_check_bytes(const vbp_pack *p, const vbp_header *h, const vbp_clip 
         const vbp_record_desc *r = &w.rec;
         const vbp_clip *c = w.c;
         unsigned long long fi = (unsigned long long)w.in_clip;
+        char q[VBP_CLIP_LABEL_MAX]; /* written only when a message quotes the clip */
         uint64_t z = first_nonzero(map, pos, r->offset);
         if (z < r->offset) {
             rc = bad(err, VBP_E_FORMAT, path, z, "padding before clip '%s' frame %llu %s: byte 0x%02x, "
-                     "must be 0", c->name, fi, kind_name[k], map[z]);
+                     "must be 0", label(q, c), fi, kind_name[k], map[z]);
             break;
         }
         const uint8_t *s = map + r->offset;
         if (XXH3_64bits(s, (size_t)r->stored_size) != r->checksum) {
             rc = bad(err, VBP_E_CHECKSUM, path, r->offset, "clip '%s' frame %llu %s: checksum mismatch",
-                     c->name, fi, kind_name[k]);
+                     label(q, c), fi, kind_name[k]);
             break;
         }
         if (r->codec == VBP_CODEC_LZ4) {
@@ -466,7 +479,7 @@ int vbp_pack_check_bytes(const vbp_pack *p, const vbp_header *h, const vbp_clip 
             if (n < 0 || (uint64_t)n != raw[k]) {
                 rc = bad(err, VBP_E_CODEC, path, r->offset,
                          "clip '%s' frame %llu %s: lz4 block of %llu bytes does not decode to "
-                         "exactly %llu bytes", c->name, fi, kind_name[k],
+                         "exactly %llu bytes", label(q, c), fi, kind_name[k],
                          (unsigned long long)r->stored_size, (unsigned long long)raw[k]);
                 break;
             }

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "vbp_dump.h"
+#include "vbp_memlimit.h"
 #include "vbp_util.h"
 
 void vbp_pack_memory(const vbp_pack *p, uint32_t seq, vbp_memory *m)
@@ -64,6 +65,12 @@ int vbp_dump_info(FILE *out, const vbp_pack *p, uint32_t seq, int json)
     stored_stats s;
     vbp_pack_memory(p, seq, &m);
     stored(p, &s);
+    /* What this process may use, as the trainer and the loader see it (page cache counts). */
+    vbp_memlimit lim;
+    vbp_memlimit_read(NULL, &lim);
+    char limit[400];
+    vbp_memlimit_describe(&lim, lim.cache_source, limit, sizeof limit);
+    const int fits = lim.cache_source == VBP_MEMLIMIT_NONE || m.mapped <= lim.cache_bytes;
     if (json) {
         vbp_json j;
         char hex[17];
@@ -108,6 +115,14 @@ int vbp_dump_info(FILE *out, const vbp_pack *p, uint32_t seq, int json)
         vbp_json_ku64(&j, "preload_windows_uint8", m.preload_windows);
         vbp_json_ku64(&j, "mapped", m.mapped);
         vbp_json_ku64(&j, "float32_factor", 4);
+        vbp_json_key(&j, "limit");
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "source", vbp_memlimit_source_name(lim.cache_source));
+        if (lim.cache_source != VBP_MEMLIMIT_NONE)
+            vbp_json_ku64(&j, "bytes", lim.cache_bytes);
+        vbp_json_kstring(&j, "detail", limit);
+        vbp_json_kbool(&j, "preload_fits", fits);
+        vbp_json_end_object(&j);
         vbp_json_end_object(&j);
         vbp_json_end_object(&j);
         return vbp_json_print(&j, out) ? VBP_E_IO : VBP_OK;
@@ -140,6 +155,10 @@ int vbp_dump_info(FILE *out, const vbp_pack *p, uint32_t seq, int json)
     memory_row(out, what, m.preload_windows);
     fprintf(out, "  %-34s %12s  (page cache, shared by workers, no copy)\n", "mmap this pack",
             human(m.mapped, a));
+    fprintf(out, "  %-34s %12s  (%s)\n", "this process may use",
+            lim.cache_source == VBP_MEMLIMIT_NONE ? "no limit" : human(lim.cache_bytes, a), limit);
+    fprintf(out, "  %-34s %s\n", "--preload", fits ? "fits (a trainer's own needs come on top)"
+                                                   : "does not fit: the trainer runs from disk");
     return VBP_OK;
 }
 
@@ -154,10 +173,12 @@ int vbp_dump_clips(FILE *out, const vbp_pack *p, int json)
         vbp_json_begin_array(&j);
     for (uint64_t i = 0; i < in->clip_count; i++) {
         const vbp_clip *c = vbp_pack_clip(p, i);
-        if (!json) {
+        if (!json) { /* names from the file, escaped for the terminal (JSON escapes its own) */
+            char g[VBP_ESCAPED_MAX(VBP_NAME_MAX)], n[VBP_ESCAPED_MAX(VBP_NAME_MAX)];
             fprintf(out, "%-5" PRIu64 " %-24s %-24s %-5s %10" PRIu64 " %8" PRIu64 "\n", i,
-                    c->group[0] ? c->group : "-", c->name, vbp_split_name(c->split), c->first_frame,
-                    c->frame_count);
+                    c->group[0] ? vbp_escape(g, sizeof g, c->group, strlen(c->group)) : "-",
+                    vbp_escape(n, sizeof n, c->name, strlen(c->name)), vbp_split_name(c->split),
+                    c->first_frame, c->frame_count);
             continue;
         }
         vbp_json_begin_object(&j);

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "pack_format.h"
 #include "pack_guard.h"
+#include "vbp_names.h"
 
 struct vbp_pack {
     char *path;
@@ -121,20 +122,28 @@ const vbp_clip *vbp_pack_clip(const vbp_pack *p, uint64_t i)
     return i < p->hdr.clip_count ? &p->clips[i] : NULL;
 }
 
+static void pack_clip_name(const void *ctx, size_t i, const char **group, const char **name)
+{
+    const vbp_clip *c = &((const vbp_pack *)ctx)->clips[i];
+    *group = c->group;
+    *name = c->name;
+}
+
+void vbp_pack_name_set(const vbp_pack *p, vbp_name_set *set)
+{
+    set->count = (size_t)p->hdr.clip_count;
+    set->clip = pack_clip_name;
+    set->ctx = p;
+}
+
 int64_t vbp_pack_find_clip(const vbp_pack *p, const char *name)
 {
-    size_t n = strlen(name);
-    int64_t bare = -1;
-    for (uint64_t i = 0; i < p->hdr.clip_count; i++) {
-        const vbp_clip *c = &p->clips[i];
-        size_t g = strlen(c->group);
-        if (g ? n > g && !strncmp(name, c->group, g) && name[g] == '/' && !strcmp(name + g + 1, c->name)
-              : !strcmp(c->name, name))
-            return (int64_t)i; /* the qualified name: unique in a valid pack */
-        if (g && !strcmp(c->name, name))
-            bare = bare == -1 ? (int64_t)i : VBP_CLIP_AMBIGUOUS;
-    }
-    return bare;
+    vbp_name_set set;
+    vbp_name_pick pick;
+    vbp_pack_name_set(p, &set);
+    if (vbp_name_resolve(&set, name, VBP_NAME_ONE_CLIP, &pick, NULL) == VBP_OK)
+        return (int64_t)pick.first;
+    return pick.count ? VBP_CLIP_AMBIGUOUS : -1;
 }
 
 uint64_t vbp_pack_clip_of_frame(const vbp_pack *p, uint64_t f)

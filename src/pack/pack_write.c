@@ -23,6 +23,7 @@
 #include "atomic.h"
 #include "internal.h"
 #include "pack_format.h"
+#include "vbp_names.h"
 
 struct vbp_writer {
     char *path;
@@ -172,6 +173,12 @@ int vbp_writer_open(const char *path, const vbp_writer_opts *opts, vbp_writer **
     return VBP_OK;
 }
 
+/* The clip as messages quote it (vbp_clip_label). */
+static const char *clip_label(char q[VBP_CLIP_LABEL_MAX], const vbp_clip *c)
+{
+    return vbp_clip_label(q, VBP_CLIP_LABEL_MAX, c->group, c->name);
+}
+
 static int usable(vbp_writer *w, vbp_error *err)
 {
     if (w->broken)
@@ -185,19 +192,22 @@ int vbp_writer_begin_clip(vbp_writer *w, const char *name, const char *group, vb
     int rc = usable(w, err);
     if (rc)
         return rc;
+    char q[VBP_CLIP_LABEL_MAX], q2[VBP_CLIP_LABEL_MAX];
     if (w->in_clip)
         return vbp_fail(err, VBP_E_ARG, "%s: clip '%s' begun before '%s' ended", w->path,
-                        name ? name : "", w->clips[w->clip_count - 1].name);
+                        vbp_clip_label(q, sizeof q, group ? group : "", name ? name : ""),
+                        clip_label(q2, &w->clips[w->clip_count - 1]));
     if (!name || !*name || strlen(name) >= VBP_NAME_MAX || (group && strlen(group) >= VBP_NAME_MAX))
         return vbp_fail(err, VBP_E_ARG, "%s: clip and group names must be 1..%d bytes",
                         w->path, VBP_NAME_MAX - 1);
     if ((unsigned)split >= VBP_SPLIT_COUNT)
-        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': invalid split %d", w->path, name, (int)split);
+        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': invalid split %d", w->path,
+                        vbp_clip_label(q, sizeof q, group ? group : "", name), (int)split);
     const char *g = group ? group : "";
     for (uint64_t i = 0; i < w->clip_count; i++)
         if (!strcmp(w->clips[i].name, name) && !strcmp(w->clips[i].group, g))
-            return vbp_fail(err, VBP_E_ARG, "%s: a second clip named '%s%s%s' (clip names are unique)",
-                            w->path, g, *g ? "/" : "", name);
+            return vbp_fail(err, VBP_E_ARG, "%s: a second clip named '%s' (clip names are unique)",
+                            w->path, vbp_clip_label(q, sizeof q, g, name));
     if (grow((void **)&w->clips, &w->clip_cap, w->clip_count + 1, sizeof *w->clips))
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", w->path);
     vbp_clip *c = &w->clips[w->clip_count++];
@@ -292,10 +302,11 @@ int vbp_writer_add_frame_encoded(vbp_writer *w, const vbp_record *rec, const vbp
     if (w->frame_count >= VBP_MAX_FRAMES)
         return vbp_fail(err, VBP_E_ARG, "%s: more than %llu frames", w->path,
                         (unsigned long long)VBP_MAX_FRAMES);
+    char q[VBP_CLIP_LABEL_MAX];
     if (label && !vbp_label_valid(label))
         return vbp_fail(err, VBP_E_ARG, "%s: clip '%s' frame %llu: label visibility %u at (%g, %g) "
                         "(visible: finite x, y; hidden or no label: -1, -1)", w->path,
-                        w->clips[w->clip_count - 1].name,
+                        clip_label(q, &w->clips[w->clip_count - 1]),
                         (unsigned long long)w->clips[w->clip_count - 1].frame_count,
                         label->visibility, (double)label->x, (double)label->y);
     if (grow((void **)&w->frames, &w->frame_cap, w->frame_count + 1, sizeof *w->frames))
@@ -326,9 +337,10 @@ int vbp_writer_add_heatmap_encoded(vbp_writer *w, const vbp_record *rec, vbp_err
     if (!w->in_clip)
         return vbp_fail(err, VBP_E_ARG, "%s: heatmap added outside a clip", w->path);
     vbp_clip *c = &w->clips[w->clip_count - 1];
+    char q[VBP_CLIP_LABEL_MAX];
     if (w->clip_heatmaps >= c->frame_count)
         return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s': more heatmaps than its %llu frames",
-                        w->path, c->name, (unsigned long long)c->frame_count);
+                        w->path, clip_label(q, c), (unsigned long long)c->frame_count);
     vbp_frame_entry *e = &w->frames[c->first_frame + w->clip_heatmaps];
     rc = append_record(w, rec, w->heatmap_bytes, &e->rec[VBP_REC_HEATMAP], err);
     if (rc)
@@ -352,11 +364,12 @@ int vbp_writer_end_clip(vbp_writer *w, vbp_error *err)
     if (!w->in_clip)
         return vbp_fail(err, VBP_E_ARG, "%s: end_clip without begin_clip", w->path);
     const vbp_clip *c = &w->clips[w->clip_count - 1];
+    char q[VBP_CLIP_LABEL_MAX];
     if (c->frame_count == 0)
-        return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' has no frames", w->path, c->name);
+        return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' has no frames", w->path, clip_label(q, c));
     if (w->clip_heatmaps != c->frame_count)
         return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' has %llu frames but %llu heatmaps", w->path,
-                        c->name, (unsigned long long)c->frame_count,
+                        clip_label(q, c), (unsigned long long)c->frame_count,
                         (unsigned long long)w->clip_heatmaps);
     w->in_clip = 0;
     return VBP_OK;
@@ -396,9 +409,10 @@ static int write_table(vbp_writer *w, int which, vbp_section *s, vbp_error *err)
 int vbp_writer_finish(vbp_writer *w, vbp_error *err)
 {
     int rc = usable(w, err);
+    char q[VBP_CLIP_LABEL_MAX];
     if (!rc && w->in_clip)
         rc = vbp_fail(err, VBP_E_ARG, "%s: clip '%s' was not ended", w->path,
-                      w->clips[w->clip_count - 1].name);
+                      clip_label(q, &w->clips[w->clip_count - 1]));
     if (!rc && w->clip_count == 0)
         rc = vbp_fail(err, VBP_E_INPUT, "%s: a pack needs at least one clip", w->path);
     if (rc) {

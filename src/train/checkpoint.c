@@ -177,9 +177,10 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
     const char *ver = vbp_safetensors_meta(f, "version");
     if (!fmt || strcmp(fmt, STATE_FORMAT))
         return vbp_fail(err, VBP_E_FORMAT, "%s: not a vbtrain state file (no format=%s)", path, STATE_FORMAT);
+    char q[VAL_MAX + 4];
     if (!ver || strcmp(ver, STATE_VERSION))
         return vbp_fail(err, VBP_E_VERSION, "%s: state version %s, this vbtrain reads %s", path,
-                        ver ? ver : "(none)", STATE_VERSION);
+                        ver ? vbp_escape(q, sizeof q, ver, strlen(ver)) : "(none)", STATE_VERSION);
     uint64_t fp = 0;
     int rc = meta_u64(f, path, "pack_fingerprint", &fp, 1, err);
     if (rc)
@@ -196,9 +197,9 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
             v = "0";
         if (!v)
             return vbp_fail(err, VBP_E_FORMAT, "%s: state metadata '%s' is missing", path, pairs[i].key);
-        if (strcmp(v, pairs[i].val))
+        if (strcmp(v, pairs[i].val)) /* v is the file's: escaped, cut at VAL_MAX */
             return vbp_fail(err, VBP_E_ARG, "%s: written with %s=%s, this run asks for %s=%s", path,
-                            name, v, name, pairs[i].val);
+                            name, vbp_escape(q, sizeof q, v, strlen(v)), name, pairs[i].val);
     }
     return VBP_OK;
 }

@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "atomic.h"
 #include "train_internal.h"
+#include "vbp_names.h"
 #include "vbp_safetensors.h"
 
 void vbp_eval_config_default(vbp_eval_config *cfg)
@@ -23,24 +24,22 @@ void vbp_eval_config_default(vbp_eval_config *cfg)
     cfg->mode = VBP_LOAD_DISK;
 }
 
-int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_target target,
-                         uint32_t target_cut, vbp_loader **out, vbp_error *err)
+void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, uint32_t batch,
+                          uint32_t splits, vbp_load_mode mode, vbp_target target,
+                          uint32_t target_cut)
 {
-    vbp_loader_opts o;
-    vbp_loader_opts_default(&o);
-    o.seq = seq;
-    o.stride = 1;
-    o.channels = channels;
-    o.splits = splits;
-    o.mode = mode;
-    o.order = VBP_ORDER_SEQUENTIAL;
-    o.flip_prob = 0.0f;
-    o.target = target;
-    o.target_cut = target_cut;
-    o.batch = batch;
-    o.threads = 1;
-    return vbp_loader_open(pack, &o, out, err);
+    vbp_loader_opts_default(o);
+    o->seq = seq;
+    o->stride = 1;
+    o->channels = channels;
+    o->splits = splits;
+    o->mode = mode;
+    o->order = VBP_ORDER_SEQUENTIAL;
+    o->flip_prob = 0.0f;
+    o->target = target;
+    o->target_cut = target_cut;
+    o->batch = batch;
+    o->threads = 1;
 }
 
 /* First window start that owns frame f of a clip of n >= seq frames. */
@@ -168,13 +167,19 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
                         pack_path, g->frame_channels, weights, channels);
     }
     vbp_net_config nc = { seq * channels, seq, g->height, g->width, cfg->batch, cfg->threads };
+    vbp_memlimit lim; /* before the network's allocations: the loader keeps them out of the pack's share */
+    vbp_memlimit_read(NULL, &lim);
     rc = vbp_net_create(&nc, 0, &s->net, err);
     if (!rc)
         rc = vbp_net_load_safetensors(s->net, weights, err);
-    if (!rc)
-        rc = vbp_eval_loader_open(s->pack, seq, channels, cfg->batch, cfg->splits, cfg->mode,
-                                  cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT,
-                                  cfg->target_cut, &s->ld, err);
+    if (!rc) { /* the network's memory is kept out of what a preloaded pack may use */
+        vbp_loader_opts o;
+        vbp_eval_loader_opts(&o, seq, channels, cfg->batch, cfg->splits, cfg->mode,
+                             cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT, cfg->target_cut);
+        o.reserve_bytes = vbp_net_memory_bytes(s->net);
+        o.limit = &lim;
+        rc = vbp_loader_open(s->pack, &o, &s->ld, err);
+    }
     if (rc)
         session_close(s);
     return rc;
@@ -245,25 +250,53 @@ int vbp_make_dir(const char *path, vbp_error *err)
     return VBP_OK;
 }
 
+/* A name of the pack that can be one path component: not "", "." or "..", no '/'. */
+static int file_name(const char *s)
+{
+    return s[0] && strcmp(s, ".") && strcmp(s, "..") && !strchr(s, '/');
+}
+
+/* VBP_OK when the clip's match and name can name files under dir, else VBP_E_INPUT naming it. */
+static int clip_file_names(const char *dir, const vbp_clip *clip, vbp_error *err)
+{
+    if ((!clip->group[0] || file_name(clip->group)) && file_name(clip->name))
+        return VBP_OK;
+    char q[VBP_CLIP_LABEL_MAX];
+    return vbp_fail(err, VBP_E_INPUT, "%s: clip '%s' cannot name a file there (a match or clip "
+                    "name with '/', or '.' or '..')", dir,
+                    vbp_clip_label(q, sizeof q, clip->group, clip->name));
+}
+
+int vbp_clip_path(char *out, size_t size, const char *dir, const vbp_clip *clip, const char *suffix,
+                  vbp_error *err)
+{
+    int rc = clip_file_names(dir, clip, err);
+    if (rc)
+        return rc;
+    int n;
+    if (clip->group[0]) {
+        n = snprintf(out, size, "%s/%s", dir, clip->group);
+        if (n < 0 || (size_t)n >= size)
+            return vbp_fail(err, VBP_E_ARG, "%s: output path too long", dir);
+        if ((rc = vbp_make_dir(out, err)))
+            return rc;
+        n = snprintf(out, size, "%s/%s/%s%s", dir, clip->group, clip->name, suffix);
+    } else {
+        n = snprintf(out, size, "%s/%s%s", dir, clip->name, suffix);
+    }
+    if (n < 0 || (size_t)n >= size - 32)
+        return vbp_fail(err, VBP_E_ARG, "%s: output path too long", dir);
+    return VBP_OK;
+}
+
 /* Write one clip's CSV from pred[first .. first+frames-1]. */
 static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_detection *pred,
                           vbp_error *err)
 {
     char path[4096];
-    int n;
-    if (clip->group[0]) {
-        n = snprintf(path, sizeof path, "%s/%s", out_dir, clip->group);
-        if (n < 0 || (size_t)n >= sizeof path)
-            return vbp_fail(err, VBP_E_ARG, "%s: output path too long", out_dir);
-        int rc = vbp_make_dir(path, err);
-        if (rc)
-            return rc;
-        n = snprintf(path, sizeof path, "%s/%s/%s_ball.csv", out_dir, clip->group, clip->name);
-    } else {
-        n = snprintf(path, sizeof path, "%s/%s_ball.csv", out_dir, clip->name);
-    }
-    if (n < 0 || (size_t)n >= sizeof path)
-        return vbp_fail(err, VBP_E_ARG, "%s: output path too long", out_dir);
+    int rc = vbp_clip_path(path, sizeof path, out_dir, clip, "_ball.csv", err);
+    if (rc)
+        return rc;
     size_t cap = 32 + (size_t)clip->frame_count * 48, len = 0;
     char *buf = malloc(cap);
     if (!buf)
@@ -277,7 +310,7 @@ static int write_clip_csv(const char *out_dir, const vbp_clip *clip, const vbp_d
         else
             len += (size_t)snprintf(buf + len, cap - len, "%" PRIu64 ",0,-1,-1\n", f);
     }
-    int rc = vbp_atomic_write_file(path, buf, len, err);
+    rc = vbp_atomic_write_file(path, buf, len, err);
     free(buf);
     return rc;
 }
@@ -294,8 +327,14 @@ int vbp_predict_run(const char *pack_path, const char *weights, const char *out_
     if (rc)
         return rc;
     const vbp_pack_info *info = vbp_pack_get_info(s.pack);
-    vbp_detection *pred = malloc((size_t)info->frame_count * sizeof *pred);
-    if (!pred)
+    /* every name a file will get, before anything is written */
+    for (uint64_t c = 0; !rc && c < info->clip_count; c++) {
+        const vbp_clip *clip = vbp_pack_clip(s.pack, c);
+        if (cfg->splits & VBP_SPLIT_BIT(clip->split))
+            rc = clip_file_names(out_dir, clip, err);
+    }
+    vbp_detection *pred = rc ? NULL : malloc((size_t)info->frame_count * sizeof *pred);
+    if (!rc && !pred)
         rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", pack_path);
     for (uint64_t f = 0; !rc && f < info->frame_count; f++)
         pred[f] = (vbp_detection){ 0, -1.0f, -1.0f };

@@ -37,27 +37,6 @@ static void mark(vbp_canvas *c, const vbp_label *lab, const vbp_detection *pred,
     }
 }
 
-/* dir/<group>/<clip><suffix>, creating dir/<group>. */
-static int clip_path(char *out, size_t size, const char *dir, const vbp_clip *clip,
-                     const char *suffix, vbp_error *err)
-{
-    int n;
-    if (clip->group[0]) {
-        n = snprintf(out, size, "%s/%s", dir, clip->group);
-        if (n < 0 || (size_t)n >= size)
-            return vbp_fail(err, VBP_E_ARG, "%s: output path too long", dir);
-        int rc = vbp_make_dir(out, err);
-        if (rc)
-            return rc;
-        n = snprintf(out, size, "%s/%s/%s%s", dir, clip->group, clip->name, suffix);
-    } else {
-        n = snprintf(out, size, "%s/%s%s", dir, clip->name, suffix);
-    }
-    if (n < 0 || (size_t)n >= size - 32)
-        return vbp_fail(err, VBP_E_ARG, "%s: output path too long", dir);
-    return VBP_OK;
-}
-
 int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detection *pred,
                      const char *dir, vbp_error *err)
 {
@@ -73,7 +52,7 @@ int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detect
     char frame_dir[4096], path[4096];
     if (!n)
         return VBP_OK;
-    int rc = clip_path(frame_dir, sizeof frame_dir, dir, clip, "", err);
+    int rc = vbp_clip_path(frame_dir, sizeof frame_dir, dir, clip, "", err);
     if (!rc)
         rc = vbp_make_dir(frame_dir, err);
     if (rc)
@@ -128,7 +107,7 @@ int vbp_overlay_clip(const vbp_pack *pack, uint64_t clip_index, const vbp_detect
                  : vbp_canvas_write_png(&frame, path, err);
     }
     if (!rc)
-        rc = clip_path(path, sizeof path, dir, clip, "_sheet.png", err);
+        rc = vbp_clip_path(path, sizeof path, dir, clip, "_sheet.png", err);
     if (!rc)
         rc = vbp_canvas_write_png(&sheet, path, err);
     vbp_canvas_free(&frame);

@@ -31,6 +31,24 @@ uint32_t vbp_step_max_part(uint32_t batch, const vbp_dist *dist, uint32_t accumu
     return (uint32_t)((batch + parts - 1) / parts);
 }
 
+/* Partial-sum levels for `accumulate` parts: a pairwise tree of at most 64 levels. */
+static unsigned sum_levels(uint32_t accumulate)
+{
+    unsigned levels = 1;
+    while (levels < 64 && (1ull << (levels - 1)) < accumulate)
+        levels++;
+    return levels;
+}
+
+size_t vbp_stepper_bytes(const vbp_net *net, const vbp_dist *dist, uint32_t accumulate)
+{
+    accumulate = accumulate ? accumulate : 1;
+    if (ranks_of(dist) == 1 && accumulate == 1)
+        return 0;
+    size_t part = vbp_net_param_count(net) + vbp_net_buffer_count(net) + 1;
+    return (part + SLOTS + part + (1 + sum_levels(accumulate)) * part) * sizeof(float);
+}
+
 int vbp_stepper_init(vbp_stepper *s, vbp_net *net, const vbp_dist *dist, uint32_t accumulate,
                      vbp_error *err)
 {
@@ -42,9 +60,7 @@ int vbp_stepper_init(vbp_stepper *s, vbp_net *net, const vbp_dist *dist, uint32_
     s->nbuffers = vbp_net_buffer_count(net);
     if (!s->dist && s->accumulate == 1)
         return VBP_OK; /* the plain step needs nothing more */
-    unsigned levels = 1;
-    while (levels < 64 && (1ull << (levels - 1)) < s->accumulate)
-        levels++;
+    unsigned levels = sum_levels(s->accumulate);
     s->flat = malloc((s->nparams + s->nbuffers + SLOTS) * sizeof *s->flat);
     s->bn0 = malloc((s->nbuffers + 1) * sizeof *s->bn0);
     s->cur = malloc(part_floats(s) * sizeof *s->cur);

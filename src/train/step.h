@@ -38,6 +38,9 @@ typedef struct vbp_stepper {
 /* Largest part of a global batch of `batch`: what the net's arena must hold. */
 uint32_t vbp_step_max_part(uint32_t batch, const vbp_dist *dist, uint32_t accumulate);
 
+/* Bytes vbp_stepper_init allocates for net (an upper bound; 0 for the plain step). */
+size_t vbp_stepper_bytes(const vbp_net *net, const vbp_dist *dist, uint32_t accumulate);
+
 int vbp_stepper_init(vbp_stepper *s, vbp_net *net, const vbp_dist *dist, uint32_t accumulate,
                      vbp_error *err);
 void vbp_stepper_free(vbp_stepper *s);

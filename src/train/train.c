@@ -54,6 +54,11 @@ typedef struct run {
     uint32_t channels;
     vbp_target ld_target;    /* targets the train loader was opened with */
     uint32_t ld_cut;
+    vbp_memlimit limit;      /* what the process may use, read before the run allocated anything */
+    struct needs {           /* what the run allocates for itself (plan_memory) */
+        uint64_t net;        /* network (vbp_net_memory_bytes) and gradient exchange */
+        uint64_t train, val; /* the loaders' buffers (vbp_loader_buffer_bytes) */
+    } need;
 } run;
 
 static void note(const run *r, const char *fmt, ...) VBP_PRINTF(2, 3);
@@ -61,7 +66,7 @@ static void note(const run *r, const char *fmt, ...)
 {
     if (!r->lead || !r->cb || !r->cb->on_note)
         return;
-    char line[VBP_ERROR_DETAIL_MAX];
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
@@ -101,34 +106,53 @@ static int join(char *out, const char *dir, const char *name, vbp_error *err)
     return VBP_OK;
 }
 
+static void train_loader_opts(const run *r, uint32_t channels, vbp_order order, uint32_t batch,
+                              vbp_loader_opts *o)
+{
+    vbp_loader_opts_default(o);
+    o->seq = r->cfg->seq;
+    o->stride = r->cfg->stride;
+    o->channels = channels;
+    o->splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN);
+    o->mode = r->cfg->mode;
+    o->order = order;
+    o->seed = r->cfg->seed;
+    o->flip_prob = r->cfg->flip;
+    o->brightness = r->cfg->brightness;
+    o->contrast = r->cfg->contrast;
+    o->shift = r->cfg->shift;
+    o->target = r->st.target;
+    o->target_cut = r->st.target_cut;
+    o->batch = batch;
+    o->threads = r->cfg->loader_threads;
+    if (r->dist) { /* this rank assembles its slice of every global batch */
+        o->part = (uint32_t)r->dist->rank;
+        o->parts = (uint32_t)r->dist->size;
+    }
+    o->reserve_bytes = r->need.net + r->need.val; /* kept out of the pack's share */
+    o->limit = &r->limit;
+}
+
 static int open_train_loader(run *r, uint32_t channels, vbp_order order, vbp_error *err)
 {
     vbp_loader_opts o;
-    vbp_loader_opts_default(&o);
-    o.seq = r->cfg->seq;
-    o.stride = r->cfg->stride;
-    o.channels = channels;
-    o.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN);
-    o.mode = r->cfg->mode;
-    o.order = order;
-    o.seed = r->cfg->seed;
-    o.flip_prob = r->cfg->flip;
-    o.brightness = r->cfg->brightness;
-    o.contrast = r->cfg->contrast;
-    o.shift = r->cfg->shift;
-    o.target = r->st.target;
-    o.target_cut = r->st.target_cut;
-    o.batch = r->cfg->batch;
-    o.threads = r->cfg->loader_threads;
-    if (r->dist) { /* this rank assembles its slice of every global batch */
-        o.part = (uint32_t)r->dist->rank;
-        o.parts = (uint32_t)r->dist->size;
-    }
+    train_loader_opts(r, channels, order, r->cfg->batch, &o);
     r->ld_target = o.target;
     r->ld_cut = o.target_cut;
     vbp_loader_close(r->train);
     r->train = NULL;
     return vbp_loader_open(r->pack, &o, &r->train, err);
+}
+
+/* Options of the val loader: batches of the net's arena (a part of a batch under MPI or
+ * --accumulate), the train loader's mode (a preload that did not fit is not tried again). */
+static void val_loader_opts(const run *r, uint32_t channels, uint32_t max_batch, vbp_load_mode mode,
+                            vbp_loader_opts *o)
+{
+    vbp_eval_loader_opts(o, r->cfg->seq, channels, max_batch, VBP_SPLIT_BIT(VBP_SPLIT_VAL), mode,
+                         r->st.target, r->st.target_cut);
+    o->reserve_bytes = r->need.net + r->need.train;
+    o->limit = &r->limit;
 }
 
 /* Val loader, or none (with a note) when the pack has no usable val split. */
@@ -142,10 +166,10 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
     vbp_error e;
     vbp_loader_close(r->val);
     r->val = NULL;
-    /* batches as large as the net's arena (a part of a batch under MPI or --accumulate) */
-    int rc = vbp_eval_loader_open(r->pack, r->cfg->seq, channels,
-                                  vbp_net_get_config(r->net)->max_batch, VBP_SPLIT_BIT(VBP_SPLIT_VAL),
-                                  r->cfg->mode, r->st.target, r->st.target_cut, &r->val, &e);
+    vbp_loader_opts o;
+    val_loader_opts(r, channels, vbp_net_get_config(r->net)->max_batch,
+                    vbp_loader_get_shape(r->train)->mode, &o);
+    int rc = vbp_loader_open(r->pack, &o, &r->val, &e);
     if (rc == VBP_E_GEOMETRY) {
         note(r, "%s: no val clip has %u frames: val metrics skipped", r->pack_path, r->cfg->seq);
         return VBP_OK;
@@ -153,6 +177,156 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
     if (rc && err)
         *err = e;
     return rc;
+}
+
+static void net_config(const run *r, uint32_t channels, uint32_t batch, vbp_net_config *nc)
+{
+    const vbp_geometry *g = &vbp_pack_get_info(r->pack)->geometry;
+    vbp_net_config c = { r->cfg->seq * channels, r->cfg->seq, g->height, g->width,
+                         vbp_step_max_part(batch, r->dist, r->cfg->accumulate), r->cfg->threads };
+    *nc = c;
+}
+
+/*
+ * What a run with global batch `batch` allocates for itself, the pack aside:
+ * `net` (or, when NULL, a network created for the purpose: its arena is
+ * allocated but never touched, so it costs no memory) and the gradient
+ * exchange, and the train and val loaders' buffers.  VBP_E_NOMEM (and the
+ * like) when that network cannot even be created.
+ */
+/* The train and val loaders' buffers for a global batch of `batch` (no allocation). */
+static void loader_needs(const run *r, uint32_t channels, uint32_t batch, struct needs *out)
+{
+    vbp_loader_opts o;
+    train_loader_opts(r, channels, r->cfg->order, batch, &o);
+    out->train = vbp_loader_buffer_bytes(r->pack, &o);
+    out->val = 0;
+    if (r->lead && vbp_pack_get_info(r->pack)->clips_per_split[VBP_SPLIT_VAL]) {
+        val_loader_opts(r, channels, vbp_step_max_part(batch, r->dist, r->cfg->accumulate),
+                        r->cfg->mode, &o);
+        out->val = vbp_loader_buffer_bytes(r->pack, &o);
+    }
+}
+
+/* The network's bytes (vbp_net_memory_bytes) and the gradient exchange's. */
+static uint64_t net_needs(const run *r, const vbp_net *net)
+{
+    return vbp_net_memory_bytes(net) + vbp_stepper_bytes(net, r->dist, r->cfg->accumulate);
+}
+
+static double mib(uint64_t b)
+{
+    return (double)b / (1024.0 * 1024.0);
+}
+
+/*
+ * What a run with global batch b allocates for itself, the pack aside, as
+ * a line: network(part) = one + (part - 1) * slope, the network's bytes
+ * for this rank's largest part of the batch (the activation arena grows
+ * linearly with it), plus the loaders' buffers.  Measured on networks of
+ * one and two samples, so that a network too large for the limit is never
+ * allocated (an allocator that fills memory, as glibc with MALLOC_PERTURB_,
+ * would touch it all).
+ */
+typedef struct net_line {
+    uint64_t one, slope;
+} net_line;
+
+static int measure_line(const run *r, uint32_t channels, net_line *out, vbp_error *err)
+{
+    const uint32_t parts = (uint32_t)((r->dist ? r->dist->size : 1) *
+                                      (r->cfg->accumulate ? r->cfg->accumulate : 1));
+    uint64_t m[2];
+    for (int k = 0; k < 2; k++) {
+        vbp_net_config nc;
+        vbp_net *net;
+        net_config(r, channels, (uint32_t)(k + 1) * parts, &nc);
+        int rc = vbp_net_create(&nc, 0, &net, err);
+        if (rc)
+            return rc;
+        m[k] = net_needs(r, net);
+        vbp_net_free(net);
+    }
+    out->one = m[0];
+    out->slope = m[1] > m[0] ? m[1] - m[0] : 0;
+    return VBP_OK;
+}
+
+static uint64_t line_needs(const run *r, uint32_t channels, const net_line *l, uint32_t batch,
+                           struct needs *out)
+{
+    out->net = l->one + (vbp_step_max_part(batch, r->dist, r->cfg->accumulate) - 1) * l->slope;
+    loader_needs(r, channels, batch, out);
+    return out->net + out->train + out->val;
+}
+
+/* The largest global batch below cfg->batch whose needs and spare fit in `may`; 0 when none. */
+static uint32_t batch_that_fits(const run *r, uint32_t channels, const net_line *l, uint64_t may,
+                                uint64_t spare)
+{
+    uint32_t lo = (uint32_t)((r->dist ? r->dist->size : 1) * (r->cfg->accumulate ? r->cfg->accumulate : 1));
+    uint32_t hi = r->cfg->batch - 1, fit = 0; /* a batch has at least one sample per part */
+    while (lo <= hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        struct needs n;
+        if (line_needs(r, channels, l, mid, &n) + spare <= may) {
+            fit = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return fit;
+}
+
+/*
+ * Check what the run allocates for itself against what this process may use
+ * (vbp_memlimit_read: MemAvailable, the cgroup, the rlimits), read before it
+ * allocated anything, then create the network; all before anything is loaded
+ * or written.  Needs that do not fit stop the run: VBP_E_NOMEM, one line with
+ * the figures, the limit that applies and the largest --batch that fits with
+ * its buffers and room to spare (vbp_memlimit_spare); needs that fit without
+ * that room are a warning note.  Sets r->net, r->limit and r->need (which the
+ * loaders keep out of the pack's share).
+ */
+static int plan_memory(run *r, uint32_t channels, vbp_error *err)
+{
+    const vbp_train_config *cfg = r->cfg;
+    const uint64_t may = vbp_memlimit_read(NULL, &r->limit), spare = vbp_memlimit_spare(may);
+    const int limited = r->limit.source != VBP_MEMLIMIT_NONE;
+    net_line line;
+    int rc = measure_line(r, channels, &line, err);
+    if (rc)
+        return rc;
+    uint64_t total = line_needs(r, channels, &line, cfg->batch, &r->need);
+    vbp_net_config nc;
+    net_config(r, channels, cfg->batch, &nc);
+    if (!limited || total <= may) {
+        rc = vbp_net_create(&nc, cfg->seed, &r->net, err);
+        if (rc)
+            return rc;
+        r->need.net = net_needs(r, r->net); /* the line's figure, now exact */
+        total = r->need.net + r->need.train + r->need.val;
+    }
+    if (!limited || total + spare <= may)
+        return VBP_OK;
+    char src[640], what[200], hint[64];
+    vbp_memlimit_describe(&r->limit, r->limit.source, src, sizeof src);
+    snprintf(what, sizeof what, "training needs %.1f MiB (network and optimizer %.1f MiB for %u "
+             "samples at a time, batch buffers %.1f MiB)", mib(total), mib(r->need.net),
+             nc.max_batch, mib(r->need.train + r->need.val));
+    uint32_t fit = batch_that_fits(r, channels, &line, may, spare);
+    if (fit)
+        snprintf(hint, sizeof hint, "--batch %u would fit", fit);
+    else
+        snprintf(hint, sizeof hint, "not even the smallest batch fits");
+    /* The source last: a long cgroup path is what a cut at VBP_ERROR_DETAIL_MAX takes. */
+    if (total > may)
+        return vbp_fail(err, VBP_E_NOMEM, "%s: %s, but this process may use %.1f MiB: %s (%s)",
+                        r->pack_path, what, mib(may), hint, src);
+    note(r, "%s: warning: %s and %.1f MiB to spare, more than the %.1f MiB this process may use: "
+         "it may be killed; %s (%s)", r->pack_path, what, mib(spare), mib(may), hint, src);
+    return VBP_OK;
 }
 
 /*
@@ -423,10 +597,6 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
         rc = join(r->curve, run_dir, "curve.png", err);
     if (rc)
         return rc;
-    /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */
-    const char *written[4] = {r->last_w, r->last_s, r->best_w, r->metrics};
-    for (int i = 0; r->lead && i < 4; i++)
-        (void)vbp_temp_sweep(written[i], NULL, NULL, NULL);
     int have_state = access(r->last_s, F_OK) == 0;
     if (r->lead && cfg->resume && !have_state)
         return vbp_fail(err, VBP_E_IO, "%s: no checkpoint to resume from", r->last_s);
@@ -441,12 +611,16 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     r->st.target = cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT;
     r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
     r->channels = channels;
-    rc = open_train_loader(r, channels, cfg->order, err);
+    rc = plan_memory(r, channels, err); /* before anything in run_dir is touched */
     if (rc)
         return rc;
-    vbp_net_config nc = { cfg->seq * channels, cfg->seq, info->geometry.height, info->geometry.width,
-                          vbp_step_max_part(cfg->batch, r->dist, cfg->accumulate), cfg->threads };
-    rc = vbp_net_create(&nc, cfg->seed, &r->net, err);
+    /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */
+    const char *written[4] = {r->last_w, r->last_s, r->best_w, r->metrics};
+    for (int i = 0; r->lead && i < 4; i++)
+        (void)vbp_temp_sweep(written[i], NULL, NULL, NULL);
+    rc = open_train_loader(r, channels, cfg->order, err);
+    if (!rc && cfg->mode == VBP_LOAD_PRELOAD) /* populated and locked, or why not */
+        note(r, "%s", vbp_loader_note(r->train));
     if (!rc)
         rc = vbp_stepper_init(&r->step, r->net, r->dist, cfg->accumulate, err);
     if (!rc && r->lead) /* only rank 0 validates */

@@ -7,19 +7,20 @@
 #include "vbp_train.h"
 
 /*
- * Open the evaluation loader over `splits` of pack (borrowed): every window
- * of stride 1 in pack order, no flip.  VBP_E_GEOMETRY when the pack does not
- * fit (channels) or no clip of the splits has seq frames.
+ * Options of the evaluation loader over `splits`: every window of stride 1
+ * in pack order, no flip, one worker.  vbp_loader_open with them fails with
+ * VBP_E_GEOMETRY when the pack does not fit (channels) or no clip of the
+ * splits has seq frames.
  */
-int vbp_eval_loader_open(vbp_pack *pack, uint32_t seq, uint32_t channels, uint32_t batch,
-                         uint32_t splits, vbp_load_mode mode, vbp_target target,
-                         uint32_t target_cut, vbp_loader **out, vbp_error *err);
+void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, uint32_t batch,
+                          uint32_t splits, vbp_load_mode mode, vbp_target target,
+                          uint32_t target_cut);
 
 /* Called for every predicted frame (global frame index in the pack). */
 typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o);
 
 /*
- * Run every window of ld (opened by vbp_eval_loader_open) through net in
+ * Run every window of ld (opened with vbp_eval_loader_opts) through net in
  * inference mode; fill *out (loss, counts, scores) and call fn (may be NULL)
  * for each frame in the order of the header's ownership rule.
  */
@@ -64,6 +65,16 @@ int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,
 
 /* mkdir path (0755); an existing directory is fine.  VBP_E_IO naming it. */
 int vbp_make_dir(const char *path, vbp_error *err);
+
+/*
+ * DIR/<group>/<clip><suffix> (DIR/<clip><suffix> without a group) into out,
+ * creating DIR/<group>, with 32 bytes of out to spare.  Names come from the
+ * pack: one that is not a single path component ('/', ".", "..") would write
+ * outside DIR and fails with VBP_E_INPUT naming the clip; VBP_E_ARG when the
+ * path is too long, VBP_E_IO from mkdir.
+ */
+int vbp_clip_path(char *out, size_t size, const char *dir, const vbp_clip *clip, const char *suffix,
+                  vbp_error *err);
 
 /* Ring radii of the overlays at full size (tests look for the colours on them). */
 #define VBP_OVERLAY_PRED_R 5.0f

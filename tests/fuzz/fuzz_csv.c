@@ -2,7 +2,7 @@
  * fuzz_csv.c - libFuzzer target: the labels CSV parser on arbitrary bytes.
  * Accepted input must give one label per data row, visibility 0 or 1 and
  * finite coordinates ((-1, -1) when hidden); refused input one error line
- * naming the file.
+ * naming the file, safe to print (the cells it quotes escaped).
  */
 #include <math.h>
 #include <stdint.h>
@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != VBP_OK) {
         FUZZ_CHECK(rc < 0 && err.code == rc && !strncmp(err.detail, "fuzz.csv", 8));
         FUZZ_CHECK(!memchr(err.detail, '\n', strlen(err.detail)));
+        FUZZ_CHECK(fuzz_message_ok(err.detail)); /* cells quoted escaped */
         return 0;
     }
     FUZZ_CHECK(n == 0 || labels);

@@ -9,7 +9,8 @@
  * mutations reach the checks behind the checksums instead of stopping at
  * them.  The bytes go through a memfd and the real vbp_pack_open path
  * (open, fstat, mmap, validate).  An accepted pack must satisfy the
- * invariants the reader promises its users (FUZZ_CHECK aborts otherwise).
+ * invariants the reader promises its users (FUZZ_CHECK aborts otherwise);
+ * every error message must be safe to print (names from the file escaped).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -24,22 +25,11 @@
 #include "vbp_dump.h"
 #include "pack_format.h"
 #include "vbp_loader.h"
+#include "vbp_names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int memfd = -1;
-static char path[64];
-
-static void put_bytes(const uint8_t *data, size_t size)
-{
-    if (memfd < 0) {
-        memfd = memfd_create("fuzz.vbp", MFD_CLOEXEC);
-        FUZZ_CHECK(memfd >= 0);
-        snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
-    }
-    FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-    FUZZ_CHECK(pwrite(memfd, data, size, 0) == (ssize_t)size);
-}
+static const char *path; /* the input's memfd (fuzz_put) */
 
 /* Everything a user of an accepted pack may do, checking what the API promises. */
 static void use_pack(vbp_pack *p)
@@ -54,17 +44,23 @@ static void use_pack(vbp_pack *p)
     vbp_error err;
     int vrc = vbp_pack_verify(p, NULL, NULL, &err);
     FUZZ_CHECK(vrc == VBP_OK || ((vrc == VBP_E_CHECKSUM || vrc == VBP_E_FORMAT || vrc == VBP_E_CODEC ||
-                                  vrc == VBP_E_TRUNCATED) && strstr(err.detail, path)));
+                                  vrc == VBP_E_TRUNCATED) && strstr(err.detail, path) &&
+                                 fuzz_message_ok(err.detail)));
     uint64_t frames = 0, per_split[VBP_SPLIT_COUNT] = {0};
     for (uint64_t c = 0; c < in->clip_count; c++) {
         const vbp_clip *clip = vbp_pack_clip(p, c);
         FUZZ_CHECK(clip && clip->first_frame == frames && clip->frame_count >= 1);
         FUZZ_CHECK(memchr(clip->name, 0, VBP_NAME_MAX) && memchr(clip->group, 0, VBP_NAME_MAX));
         FUZZ_CHECK((unsigned)clip->split < VBP_SPLIT_COUNT);
+        /* a clip's bare name fits it: it names that clip or is ambiguous (vbp_names.h) */
         int64_t found = vbp_pack_find_clip(p, clip->name);
-        /* a bare name is that clip, another clip's unique qualified name, or shared by groups */
-        FUZZ_CHECK(found == VBP_CLIP_AMBIGUOUS ||
-                   (found >= 0 && !strcmp(vbp_pack_clip(p, (uint64_t)found)->name, clip->name)));
+        FUZZ_CHECK(found == VBP_CLIP_AMBIGUOUS || found == (int64_t)c);
+        vbp_name_set set;
+        vbp_name_pick pick;
+        vbp_pack_name_set(p, &set);
+        int nrc = vbp_name_resolve(&set, clip->name, VBP_NAME_ONE_CLIP, &pick, &err);
+        FUZZ_CHECK(nrc == VBP_OK ? pick.first == c && pick.count == 1
+                                 : pick.count >= 2 && fuzz_message_ok(err.detail));
         per_split[clip->split] += clip->frame_count;
         FUZZ_CHECK(vbp_pack_clip_of_frame(p, clip->first_frame) == c);
         frames += clip->frame_count;
@@ -156,13 +152,14 @@ static void use_windows(vbp_pack *p)
 
 static void try_open(const uint8_t *data, size_t size)
 {
-    put_bytes(data, size);
+    path = fuzz_put(data, size);
     vbp_pack *p = NULL;
     vbp_error err;
     memset(&err, 0, sizeof err);
     int rc = vbp_pack_open(path, &p, &err);
     if (rc != VBP_OK) {
         FUZZ_CHECK(p == NULL && rc < 0 && err.code == rc && strstr(err.detail, path));
+        FUZZ_CHECK(fuzz_message_ok(err.detail)); /* clip names quoted escaped */
         return;
     }
     FUZZ_CHECK(p != NULL);

@@ -1,16 +1,21 @@
 /*
  * fuzz_seeds.c - writes the seed corpora of the fuzz targets: small valid
  * packs (raw and lz4, gray and RGB, labels of every kind), PNGs of every
- * colour type, and label CSVs.  Usage: fuzz_seeds OUTDIR [STAMP] (creates
- * OUTDIR/pack, OUTDIR/png, OUTDIR/csv, then the file STAMP); run by the build.
+ * colour type, label CSVs, safetensors files (the shipped model MODEL and
+ * small ones of both dtypes, with metadata) and a training state as vbtrain
+ * writes it.  Usage: fuzz_seeds OUTDIR STAMP MODEL (creates OUTDIR/pack,
+ * png, csv, safetensors, state, then the file STAMP); run by the build.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "fuzz_common.h"
 #include "input_fixture.h"
+#include "train_internal.h"
 #include "vbp_pack.h"
+#include "vbp_safetensors.h"
 
 static int mkdir_p(const char *p)
 {
@@ -56,17 +61,60 @@ static int write_pack(const char *path, uint32_t w, uint32_t h, uint32_t channel
     return vbp_writer_finish(wr, &err) ? -1 : 0;
 }
 
+/* Small safetensors files (F32 and I64, metadata or none) and the state of a fresh run. */
+static int write_weights(const char *dir)
+{
+    char p[4096];
+    vbp_error err;
+    static const float w[6] = {0.5f, -1.0f, 2.0f, 0.0f, 1e-3f, 3.0f};
+    static const int64_t n = 7;
+    const vbp_st_tensor t[2] = {{"enc1.dw.weight", VBP_ST_F32, 2, {2, 3}, w},
+                                {"enc1.bn.num_batches_tracked", VBP_ST_I64, 0, {0}, &n}};
+    const char *meta[] = {"format", "pt", "model", "VballNetFastV1"};
+    int bad = 0;
+    snprintf(p, sizeof p, "%s/safetensors/small_meta.safetensors", dir);
+    bad |= vbp_safetensors_write(p, t, 2, meta, 2, &err) != VBP_OK;
+    snprintf(p, sizeof p, "%s/safetensors/small.safetensors", dir);
+    bad |= vbp_safetensors_write(p, t, 1, NULL, 0, &err) != VBP_OK;
+    const vbp_net_config nc = FUZZ_NET_CONFIG;
+    vbp_net *net;
+    if (vbp_net_create(&nc, 3, &net, &err))
+        return -1;
+    vbp_train_config cfg;
+    vbp_train_config_default(&cfg);
+    vbp_train_state st = {0};
+    st.step = 12;
+    st.pack_fingerprint = FUZZ_FINGERPRINT;
+    st.order = VBP_ORDER_SHUFFLE;
+    st.target = VBP_TARGET_BINARY;
+    st.target_cut = 64;
+    snprintf(p, sizeof p, "%s/state/last.state", dir);
+    bad |= vbp_state_save(p, net, &cfg, &st, &err) != VBP_OK;
+    vbp_net_free(net);
+    return bad ? -1 : 0;
+}
+
+/* dst, a copy of src. */
+static int copy_file(const char *src, const char *dst)
+{
+    size_t n;
+    void *b = fx_read_all(src, &n);
+    int rc = b ? fx_write_file(dst, b, n) : -1;
+    free(b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2 && argc != 3) {
-        fprintf(stderr, "usage: fuzz_seeds OUTDIR [STAMP]\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: fuzz_seeds OUTDIR STAMP MODEL\n");
         return 2;
     }
     char p[4096];
-    const char *sub[3] = {"pack", "png", "csv"};
+    const char *sub[5] = {"pack", "png", "csv", "safetensors", "state"};
     if (mkdir_p(argv[1]))
         return 1;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s/%s", argv[1], sub[i]);
         if (mkdir_p(p))
             return 1;
@@ -96,7 +144,11 @@ int main(int argc, char **argv)
         snprintf(p, sizeof p, "%s/csv/labels%zu.csv", argv[1], i);
         bad |= fx_write_text(p, csv[i]);
     }
-    if (!bad && argc == 3)
+    /* weights: the shipped model (real), small files, a training state */
+    snprintf(p, sizeof p, "%s/safetensors/vballnet_fastv1_gray_seq3.safetensors", argv[1]);
+    bad |= copy_file(argv[3], p);
+    bad |= write_weights(argv[1]);
+    if (!bad)
         bad |= fx_write_text(argv[2], "seeds written\n");
     if (bad)
         fprintf(stderr, "fuzz_seeds: could not write every seed under %s\n", argv[1]);
