@@ -1,13 +1,17 @@
 /*
- * vbp_net.h - the VballNetFastV1 network: forward, loss, backward, Adam, save/load.
+ * vbp_net.h - networks of the VballNet family (VballNetFastV1, VballNetV1): forward,
+ * loss, backward, Adam, save/load.
  *
- * Channels first (N,C,H,W), float32.  Architecture, tensor names and the exact
- * PyTorch semantics followed are in docs/network.md.  One vbp_net owns:
+ * Channels first (N,C,H,W), float32.  The architectures, tensor names and the exact
+ * PyTorch semantics followed are in docs/network.md; each architecture is a
+ * description (src/nn/arch.c) that the state dict, the arena and the schedules
+ * of one engine follow.  One vbp_net owns:
  *   - parameters, their gradients and the Adam moments m and v: four flat
  *     float buffers of vbp_net_param_count() floats each, laid out identically
  *     (tensor i occupies [offset, offset+numel) in every one of them);
  *   - the BatchNorm running statistics: one flat float buffer of
- *     vbp_net_buffer_count() floats, and one num_batches_tracked counter;
+ *     vbp_net_buffer_count() floats, and one num_batches_tracked counter
+ *     (all blocks share it: they see the same batches);
  *   - an activation arena sized for cfg.max_batch at creation: forward,
  *     loss, backward and the optimizer step never allocate.
  *
@@ -39,17 +43,26 @@ typedef struct vbp_net vbp_net;
 typedef struct vbp_net_config {
     uint32_t in_channels;  /* seq (grayscale) or 3*seq (RGB, frames concatenated in order) */
     uint32_t out_channels; /* seq: one heatmap per frame */
-    uint32_t height, width;/* both > 0 and divisible by 8 */
+    uint32_t height, width;/* both > 0 and divisible by 2^levels (FastV1: 8, V1: 4) */
     uint32_t max_batch;    /* largest n passed to vbp_net_forward (sizes the arena) */
     uint32_t threads;      /* OpenMP threads; 0 = OpenMP's default.  They split the batch:
                               a batch smaller than this leaves threads idle */
+    const char *model;     /* architecture, a vbp_net_model_name(); NULL: "VballNetFastV1".
+                              vbp_net_get_config() of a net gives the name */
 } vbp_net_config;
 
+/* The architectures this library builds: name i < vbp_net_model_count() ("VballNetFastV1",
+ * "VballNetV1"), NULL past the end. */
+unsigned vbp_net_model_count(void);
+const char *vbp_net_model_name(unsigned i);
+
 /*
- * Create a network with Glorot-uniform conv weights drawn from a private PRNG
- * seeded by `seed` (same seed -> same weights), BN gamma 1, beta 0, running
- * mean 0, running var 1, final bias 0, Adam moments 0, step counters 0.
- * Fails with VBP_E_ARG on a bad config, VBP_E_NOMEM when the arena does not fit.
+ * Create a network with uniform conv weights (Glorot's limit for FastV1, Keras' 0.05 for
+ * V1) drawn from a private PRNG seeded by `seed` (same seed -> same weights), BN gamma 1,
+ * beta 0, running mean 0, running var 1, biases 0, VballNetV1's motion scalars a = 0.1 and
+ * b = 0, Adam moments 0, step counters 0.
+ * Fails with VBP_E_ARG on a bad config (an unknown model among them), VBP_E_NOMEM when
+ * the arena does not fit.
  */
 int vbp_net_create(const vbp_net_config *cfg, uint64_t seed, vbp_net **out, vbp_error *err);
 void vbp_net_free(vbp_net *net);
@@ -60,7 +73,7 @@ size_t vbp_net_memory_bytes(const vbp_net *net);
 /*
  * Forward pass on x (n,in_channels,H,W), 1 <= n <= max_batch.  x is copied.
  * training=1: BatchNorm normalises with the batch statistics, updates the
- * running statistics (momentum 0.1) and increments num_batches_tracked;
+ * running statistics (momentum 0.1 FastV1, 0.01 V1) and increments num_batches_tracked;
  * the activations needed by vbp_net_backward are kept.
  * training=0: BatchNorm uses the running statistics; nothing is updated.
  * The probabilities (sigmoid of the output, n,out_channels,H,W) are then at
@@ -171,11 +184,21 @@ int vbp_net_save_safetensors(const vbp_net *net, const char *path, vbp_error *er
 /*
  * Read a state dict written by vbp_net_save_safetensors (or by PyTorch via
  * the safetensors package).  Every tensor of the net must be present with the
- * same shape; extra tensors are an error.  On failure the net is unchanged and
- * err names the file and the tensor ("W.safetensors: tensor enc1.pw.weight has
- * shape [8,9,1,1], this network expects [8,3,1,1]").
+ * same shape; extra tensors are an error, and so is a metadata "model" other
+ * than the net's.  On failure the net is unchanged and err names the file and
+ * the tensor ("W.safetensors: tensor enc1.pw.weight has shape [8,9,1,1], this
+ * network expects [8,3,1,1]").
  */
 int vbp_net_load_safetensors(vbp_net *net, const char *path, vbp_error *err);
+
+/*
+ * The network a weights file holds: cfg->model (the metadata "model", or for a file without
+ * it the architecture whose first tensor it has), cfg->in_channels and cfg->out_channels
+ * (from the first depthwise and the head's bias); the other fields are left as they are.
+ * Fails (VBP_E_IO, VBP_E_FORMAT) naming the file when it is not the weights of a known
+ * architecture.
+ */
+int vbp_net_weights_config(const char *path, vbp_net_config *cfg, vbp_error *err);
 
 #ifdef __cplusplus
 }

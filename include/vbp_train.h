@@ -47,6 +47,8 @@ typedef enum vbp_optimizer { VBP_OPT_ADAM = 0, VBP_OPT_ADAMW = 1 } vbp_optimizer
 
 typedef struct vbp_train_config {
     /* What is trained (a checkpoint records these; --resume must match them). */
+    const char *model;        /* architecture (vbp_net_model_name); NULL: that of --init's weights,
+                                 on --resume the checkpoint's, else VballNetFastV1 */
     uint32_t seq;             /* frames per window (3) */
     uint32_t channels;        /* 1 gray, 3 RGB; 0 = the pack's */
     uint32_t batch;           /* samples per step (4); with cfg->dist the global batch of all ranks */
@@ -174,11 +176,12 @@ typedef struct vbp_eval_config {
 void vbp_eval_config_default(vbp_eval_config *cfg);
 
 /*
- * Read the seq and frame channels a weights file was trained for, from the
- * shapes of its first input convolution and its output bias.  VBP_E_IO,
- * VBP_E_FORMAT naming the file.
+ * The network a weights file was trained as (vbp_net_weights_config), with its frame
+ * channels: cfg->in_channels / cfg->out_channels must be 1 or 3 (VBP_E_FORMAT naming the
+ * file otherwise).
  */
-int vbp_weights_shape(const char *weights, uint32_t *seq, uint32_t *channels, vbp_error *err);
+int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels,
+                    vbp_error *err);
 
 /* Evaluate the weights on the selected splits of a pack. */
 int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_config *cfg,

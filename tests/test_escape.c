@@ -89,7 +89,7 @@ static void safetensors_header(void **s)
 static void state_metadata(void **s)
 {
     (void)s;
-    vbp_net_config nc = {3, 3, 16, 16, 1, 1};
+    vbp_net_config nc = {3, 3, 16, 16, 1, 1, NULL};
     vbp_net *net;
     vbp_error e;
     assert_int_equal(vbp_net_create(&nc, 1, &net, &e), VBP_OK);

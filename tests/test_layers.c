@@ -168,7 +168,8 @@ typedef struct pw_ctx {
 static double pw_obj(void *p)
 {
     pw_ctx *k = p;
-    vbp_pwconv_forward_d(k->out, k->in, k->wt, k->bias, NULL, 0, k->n, k->ci, k->co, k->P, 1);
+    vbp_pwconv_forward_d(k->out, k->in, k->wt, k->bias, NULL, 0, NULL, NULL, k->n, k->ci, k->co,
+                         k->P, 1);
     return dot(k->out, k->R, k->n * k->co * k->P);
 }
 
@@ -183,14 +184,25 @@ static void pwconv_case(size_t n, size_t ci, size_t co, size_t P, int with_bias)
     vbp_pwconv_backward_d(din, dwt, with_bias ? db : NULL, k.R, k.in, k.wt, n, ci, co, P, part, 2);
     /* eval-mode BN folding: act(scale * conv + bias) */
     double *sc = rand_vec(co), *fused = malloc(No * 8);
-    vbp_pwconv_forward_d(fused, k.in, k.wt, k.bias, sc, 1, n, ci, co, P, 2);
-    vbp_pwconv_forward_d(k.out, k.in, k.wt, NULL, NULL, 0, n, ci, co, P, 2);
+    vbp_pwconv_forward_d(fused, k.in, k.wt, k.bias, sc, 1, NULL, NULL, n, ci, co, P, 2);
+    vbp_pwconv_forward_d(k.out, k.in, k.wt, NULL, NULL, 0, NULL, NULL, n, ci, co, P, 2);
     for (size_t i = 0; i < No; i++) {
         const size_t o = (i / P) % co;
         const double v = sc[o] * k.out[i] + (with_bias ? k.bias[o] : 0);
         assert_true(fabs(fused[i] - (v > 0 ? v : 0)) < 1e-12);
     }
-    free(sc), free(fused);
+    /* BatchNorm after the ReLU (VballNetV1): act(conv + bias) * pscale + pshift */
+    double *ps = rand_vec(co), *pt = rand_vec(co);
+    vbp_pwconv_forward_d(fused, k.in, k.wt, k.bias, NULL, 1, ps, pt, n, ci, co, P, 2);
+    size_t zeros = 0;
+    for (size_t i = 0; i < No; i++) {
+        const size_t o = (i / P) % co;
+        const double v = k.out[i] + (with_bias ? k.bias[o] : 0), r = v > 0 ? v : 0;
+        assert_true(fabs(fused[i] - (r * ps[o] + pt[o])) < 1e-12);
+        zeros += r == 0;
+    }
+    assert_true(No < 30 || (zeros > 0 && zeros < No)); /* both sides of the ReLU */
+    free(sc), free(fused), free(ps), free(pt);
     check_grad("pwconv din", pw_obj, &k, k.in, din, Ni, 300);
     check_grad("pwconv dw", pw_obj, &k, k.wt, dwt, co * ci, 0);
     if (with_bias)
@@ -200,7 +212,7 @@ static void pwconv_case(size_t n, size_t ci, size_t co, size_t P, int with_bias)
     float *fdin = malloc(Ni * sizeof(float)), *fdw = calloc(co * ci, sizeof(float));
     float *fdb = calloc(co, sizeof(float));
     float *fpart = malloc(VBP_PW_UNITS(n, P) * (co * ci + co) * sizeof(float));
-    vbp_pwconv_forward_f(fout, fin, fw, fb, NULL, 0, n, ci, co, P, 2);
+    vbp_pwconv_forward_f(fout, fin, fw, fb, NULL, 0, NULL, NULL, n, ci, co, P, 2);
     pw_obj(&k);
     assert_true(rel_err_fd(fout, k.out, No) < 1e-5);
     vbp_pwconv_backward_f(fdin, fdw, with_bias ? fdb : NULL, fR, fin, fw, n, ci, co, P, fpart, 2);
@@ -227,26 +239,42 @@ static void pwconv_grad(void **state)
 
 /* ------------------------------------------------------------- BatchNorm */
 
+/* VBP_BN_THEN_RELU: y = relu(bn(z)); VBP_RELU_THEN_BN: the layers' z is relu(v) and the
+ * objective is taken over v, so that the check covers the mask applied to the BatchNorm's
+ * input gradient. */
 typedef struct bn_ctx {
     size_t n, c, P;
     double *z, *gamma, *beta, *rm, *rv, *mean, *invstd, *y, *R, *part;
+    int order;
+    double *v; /* VBP_RELU_THEN_BN: the ReLU's input; z = relu(v) */
 } bn_ctx;
 
 static double bn_obj(void *p)
 {
     bn_ctx *k = p;
+    if (k->order == VBP_RELU_THEN_BN)
+        for (size_t i = 0; i < k->n * k->c * k->P; i++)
+            k->z[i] = k->v[i] > 0 ? k->v[i] : 0;
     vbp_bnrelu_forward_d(k->y, k->z, k->gamma, k->beta, k->rm, k->rv, k->mean, k->invstd, k->n,
-                         k->c, k->P, 0.1, 1e-5, k->part, 1);
+                         k->c, k->P, 0.1, 1e-5, k->order, k->part, 1);
     return dot(k->y, k->R, k->n * k->c * k->P);
 }
 
-static void bn_case(size_t n, size_t c, size_t P)
+static void bn_case(size_t n, size_t c, size_t P, int order)
 {
     const size_t N = n * c * P;
     bn_ctx k = {n, c, P, rand_vec(N), rand_vec(c), rand_vec(c), calloc(c, 8), calloc(c, 8),
-                calloc(c, 8), calloc(c, 8), rand_vec(N), rand_vec(N), malloc(2 * n * c * 8)};
+                calloc(c, 8), calloc(c, 8), rand_vec(N), rand_vec(N), malloc(2 * n * c * 8),
+                order, rand_vec(N)};
     for (size_t i = 0; i < N; i++)
         k.z[i] = 3 * k.z[i] + 1; /* non-zero mean, non-unit variance */
+    for (size_t i = 0; i < N; i++) { /* v off the ReLU's kink, for the finite differences */
+        k.v[i] = 3 * k.v[i] + 0.5;
+        k.v[i] = fabs(k.v[i]) < 1e-3 ? 1e-3 : k.v[i];
+    }
+    if (order == VBP_RELU_THEN_BN)
+        for (size_t i = 0; i < N; i++)
+            k.z[i] = k.v[i] > 0 ? k.v[i] : 0;
     for (size_t i = 0; i < c; i++)
         k.rv[i] = 1;
     bn_obj(&k);
@@ -267,29 +295,34 @@ static void bn_case(size_t n, size_t c, size_t P)
     }
     double *dz = malloc(N * 8), *dg = calloc(c, 8), *dbeta = calloc(c, 8);
     vbp_bnrelu_backward_d(dz, dg, dbeta, k.R, k.z, k.gamma, k.beta, k.mean, k.invstd, n, c, P,
-                          k.part, 2);
-    check_grad("bn dz", bn_obj, &k, k.z, dz, N, 200);
+                          order, k.part, 2);
+    if (order == VBP_RELU_THEN_BN) { /* the gradient of the ReLU's input v */
+        check_grad("bn dv", bn_obj, &k, k.v, dz, N, 200);
+    } else {
+        check_grad("bn dz", bn_obj, &k, k.z, dz, N, 200);
+    }
     check_grad("bn dgamma", bn_obj, &k, k.gamma, dg, c, 0);
     check_grad("bn dbeta", bn_obj, &k, k.beta, dbeta, c, 0);
     /* in place (dz == dy) gives the same result */
     double *dy = malloc(N * 8), *dg2 = calloc(c, 8), *db2 = calloc(c, 8);
     memcpy(dy, k.R, N * 8);
     bn_obj(&k);
-    vbp_bnrelu_backward_d(dy, dg2, db2, dy, k.z, k.gamma, k.beta, k.mean, k.invstd, n, c, P, k.part,
-                          2);
+    vbp_bnrelu_backward_d(dy, dg2, db2, dy, k.z, k.gamma, k.beta, k.mean, k.invstd, n, c, P, order,
+                          k.part, 2);
     assert_memory_equal(dy, dz, N * 8);
     /* float instantiation */
     float *fz = to_float(k.z, N), *fg = to_float(k.gamma, c), *fb = to_float(k.beta, c);
     float *frm = calloc(c, 4), *frv = calloc(c, 4), *fm = calloc(c, 4), *fis = calloc(c, 4);
     float *fy = malloc(N * 4), *fR = to_float(k.R, N), *fdz = malloc(N * 4);
     float *fdg = calloc(c, 4), *fdb = calloc(c, 4);
-    vbp_bnrelu_forward_f(fy, fz, fg, fb, frm, frv, fm, fis, n, c, P, 0.1, 1e-5, k.part, 2);
+    vbp_bnrelu_forward_f(fy, fz, fg, fb, frm, frv, fm, fis, n, c, P, 0.1, 1e-5, order, k.part, 2);
     assert_true(rel_err_fd(fy, k.y, N) < 1e-5);
-    vbp_bnrelu_backward_f(fdz, fdg, fdb, fR, fz, fg, fb, fm, fis, n, c, P, k.part, 2);
+    vbp_bnrelu_backward_f(fdz, fdg, fdb, fR, fz, fg, fb, fm, fis, n, c, P, order, k.part, 2);
     assert_true(rel_err_fd(fdz, dz, N) < 1e-4);
     assert_true(rel_err_fd(fdg, dg, c) < 1e-4);
     free(k.z), free(k.gamma), free(k.beta), free(k.rm), free(k.rv), free(k.mean), free(k.invstd);
-    free(k.y), free(k.R), free(k.part), free(dz), free(dg), free(dbeta), free(dy), free(dg2);
+    free(k.y), free(k.R), free(k.part), free(k.v), free(dz), free(dg), free(dbeta), free(dy);
+    free(dg2);
     free(db2), free(fz), free(fg), free(fb), free(frm), free(frv), free(fm), free(fis), free(fy);
     free(fR), free(fdz), free(fdg), free(fdb);
 }
@@ -297,10 +330,12 @@ static void bn_case(size_t n, size_t c, size_t P)
 static void bnrelu_grad(void **state)
 {
     (void)state;
-    bn_case(2, 3, 10);
-    bn_case(1, 1, 7);
-    bn_case(3, 2, 1);
-    bn_case(1, 4, 2500); /* several summation blocks per plane */
+    for (int order = VBP_BN_THEN_RELU; order <= VBP_RELU_THEN_BN; order++) {
+        bn_case(2, 3, 10, order);
+        bn_case(1, 1, 7, order);
+        bn_case(3, 2, 1, order);
+        bn_case(1, 4, 2500, order); /* several summation blocks per plane */
+    }
 }
 
 /* --------------------------------------------------------------- maxpool */
@@ -355,19 +390,20 @@ static void maxpool_grad(void **state)
 typedef struct up_ctx {
     size_t n, c, h, w, ns;
     double *in, *out, *R;
+    int up;
 } up_ctx;
 
 static double up_obj(void *p)
 {
     up_ctx *k = p;
-    vbp_up2x_forward_d(k->out, k->ns, k->in, k->n, k->c, k->h, k->w, 1);
+    vbp_up2x_forward_d(k->out, k->ns, k->in, k->n, k->c, k->h, k->w, k->up, 1);
     return dot(k->out, k->R, k->n * k->ns);
 }
 
-static void up_case(size_t n, size_t c, size_t h, size_t w)
+static void up_case(size_t n, size_t c, size_t h, size_t w, int up)
 {
     const size_t N = n * c * h * w, ns = c * 4 * h * w + 5; /* a gap after each sample */
-    up_ctx k = {n, c, h, w, ns, rand_vec(N), calloc(n * ns, 8), rand_vec(n * ns)};
+    up_ctx k = {n, c, h, w, ns, rand_vec(N), calloc(n * ns, 8), rand_vec(n * ns), up};
     for (size_t s = 0; s < n; s++)
         for (size_t i = c * 4 * h * w; i < ns; i++)
             k.R[s * ns + i] = 0, k.out[s * ns + i] = 7;
@@ -375,7 +411,7 @@ static void up_case(size_t n, size_t c, size_t h, size_t w)
     up_obj(&k);
     for (size_t s = 0; s < n; s++) /* the gap is not written */
         assert_true(k.out[s * ns + ns - 1] == 7);
-    vbp_up2x_backward_d(din, k.R, ns, n, c, h, w, 2);
+    vbp_up2x_backward_d(din, k.R, ns, n, c, h, w, up, 2);
     check_grad("up2x din", up_obj, &k, k.in, din, N, 0);
     free(k.in), free(k.out), free(k.R), free(din);
 }
@@ -386,15 +422,23 @@ static void up2x(void **state)
     /* known values: [1, 2] -> [1, 1.25, 1.75, 2] (PyTorch, align_corners=False) */
     const double in[2] = {1, 2};
     double out[8];
-    vbp_up2x_forward_d(out, 8, in, 1, 1, 1, 2, 1);
+    vbp_up2x_forward_d(out, 8, in, 1, 1, 1, 2, VBP_UP_BILINEAR, 1);
     const double want[4] = {1, 1.25, 1.75, 2};
     for (int r = 0; r < 2; r++)
         for (int i = 0; i < 4; i++)
             assert_true(out[r * 4 + i] == want[i]);
-    up_case(2, 3, 3, 5);
-    up_case(1, 1, 1, 1);
-    up_case(1, 2, 4, 1);
-    up_case(2, 1, 2, 7);
+    /* nearest (Keras' UpSampling2D): [[1, 2], [3, 4]] -> each value in a 2x2 square */
+    const double in2[4] = {1, 2, 3, 4};
+    double out2[16];
+    vbp_up2x_forward_d(out2, 16, in2, 1, 1, 2, 2, VBP_UP_NEAREST, 1);
+    for (int i = 0; i < 16; i++)
+        assert_true(out2[i] == in2[(i / 8) * 2 + (i % 4) / 2]);
+    for (int up = VBP_UP_BILINEAR; up <= VBP_UP_NEAREST; up++) {
+        up_case(2, 3, 3, 5, up);
+        up_case(1, 1, 1, 1, up);
+        up_case(1, 2, 4, 1, up);
+        up_case(2, 1, 2, 7, up);
+    }
 }
 
 static void concat_copies(void **state)
@@ -411,6 +455,78 @@ static void concat_copies(void **state)
     vbp_channels_gather_d(back, dst + 2, 5, 2, 3, 1, 2);
     for (int i = 0; i < 6; i++)
         assert_true(back[i] == 2 * src[i]);
+}
+
+/* --------------------------------------------------------- motion prompt */
+
+typedef struct mo_ctx {
+    size_t n, S, cf, P;
+    double *z, *x, *out, *R;
+    double ab[2]; /* the scalars a, b */
+} mo_ctx;
+
+static double mo_obj(void *p)
+{
+    mo_ctx *k = p;
+    vbp_motion_forward_d(k->out, NULL, NULL, k->z, k->x, k->ab[0], k->ab[1], k->n, k->S, k->cf,
+                         k->P, 1);
+    return dot(k->out, k->R, k->n * k->S * k->P);
+}
+
+static void motion_case(size_t n, size_t S, size_t cf, size_t P, double a, double b)
+{
+    const size_t No = n * S * P, Nx = n * S * cf * P;
+    mo_ctx k = {n, S, cf, P, rand_vec(No), rand_vec(Nx), malloc(No * 8), rand_vec(No), {a, b}};
+    for (size_t i = 0; i < No; i++)
+        k.z[i] *= 4; /* logits */
+    for (size_t i = 0; i < Nx; i++)
+        k.x[i] = fabs(k.x[i]); /* frames in [0, 1] */
+    double *att = malloc(No * 8), *dabs = malloc(No * 8), *out2 = malloc(No * 8);
+    double *dz = malloc(No * 8), *part = malloc(2 * n * S * 8), dab[2] = {0, 0};
+    vbp_motion_forward_d(out2, att, dabs, k.z, k.x, a, b, n, S, cf, P, 2);
+    mo_obj(&k);
+    assert_memory_equal(out2, k.out, No * 8); /* storing att and |d| changes nothing */
+    /* the formula at one pixel: frame 1 of sample 0, a central difference when S > 2 */
+    {
+        const size_t t = 1, i = P / 2, t0 = t - 1, t1 = t + 1 < S ? t + 1 : t;
+        double g[2];
+        for (int j = 0; j < 2; j++) {
+            const double *f = k.x + (j ? t1 : t0) * cf * P + i;
+            g[j] = cf == 1 ? f[0] * 0.225 + 0.45
+                           : 0.299 * (f[0] * 0.225 + 0.45) + 0.587 * (f[P] * 0.225 + 0.45) +
+                                 0.114 * (f[2 * P] * 0.225 + 0.45);
+        }
+        const double d = (g[1] - g[0]) * (t1 - t0 == 2 ? 0.5 : 1);
+        const double kk = 5 / (0.45 * fabs(tanh(a)) + 0.1), c = 0.6 * tanh(b);
+        const double A = 1 / (1 + exp(-kk * (fabs(d) - c)));
+        assert_true(fabs(att[t * P + i] - A) < 1e-12);
+        assert_true(fabs(k.out[t * P + i] - k.z[t * P + i] * A) < 1e-12);
+    }
+    vbp_motion_backward_d(dz, part, k.R, k.z, att, dabs, a, b, n, S, P, 2);
+    vbp_motion_reduce_d(&dab[0], &dab[1], part, n * S, a, b);
+    check_grad("motion dz", mo_obj, &k, k.z, dz, No, 200);
+    check_grad("motion da db", mo_obj, &k, k.ab, dab, 2, 0);
+    /* float instantiation */
+    float *fz = to_float(k.z, No), *fx = to_float(k.x, Nx), *fR = to_float(k.R, No);
+    float *fo = malloc(No * 4), *fatt = malloc(No * 4), *fabs_ = malloc(No * 4);
+    float *fdz = malloc(No * 4), fab[2] = {0, 0};
+    vbp_motion_forward_f(fo, fatt, fabs_, fz, fx, (float)a, (float)b, n, S, cf, P, 2);
+    assert_true(rel_err_fd(fo, k.out, No) < 1e-5);
+    vbp_motion_backward_f(fdz, part, fR, fz, fatt, fabs_, (float)a, (float)b, n, S, P, 2);
+    vbp_motion_reduce_f(&fab[0], &fab[1], part, n * S, (float)a, (float)b);
+    assert_true(rel_err_fd(fdz, dz, No) < 1e-5);
+    /* sums over pixels of terms of both signs taken in float: 1.6e-4 seen */
+    assert_true(rel_err_fd(fab, dab, 2) < 1e-3);
+    free(k.z), free(k.x), free(k.out), free(k.R), free(att), free(dabs), free(out2), free(dz);
+    free(part), free(fz), free(fx), free(fR), free(fo), free(fatt), free(fabs_), free(fdz);
+}
+
+static void motion_grad(void **state)
+{
+    (void)state;
+    motion_case(2, 3, 1, 37, 0.1, 0.0);  /* gray, Keras' initial scalars */
+    motion_case(1, 4, 3, 29, -0.7, 0.3); /* RGB, four frames: both central differences */
+    motion_case(2, 2, 1, 50, 0.0, -0.2); /* two frames; a = 0: |tanh a| has gradient 0 there */
 }
 
 /* ------------------------------------------------------------------ loss */
@@ -483,17 +599,22 @@ static void apply_pool_fused(void **state)
     float *p1 = malloc(N), *p2 = malloc(N); /* N/4 floats each */
     for (size_t i = 0; i < N; i += 7)
         z[i] = z[i + 1 < N ? i + 1 : i]; /* ties inside windows */
-    for (size_t i = 0; i < c; i++)
-        invstd[i] = 1 + invstd[i] * invstd[i];
-    vbp_bnrelu_apply_f(y1, z, gamma, beta, mean, invstd, n, c, P, 2);
-    vbp_maxpool_forward_f(p1, y1, n, c, h, w, 2);
-    vbp_bnrelu_apply_pool_f(y2, p2, z, gamma, beta, mean, invstd, n, c, h, w, 2);
-    assert_memory_equal(y1, y2, N * 4);
-    assert_memory_equal(p1, p2, N);
-    size_t zeros = 0, pos = 0; /* both sides of the ReLU were exercised */
-    for (size_t i = 0; i < N; i++)
-        zeros += y1[i] == 0, pos += y1[i] > 0;
-    assert_true(zeros > N / 10 && pos > N / 10);
+    for (size_t i = 0; i < c; i++) /* every channel crosses zero: both sides of the ReLU */
+        invstd[i] = 1 + invstd[i] * invstd[i], mean[i] *= 0.2f, beta[i] *= 0.2f;
+    for (int order = VBP_BN_THEN_RELU; order <= VBP_RELU_THEN_BN; order++) {
+        vbp_bnrelu_apply_f(y1, z, gamma, beta, mean, invstd, n, c, P, order, 2);
+        vbp_maxpool_forward_f(p1, y1, n, c, h, w, 2);
+        vbp_bnrelu_apply_pool_f(y2, p2, z, gamma, beta, mean, invstd, n, c, h, w, order, 2);
+        assert_memory_equal(y1, y2, N * 4);
+        assert_memory_equal(p1, p2, N);
+        size_t zeros = 0, pos = 0, neg = 0; /* both sides of the ReLU were exercised */
+        for (size_t i = 0; i < N; i++)
+            zeros += y1[i] == 0, pos += y1[i] > 0, neg += y1[i] < 0;
+        if (order == VBP_BN_THEN_RELU)
+            assert_true(zeros > N / 10 && pos > N / 10 && neg == 0);
+        else /* no ReLU after the BatchNorm */
+            assert_true(zeros == 0 && neg > N / 10 && pos > N / 10);
+    }
     free(z), free(gamma), free(beta), free(mean), free(invstd), free(y1), free(y2), free(p1);
     free(p2);
 }
@@ -513,9 +634,13 @@ static void sep_backward_fused(void **state)
                                 {12, 0, 8, 40, 200}, {3, 0, 8, 24, 512}, {10, 0, 16, 3, 4104},
                                 {2, 0, 3, 5, 16},    {12, 8, 8, 40, 200}, {24, 16, 8, 18, 512},
                                 {6, 2, 5, 6, 4112}};
-    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-        const size_t ci = shapes[k][0], cl = shapes[k][1], co = shapes[k][2], h = shapes[k][3];
-        const size_t w = shapes[k][4], n = 2, P = h * w, K = co * ci + co;
+    for (size_t k = 0; k < 2 * sizeof shapes / sizeof shapes[0]; k++) {
+        const int up = k % 2 ? VBP_UP_NEAREST : VBP_UP_BILINEAR;
+        const size_t *shape = shapes[k / 2];
+        const size_t ci = shape[0], cl = shape[1], co = shape[2], h = shape[3];
+        const size_t w = shape[4], n = 2, P = h * w, K = co * ci + co;
+        if (up == VBP_UP_NEAREST && !cl)
+            continue;
         const size_t units = VBP_PW_UNITS(n, P), cx = ci - cl;
         float *lo = rand_fvec(n * cl * P / 4 + 1), *x = rand_fvec(n * cx * P);
         float *dout = rand_fvec(n * co * P), *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci);
@@ -528,15 +653,15 @@ static void sep_backward_fused(void **state)
         float *both = malloc((ci > co ? ci : co) * P * 4);
         double *dp1 = malloc(n * ci * 9 * 8), *dp2 = malloc(n * ci * 9 * 8);
         if (cl)
-            vbp_up2x_forward_f(in, ci * P, lo, n, cl, h / 2, w / 2, 1);
+            vbp_up2x_forward_f(in, ci * P, lo, n, cl, h / 2, w / 2, up, 1);
         vbp_channels_scatter_f(in + cl * P, ci * P, x, n, cx * P, 1);
         vbp_dwconv_forward_f(dwo, in, dwt, n, ci, h, w, 1);
         vbp_pwconv_backward_part_f(t1, part1, dout, dwo, pwt, n, ci, co, P, 1);
         vbp_dwconv_backward_f(din1, dg, t1, in, dwt, n, ci, h, w, dp1, 1);
         if (cl)
-            vbp_up2x_backward_f(dlo1, din1, ci * P, n, cl, h / 2, w / 2, 1);
+            vbp_up2x_backward_f(dlo1, din1, ci * P, n, cl, h / 2, w / 2, up, 1);
         vbp_sep_backward_part_f(dlo, dx, part2, dp2, dout, cl ? lo : NULL, x, dwt, pwt, n, cl, ci,
-                                co, h, w, scratch);
+                                co, h, w, up, scratch);
         assert_memory_equal(part1, part2, units * K * 4);
         assert_memory_equal(dp1, dp2, n * ci * 9 * 8);
         assert_memory_equal(dlo1, dlo, n * cl * P);
@@ -545,7 +670,7 @@ static void sep_backward_fused(void **state)
         /* Sample 0 again, the gradient of x in dout's buffer. */
         memcpy(both, dout, co * P * 4);
         vbp_sep_backward_part_f(dlo, both, part2, dp2, both, cl ? lo : NULL, x, dwt, pwt, 1, cl,
-                                ci, co, h, w, scratch);
+                                ci, co, h, w, up, scratch);
         assert_memory_equal(part1, part2, VBP_PW_UNITS(1, P) * K * 4);
         assert_memory_equal(din1 + cl * P, both, cx * P * 4);
         free(lo), free(x), free(dout), free(dwt), free(pwt), free(in), free(dwo), free(t1);
@@ -570,8 +695,8 @@ static void sep_eval_stats(void **state)
     double *st = malloc(n * co * 2 * 8), *st2 = malloc(n * co * 2 * 8);
     for (size_t o = 0; o < co; o++)
         bias[o] = 100 + bias[o];
-    vbp_sep_eval_f(out, lo, x, dwt, pwt, bias, NULL, 0, NULL, NULL, 0, n, cl, ci, co, h, w, NULL,
-                   st, scratch);
+    vbp_sep_eval_f(out, lo, x, dwt, pwt, bias, NULL, 0, NULL, NULL, NULL, NULL, 0, n, cl, ci, co, h,
+                   w, VBP_UP_BILINEAR, NULL, st, scratch);
     vbp_bn_stats_f(st2, out, n, co, P, 1);
     for (size_t pl = 0; pl < n * co; pl++) {
         double s = 0, q = 0;
@@ -629,6 +754,7 @@ int main(void)
         cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
         cmocka_unit_test(isa_forced),    cmocka_unit_test(apply_pool_fused),
         cmocka_unit_test(sep_backward_fused), cmocka_unit_test(sep_eval_stats),
+        cmocka_unit_test(motion_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,7 @@
-/* test_net.c - the whole network: gradient, determinism, save/load, Adam, errors. */
+/*
+ * test_net.c - the whole network: gradient, determinism, save/load, Adam, errors.  main() runs
+ * the tests once per architecture (VballNetFastV1, VballNetV1): `model` is the one under test.
+ */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,10 +26,27 @@ static float frand(void) /* [0, 1) */
     return (float)(rng >> 40) * 0x1.0p-24f;
 }
 
+static const char *model = "VballNetFastV1";
+static int is_v1(void)
+{
+    return !strcmp(model, "VballNetV1");
+}
+
+/* VballNetV1's motion prompt needs two frames at least, of 1 or 3 channels: shapes of one
+ * frame get two, other channel counts one per frame. */
+static void frames(uint32_t *cin, uint32_t *cout)
+{
+    if (is_v1() && *cout < 2)
+        *cin = *cin == *cout ? 2 : 6, *cout = 2;
+    if (is_v1() && *cin != *cout && *cin != 3 * *cout)
+        *cin = *cout;
+}
+
 static vbp_net *make(uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t batch,
                      uint32_t threads, uint64_t seed)
 {
-    vbp_net_config cfg = {cin, cout, h, w, batch, threads};
+    frames(&cin, &cout);
+    vbp_net_config cfg = {cin, cout, h, w, batch, threads, model};
     vbp_net *net = NULL;
     vbp_error err;
     assert_int_equal(vbp_net_create(&cfg, seed, &net, &err), VBP_OK);
@@ -44,9 +64,10 @@ static void sample(float *x, size_t nx, float *y, size_t ny)
 
 static float step_loss(vbp_net *net, const float *x, const float *y, size_t n)
 {
-    float loss;
-    assert_int_equal(vbp_net_forward(net, x, n, 1, NULL), VBP_OK);
-    assert_int_equal(vbp_net_loss(net, y, &loss, NULL), VBP_OK);
+    float loss = 0.0f;
+    vbp_error err;
+    if (vbp_net_forward(net, x, n, 1, &err) || vbp_net_loss(net, y, &loss, &err))
+        fail_msg("%s", vbp_error_message(&err));
     return loss;
 }
 
@@ -54,18 +75,33 @@ static void param_count_and_names(void **state)
 {
     (void)state;
     vbp_net *net = make(3, 3, 16, 24, 1, 1, 1);
-    assert_int_equal(vbp_net_param_count(net), 9166);
-    assert_int_equal(vbp_net_tensor_count(net), 51);
+    /* FastV1: 7 blocks of 7 tensors and the head; V1: 6 blocks of 8 (with the pointwise bias),
+     * the head and the motion scalars (docs/network.md) */
+    const size_t count = is_v1() ? 52 : 51;
+    assert_string_equal(vbp_net_get_config(net)->model, model);
+    assert_int_equal(vbp_net_param_count(net), is_v1() ? 31648 : 9166);
+    assert_int_equal(vbp_net_tensor_count(net), count);
     vbp_net_tensor t;
     assert_int_equal(vbp_net_tensor_info(net, 1, &t), VBP_OK);
-    assert_string_equal(t.name, "enc1.pw.weight");
+    assert_string_equal(t.name, is_v1() ? "enc1a.pw.weight" : "enc1.pw.weight");
     assert_int_equal(t.ndim, 4);
-    assert_true(t.shape[0] == 8 && t.shape[1] == 3 && t.shape[2] == 1 && t.shape[3] == 1);
-    assert_int_equal(vbp_net_tensor_info(net, 50, &t), VBP_OK);
+    assert_true(t.shape[0] == (is_v1() ? 32 : 8) && t.shape[1] == 3 && t.shape[2] == 1 &&
+                t.shape[3] == 1);
+    if (is_v1()) {
+        assert_int_equal(vbp_net_tensor_info(net, 2, &t), VBP_OK);
+        assert_string_equal(t.name, "enc1a.pw.bias");
+        assert_int_equal(vbp_net_tensor_info(net, 8 * 4 + 1, &t), VBP_OK); /* dec1: 192 -> 64 */
+        assert_string_equal(t.name, "dec1.pw.weight");
+        assert_true(t.shape[0] == 64 && t.shape[1] == 192);
+        assert_int_equal(vbp_net_tensor_info(net, 51, &t), VBP_OK);
+        assert_string_equal(t.name, "motion.b");
+        assert_true(t.kind == VBP_TENSOR_PARAM && t.ndim == 0 && t.numel == 1);
+    }
+    assert_int_equal(vbp_net_tensor_info(net, is_v1() ? 49 : 50, &t), VBP_OK);
     assert_string_equal(t.name, "head.bias");
-    assert_int_equal(vbp_net_tensor_info(net, 51, &t), VBP_E_ARG);
+    assert_int_equal(vbp_net_tensor_info(net, count, &t), VBP_E_ARG);
     size_t params = 0, buffers = 0;
-    for (size_t i = 0; i < 51; i++) {
+    for (size_t i = 0; i < count; i++) {
         vbp_net_tensor_info(net, i, &t);
         params += t.kind == VBP_TENSOR_PARAM ? t.numel : 0;
         buffers += t.kind == VBP_TENSOR_BUFFER ? t.numel : 0;
@@ -73,13 +109,22 @@ static void param_count_and_names(void **state)
     assert_int_equal(params, vbp_net_param_count(net));
     assert_int_equal(buffers, vbp_net_buffer_count(net));
     vbp_net_free(net);
-    /* bad configurations */
-    vbp_net_config bad = {3, 3, 20, 24, 1, 1};
+    /* bad configurations: sizes the pooling levels do not divide, unknown models, V1 on one
+     * frame or on frames of 2 channels */
+    vbp_net_config bad = {3, 3, is_v1() ? 18 : 20, 24, 1, 1, model};
     vbp_net *none = (vbp_net *)1;
     vbp_error err;
     assert_int_equal(vbp_net_create(&bad, 1, &none, &err), VBP_E_ARG);
     assert_null(none);
-    assert_non_null(strstr(err.detail, "multiples of 8"));
+    assert_non_null(strstr(err.detail, is_v1() ? "multiples of 4" : "multiples of 8"));
+    bad = (vbp_net_config){3, 3, 16, 24, 1, 1, "VballNetV9"};
+    assert_int_equal(vbp_net_create(&bad, 1, &none, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "unknown model 'VballNetV9'"));
+    bad = (vbp_net_config){3, 1, 16, 24, 1, 1, "VballNetV1"};
+    assert_int_equal(vbp_net_create(&bad, 1, &none, &err), VBP_E_ARG);
+    bad = (vbp_net_config){4, 2, 16, 24, 1, 1, "VballNetV1"};
+    assert_int_equal(vbp_net_create(&bad, 1, &none, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "at least 2 frames of 1 or 3 channels"));
 }
 
 static void init_is_seeded_glorot(void **state)
@@ -96,15 +141,18 @@ static void init_is_seeded_glorot(void **state)
         if (t.kind != VBP_TENSOR_PARAM)
             continue;
         const float *p = vbp_net_params(a) + t.offset;
-        if (t.ndim == 4) { /* within the Glorot limit, and spread over it */
-            const double lim = sqrt(6.0 / ((double)t.shape[1] * t.shape[2] * t.shape[3] +
-                                           (double)t.shape[0] * t.shape[2] * t.shape[3]));
+        if (t.ndim == 4) { /* within the Glorot limit (Keras' 0.05 for V1), spread over it */
+            const double lim = is_v1() ? 0.05
+                                       : sqrt(6.0 / ((double)t.shape[1] * t.shape[2] * t.shape[3] +
+                                                     (double)t.shape[0] * t.shape[2] * t.shape[3]));
             double mx = 0;
             for (size_t j = 0; j < t.numel; j++)
                 mx = fx_max_nan(mx, fabs(p[j]));
             assert_true(mx <= lim && (t.numel < 8 || mx > 0.5 * lim));
         } else {
-            const float want = strstr(t.name, "bn.weight") ? 1.0f : 0.0f;
+            const float want = strstr(t.name, "bn.weight") ? 1.0f
+                               : !strcmp(t.name, "motion.a") ? 0.1f
+                                                             : 0.0f;
             for (size_t j = 0; j < t.numel; j++)
                 assert_true(p[j] == want);
         }
@@ -124,8 +172,21 @@ static void init_is_seeded_glorot(void **state)
 static void whole_net_gradient(void **state)
 {
     (void)state;
-    const size_t n = 2, H = 32, W = 32, nx = n * 3 * H * W, ny = n * H * W;
+    const size_t n = 2, H = 32, W = 32;
     vbp_net *net = make(3, 1, H, W, 2, 2, 3);
+    const vbp_net_config *nc = vbp_net_get_config(net);
+    const size_t nx = n * nc->in_channels * H * W, ny = n * nc->out_channels * H * W;
+    vbp_net_tensor t;
+    for (size_t i = 0; is_v1() && i < vbp_net_tensor_count(net); i++) {
+        /* Keras' 0.05 leaves gradients of 1e-9 that float differences cannot resolve: weights
+         * of Glorot's size, and the motion scalars where their gradients are not small. */
+        vbp_net_tensor_info(net, i, &t);
+        float *p = vbp_net_params(net) + t.offset;
+        for (size_t j = 0; t.ndim == 4 && j < t.numel; j++)
+            p[j] *= 8;
+        if (!strcmp(t.name, "motion.a") || !strcmp(t.name, "motion.b"))
+            p[0] = !strcmp(t.name, "motion.a") ? 0.5f : 0.1f;
+    }
     float *x = malloc(nx * 4), *y = malloc(ny * 4);
     sample(x, nx, y, ny);
     vbp_net_zero_grad(net);
@@ -135,7 +196,6 @@ static void whole_net_gradient(void **state)
     float *g = malloc(np * 4), *p = vbp_net_params(net), *keep = malloc(np * 4);
     memcpy(g, vbp_net_grads(net), np * 4);
     memcpy(keep, p, np * 4);
-    vbp_net_tensor t;
     for (size_t i = 0; i < vbp_net_tensor_count(net); i++) {
         vbp_net_tensor_info(net, i, &t);
         if (t.kind != VBP_TENSOR_PARAM)
@@ -167,8 +227,10 @@ static void whole_net_gradient(void **state)
 static void threads_bit_identical(void **state)
 {
     (void)state;
-    const size_t n = 3, H = 24, W = 40, nx = n * 3 * H * W, ny = n * H * W;
+    const size_t n = 3, H = 24, W = 40;
     vbp_net *a = make(3, 1, H, W, 3, 1, 5), *b = make(3, 1, H, W, 3, 2, 5);
+    const vbp_net_config *nc = vbp_net_get_config(a);
+    const size_t nx = n * nc->in_channels * H * W, ny = n * nc->out_channels * H * W;
     float *x = malloc(nx * 4), *y = malloc(ny * 4), la, lb;
     sample(x, nx, y, ny);
     vbp_adam_config adam;
@@ -205,7 +267,9 @@ static void fused_eval_bit_identical(void **state)
                                   {3, 3, 24, 40}, {1, 1, 8, 8}, {3, 1, 40, 24}, {1, 3, 16, 72},
                                   {3, 3, 56, 136}, {3, 1, 144, 200}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-        const uint32_t C = shapes[k][0], S = shapes[k][1], H = shapes[k][2], W = shapes[k][3];
+        uint32_t C = shapes[k][0], S = shapes[k][1];
+        const uint32_t H = shapes[k][2], W = shapes[k][3];
+        frames(&C, &S);
         const size_t nmax = 3, nx = nmax * C * H * W, ny = nmax * S * H * W;
         vbp_net *a = make(C, S, H, W, 3, 1, 21 + k), *b = make(C, S, H, W, 3, 2, 21 + k);
         float *x = malloc(nx * 4), *y = malloc(ny * 4), *ref = malloc(ny * 4);
@@ -244,8 +308,9 @@ static void fused_eval_bit_identical(void **state)
 static void training_lowers_loss(void **state)
 {
     (void)state;
-    const size_t n = 2, H = 16, W = 32, nx = n * H * W;
+    const size_t n = 2, H = 16, W = 32;
     vbp_net *net = make(1, 1, H, W, 2, 0, 11);
+    const size_t nx = n * vbp_net_get_config(net)->in_channels * H * W;
     float *x = malloc(nx * 4), *y = malloc(nx * 4), first = 0, last = 0;
     sample(x, nx, y, nx);
     vbp_adam_config adam;
@@ -353,19 +418,37 @@ static void save_load_roundtrip_and_errors(void **state)
     /* the file is a valid safetensors with metadata */
     vbp_st_file *f;
     assert_int_equal(vbp_safetensors_open(path, &f, &err), VBP_OK);
-    assert_int_equal(vbp_safetensors_count(f), 51);
+    assert_int_equal(vbp_safetensors_count(f), is_v1() ? 52 : 51);
     assert_string_equal(vbp_safetensors_meta(f, "format"), "pt");
+    assert_string_equal(vbp_safetensors_meta(f, "model"), model);
     vbp_st_tensor t;
-    assert_int_equal(vbp_safetensors_find(f, "enc1.bn.num_batches_tracked", &t), VBP_OK);
+    assert_int_equal(vbp_safetensors_find(f, is_v1() ? "enc1a.bn.num_batches_tracked"
+                                                     : "enc1.bn.num_batches_tracked", &t), VBP_OK);
     assert_true(t.dtype == VBP_ST_I64 && t.ndim == 0);
     vbp_safetensors_close(f);
-    /* shape mismatch: gray net reading RGB weights; the net is left unchanged */
-    vbp_net *g = make(1, 3, 8, 16, 1, 1, 23);
+    /* what the file is: model, channels, frames */
+    vbp_net_config wc = {0, 0, 8, 8, 1, 1, NULL};
+    assert_int_equal(vbp_net_weights_config(path, &wc, &err), VBP_OK);
+    assert_string_equal(wc.model, model);
+    assert_true(wc.in_channels == 3 && wc.out_channels == 3 && wc.height == 8);
+    /* weights of the other architecture: one line naming both */
+    vbp_net_config oc = {3, 3, 8, 16, 1, 1, is_v1() ? "VballNetFastV1" : "VballNetV1"};
+    vbp_net *o;
+    assert_int_equal(vbp_net_create(&oc, 1, &o, &err), VBP_OK);
+    assert_int_equal(vbp_net_load_safetensors(o, path, &err), VBP_E_GEOMETRY);
+    char want[160];
+    snprintf(want, sizeof want, "w.safetensors: weights of %s, this network is %s", model,
+             oc.model);
+    assert_non_null(strstr(err.detail, want));
+    vbp_net_free(o);
+    /* shape mismatch: another input width; the net is left unchanged */
+    vbp_net *g = make(is_v1() ? 9 : 1, 3, 8, 16, 1, 1, 23);
     float *before = malloc(vbp_net_param_count(g) * 4);
     memcpy(before, vbp_net_params(g), vbp_net_param_count(g) * 4);
     assert_int_equal(vbp_net_load_safetensors(g, path, &err), VBP_E_GEOMETRY);
-    assert_non_null(strstr(err.detail, "w.safetensors: tensor enc1.dw.weight has shape [3,1,3,3], "
-                                       "this network expects [1,1,3,3]"));
+    snprintf(want, sizeof want, "w.safetensors: tensor %s.dw.weight has shape [3,1,3,3], this "
+             "network expects [%u,1,3,3]", is_v1() ? "enc1a" : "enc1", is_v1() ? 9u : 1u);
+    assert_non_null(strstr(err.detail, want));
     assert_memory_equal(before, vbp_net_params(g), vbp_net_param_count(g) * 4);
     /* truncated file */
     FILE *src = fopen(path, "rb");
@@ -397,6 +480,7 @@ static void save_load_roundtrip_and_errors(void **state)
 
 int main(void)
 {
+    int failed = 0;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(param_count_and_names),
         cmocka_unit_test(init_is_seeded_glorot),
@@ -408,5 +492,10 @@ int main(void)
         cmocka_unit_test(adam_matches_formula),
         cmocka_unit_test(save_load_roundtrip_and_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    for (unsigned i = 0; i < vbp_net_model_count(); i++) {
+        model = vbp_net_model_name(i);
+        printf("model %s, kernels %s\n", model, vbp_net_isa_name());
+        failed |= cmocka_run_group_tests_name(model, tests, NULL, NULL);
+    }
+    return failed;
 }

@@ -17,7 +17,7 @@
 
 static vbp_net *make_net(uint32_t channels, uint32_t seq)
 {
-    vbp_net_config cfg = {channels * seq, seq, 8, 8, 1, 1};
+    vbp_net_config cfg = {channels * seq, seq, 8, 8, 1, 1, NULL};
     vbp_net *net = NULL;
     assert_int_equal(vbp_net_create(&cfg, 11, &net, NULL), VBP_OK);
     return net;

@@ -30,7 +30,7 @@ static const tclip clips[] = {
 #define NCLIPS (sizeof clips / sizeof *clips)
 
 static char g_dir[256];
-static char g_pack[300], g_pack2[300];
+static char g_pack[300], g_pack2[300], g_pack_rgb[300];
 
 static uint32_t hash32(uint32_t x)
 {
@@ -41,14 +41,15 @@ static uint32_t hash32(uint32_t x)
     return x ^ (x >> 16);
 }
 
-/* A ball of radius 2 on noise; hidden every fifth frame.  `salt` changes the noise. */
-static int write_pack(const char *path, uint32_t salt)
+/* A ball of radius 2 on noise; hidden every fifth frame.  `salt` changes the noise; RGB
+ * (ch 3) planes are the gray one shifted by 0, 9 and 18. */
+static int write_pack(const char *path, uint32_t salt, uint32_t ch)
 {
-    vbp_writer_opts o = { { TH, TW, 1, 1 }, VBP_CODEC_RAW, 1 };
+    vbp_writer_opts o = { { TH, TW, ch, 1 }, VBP_CODEC_RAW, 1 };
     vbp_writer *w;
     if (vbp_writer_open(path, &o, &w, NULL))
         return -1;
-    static uint8_t frame[TH * TW], heat[TH * TW];
+    static uint8_t frame[3 * TH * TW], heat[TH * TW];
     for (uint32_t c = 0; c < NCLIPS; c++) {
         if (vbp_writer_begin_clip(w, clips[c].name, clips[c].group, clips[c].split, NULL))
             return -1;
@@ -63,6 +64,8 @@ static int write_pack(const char *path, uint32_t salt)
                         int in = !hidden && d2 <= 4.0f;
                         frame[y * TW + x] = in ? 230 : (uint8_t)(40 + hash32(salt + c * 7919 + i * 131 + y * TW + x) % 40);
                         heat[y * TW + x] = in ? (d2 <= 1.0f ? 255 : 150) : 0; /* two levels for binary cuts */
+                        for (uint32_t k = 1; k < ch; k++)
+                            frame[k * TH * TW + y * TW + x] = (uint8_t)(frame[y * TW + x] - 9 * k);
                     }
                 int rc = pass == 0 ? vbp_writer_add_frame(w, frame, &lab, NULL)
                                    : vbp_writer_add_heatmap(w, heat, NULL);
@@ -93,7 +96,8 @@ static int setup(void **state)
         return -1;
     snprintf(g_pack, sizeof g_pack, "%s/p.vbp", g_dir);
     snprintf(g_pack2, sizeof g_pack2, "%s/p2.vbp", g_dir);
-    return write_pack(g_pack, 0) || write_pack(g_pack2, 1);
+    snprintf(g_pack_rgb, sizeof g_pack_rgb, "%s/rgb.vbp", g_dir);
+    return write_pack(g_pack, 0, 1) || write_pack(g_pack2, 1, 1) || write_pack(g_pack_rgb, 0, 3);
 }
 
 static int teardown(void **state)
@@ -475,7 +479,7 @@ static float first_batch_loss(const char *weights)
     assert_int_equal(vbp_loader_open_path(g_pack, &o, &ld, &err), VBP_OK);
     vbp_batch b;
     assert_int_equal(vbp_loader_next(ld, &b, &err), 2);
-    vbp_net_config nc = { 3, 3, TH, TW, 2, 2 };
+    vbp_net_config nc = { 3, 3, TH, TW, 2, 2, NULL };
     vbp_net *net;
     assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
     assert_int_equal(vbp_net_load_safetensors(net, weights, &err), VBP_OK);
@@ -533,7 +537,7 @@ static void init_from_weights(void **state)
     /* RGB weights for a gray run. */
     char rgb[600];
     snprintf(rgb, sizeof rgb, "%s/rgb.safetensors", g_dir);
-    vbp_net_config nc = { 9, 3, TH, TW, 1, 1 };
+    vbp_net_config nc = { 9, 3, TH, TW, 1, 1, NULL };
     vbp_net *net;
     assert_int_equal(vbp_net_create(&nc, 0, &net, &err), VBP_OK);
     assert_int_equal(vbp_net_save_safetensors(net, rgb, &err), VBP_OK);
@@ -571,6 +575,95 @@ static void init_from_weights(void **state)
     c.init = path_in("ref", "metrics.jsonl");
     assert_true(train("initjunk", &c, NULL, &err) != VBP_OK);
     assert_non_null(strstr(err.detail, "metrics.jsonl"));
+}
+
+/*
+ * VballNetV1 through the trainer, on a gray and an RGB pack: --model recorded in the checkpoint and the weights, a resumed
+ * run takes it from the checkpoint and is bit-identical, --model naming the other
+ * architecture is refused before anything is written, --init takes the architecture of the
+ * weights, eval and predict read it from them.
+ */
+static void v1_trains_resumes_evaluates(void **state)
+{
+    (void)state;
+    for (uint32_t channels = 1; channels <= 3; channels += 2) {
+        const char *pack = channels == 3 ? g_pack_rgb : g_pack;
+#define TRAIN(run, cfg, err) vbp_train_run(pack, run_dir(run), cfg, NULL, NULL, err)
+        char ref[16], half[16], pred[16];
+        snprintf(ref, sizeof ref, "v1ref%u", channels);
+        snprintf(half, sizeof half, "v1half%u", channels);
+        snprintf(pred, sizeof pred, "v1pred%u", channels);
+        vbp_train_config c;
+        base_config(&c);
+        c.model = "VballNetV1";
+        c.channels = channels;
+        vbp_error err;
+        int rc = TRAIN(ref, &c, &err);
+        if (rc)
+            fail_msg("%s", vbp_error_message(&err));
+        vbp_st_file *f;
+        assert_int_equal(vbp_safetensors_open(path_in(ref, "best.safetensors"), &f, NULL), VBP_OK);
+        assert_string_equal(vbp_safetensors_meta(f, "model"), "VballNetV1");
+        vbp_safetensors_close(f);
+        assert_int_equal(vbp_safetensors_open(path_in(ref, "last.state"), &f, NULL), VBP_OK);
+        assert_string_equal(vbp_safetensors_meta(f, "cfg.model"), "VballNetV1");
+        vbp_safetensors_close(f);
+        /* one epoch, then resumed without --model: the same bytes */
+        c.epochs = 1;
+        assert_int_equal(TRAIN(half, &c, &err), VBP_OK);
+        c.epochs = 2, c.resume = 1, c.model = NULL, c.threads = 1;
+        rc = TRAIN(half, &c, &err);
+        if (rc)
+            fail_msg("%s", vbp_error_message(&err));
+        const char *files[] = {"last.safetensors", "last.state", "best.safetensors"};
+        for (int i = 0; i < 3; i++) {
+            char a[600];
+            snprintf(a, sizeof a, "%s", path_in(ref, files[i]));
+            assert_same_file(a, path_in(half, files[i]));
+        }
+        /* the other architecture asked of this checkpoint: refused, nothing changed */
+        c.model = "VballNetFastV1";
+        c.epochs = 3;
+        assert_int_equal(TRAIN(half, &c, &err), VBP_E_ARG);
+        assert_non_null(strstr(err.detail, "last.state: a VballNetV1 network, this run asks for "
+                                           "--model VballNetFastV1"));
+        assert_int_equal(count_lines(path_in(half, "metrics.jsonl")), 2);
+        /* fine-tuning from V1 weights makes a V1 run; FastV1 weights with --model V1 do not */
+        base_config(&c);
+        c.channels = channels;
+        c.epochs = 1;
+        c.init = path_in(ref, "best.safetensors");
+        char initrun[16];
+        snprintf(initrun, sizeof initrun, "v1init%u", channels);
+        assert_int_equal(TRAIN(initrun, &c, &err), VBP_OK);
+        assert_int_equal(vbp_safetensors_open(path_in(initrun, "last.safetensors"), &f, NULL),
+                         VBP_OK);
+        assert_string_equal(vbp_safetensors_meta(f, "model"), "VballNetV1");
+        vbp_safetensors_close(f);
+        if (channels == 1) {
+            reference_run();
+            c.init = path_in("ref", "best.safetensors");
+            c.model = "VballNetV1";
+            assert_int_equal(TRAIN("v1bad", &c, &err), VBP_E_ARG);
+            assert_non_null(strstr(err.detail, "a VballNetFastV1 network, this run asks for "
+                                               "--model VballNetV1"));
+            assert_int_not_equal(access(run_dir("v1bad"), F_OK), 0);
+        }
+        /* eval and predict read the architecture from the weights */
+        vbp_eval_config ec;
+        vbp_eval_config_default(&ec);
+        ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+        vbp_eval_result r;
+        rc = vbp_eval_run(pack, path_in(ref, "best.safetensors"), &ec, &r, &err);
+        if (rc)
+            fail_msg("%s", vbp_error_message(&err));
+        assert_int_equal(r.frames, 9 + 7 + 6 + 6);
+        rc = vbp_predict_run(pack, path_in(ref, "best.safetensors"), run_dir(pred), &ec, &r, &err);
+        if (rc)
+            fail_msg("%s", vbp_error_message(&err));
+        assert_int_equal(r.frames, 9 + 7 + 6 + 6);
+#undef TRAIN
+    }
 }
 
 /* Augmentations are recorded like the flip; a resumed augmented run is bit-identical. */
@@ -647,10 +740,13 @@ static void eval_and_predict(void **state)
     (void)state;
     reference_run();
     const char *weights = path_in("ref", "best.safetensors");
-    uint32_t seq = 0, ch = 0;
-    assert_int_equal(vbp_weights_shape(weights, &seq, &ch, NULL), VBP_OK);
-    assert_int_equal(seq, 3);
+    vbp_net_config wc;
+    memset(&wc, 0, sizeof wc);
+    uint32_t ch = 0;
+    assert_int_equal(vbp_weights_net(weights, &wc, &ch, NULL), VBP_OK);
+    assert_int_equal(wc.out_channels, 3);
     assert_int_equal(ch, 1);
+    assert_string_equal(wc.model, "VballNetFastV1");
     vbp_eval_config ec;
     vbp_eval_config_default(&ec);
     ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
@@ -1079,6 +1175,7 @@ int main(void)
         cmocka_unit_test(resume_errors),
         cmocka_unit_test(resume_keeps_binary_target),
         cmocka_unit_test(init_from_weights),
+        cmocka_unit_test(v1_trains_resumes_evaluates),
         cmocka_unit_test(augmented_run_resumes_exactly),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),

@@ -84,10 +84,11 @@ int main(int argc, char **argv)
     }
     rc = rc || dump(dir, "x.f32", x, n * sh->x_floats) || dump(dir, "y.f32", y, n * sh->y_floats);
     if (!rc && strcmp(weights, "-")) {
-        vbp_net_config nc = {sh->seq * sh->channels, sh->seq, sh->height, sh->width, (uint32_t)n, 1};
+        vbp_net_config nc = {sh->seq * sh->channels, sh->seq, sh->height, sh->width, (uint32_t)n, 1,
+                              NULL};
         vbp_net *net = NULL;
-        rc = vbp_net_create(&nc, 0, &net, &err) || vbp_net_load_safetensors(net, weights, &err) ||
-             vbp_net_forward(net, x, n, 0, &err);
+        rc = vbp_net_weights_config(weights, &nc, &err) || vbp_net_create(&nc, 0, &net, &err) ||
+             vbp_net_load_safetensors(net, weights, &err) || vbp_net_forward(net, x, n, 0, &err);
         if (rc)
             fprintf(stderr, "window_dump: %s\n", vbp_error_message(&err));
         else

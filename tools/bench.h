@@ -10,6 +10,7 @@ typedef struct bench_train_args {
     unsigned batch, seq, threads, height, width, rounds;
     int rgb, torch, json, mpi;
     double seconds;
+    const char *model; /* --model: an architecture name; NULL: VballNetFastV1 */
 } bench_train_args;
 struct vbp_dist;
 /* vbbench train over the ranks of d (bench_mpi.c): --batch is the global batch. */

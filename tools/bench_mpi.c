@@ -64,7 +64,8 @@ int bench_train_mpi(const bench_train_args *o, const vbp_dist *d)
     vbp_loader_part(o->batch, (uint32_t)d->rank, (uint32_t)d->size, &lo, &hi);
     const size_t share = hi - lo;
     const unsigned cin = o->seq * (o->rgb ? 3 : 1);
-    vbp_net_config cfg = { cin, o->seq, o->height, o->width, share ? (uint32_t)share : 1, o->threads };
+    vbp_net_config cfg = { cin, o->seq, o->height, o->width, share ? (uint32_t)share : 1, o->threads,
+                           o->model };
     vbp_net *net;
     vbp_error err;
     if (vbp_net_create(&cfg, 1, &net, &err)) {

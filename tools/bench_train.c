@@ -27,8 +27,9 @@ typedef struct result {
 static int usage(FILE *f)
 {
     fprintf(f,
-            "usage: vbbench train [--batch 4] [--seq 3] [--rgb] [--threads 2] [--seconds 10]\n"
-            "                     [--height 288] [--width 512] [--rounds 1] [--torch] [--json]\n"
+            "usage: vbbench train [--model VballNetFastV1|VballNetV1] [--batch 4] [--seq 3] [--rgb]\n"
+            "                     [--threads 2] [--seconds 10] [--height 288] [--width 512]\n"
+            "                     [--rounds 1] [--torch] [--json]\n"
             "       mpirun -np N vbbench train --mpi [--batch B] [--threads T] ...\n"
             "Training samples/s (forward, loss, backward, Adam), inference samples/s and peak\n"
             "RSS of the C network; --torch also runs tests/bench/torch_train_bench.py with\n"
@@ -132,8 +133,9 @@ static result torch_run(const train_opts *o, const char *script, const torch_var
     snprintf(t, sizeof t, "%u", o->threads), snprintf(h, sizeof h, "%u", o->height);
     snprintf(w, sizeof w, "%u", o->width), snprintf(sec, sizeof sec, "%g", o->seconds);
     const char *argv[] = {py, script, "--layout", layout, "--batch", b, "--seq", s, "--threads", t,
-                          "--height", h, "--width", w, "--seconds", sec,
-                          o->rgb ? "--rgb" : NULL, NULL};
+                          "--height", h, "--width", w, "--seconds", sec, "--model",
+                          o->model ? o->model : vbp_net_model_name(0), o->rgb ? "--rgb" : NULL,
+                          NULL};
     int fd[2];
     if (pipe(fd) != 0)
         return r;
@@ -193,6 +195,8 @@ static int parse(int argc, char **argv, train_opts *o)
                 fprintf(stderr, "vbbench train: --seconds must be positive\n");
                 return -1;
             }
+        } else if (!strcmp(a, "--model") && i + 1 < argc) {
+            o->model = argv[++i];
         } else if (!strcmp(a, "--rgb")) {
             o->rgb = 1;
         } else if (!strcmp(a, "--torch")) {
@@ -219,7 +223,7 @@ void bench_fake_batch(float *x, size_t nx, float *y, size_t ny)
 
 int vbbench_train(int argc, char **argv)
 {
-    train_opts o = {4, 3, 2, 288, 512, 1, 0, 0, 0, 0, 10};
+    train_opts o = {4, 3, 2, 288, 512, 1, 0, 0, 0, 0, 10, NULL};
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return usage(stdout);
@@ -260,7 +264,7 @@ int vbbench_train(int argc, char **argv)
         return 1;
     }
     const unsigned cin = o.seq * (o.rgb ? 3 : 1);
-    vbp_net_config cfg = {cin, o.seq, o.height, o.width, o.batch, o.threads};
+    vbp_net_config cfg = {cin, o.seq, o.height, o.width, o.batch, o.threads, o.model};
     vbp_net *net;
     vbp_error err;
     if (vbp_net_create(&cfg, 1, &net, &err)) {
@@ -309,6 +313,7 @@ int vbbench_train(int argc, char **argv)
         vbp_json j;
         vbp_json_init(&j, 0);
         vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "model", cfg.model ? cfg.model : vbp_net_model_name(0));
         vbp_json_ku64(&j, "batch", o.batch);
         vbp_json_ku64(&j, "seq", o.seq);
         vbp_json_ku64(&j, "in_channels", cin);
@@ -331,8 +336,9 @@ int vbbench_train(int argc, char **argv)
         vbp_json_print(&j, stdout);
         return 0;
     }
-    printf("VballNetFastV1 batch %u, seq %u %s (%u channels), %ux%u, %u threads, best of %u, "
-           "kernels %s, OMP_WAIT_POLICY=%s\n", o.batch, o.seq, o.rgb ? "RGB" : "gray", cin,
+    printf("%s batch %u, seq %u %s (%u channels), %ux%u, %u threads, best of %u, "
+           "kernels %s, OMP_WAIT_POLICY=%s\n", cfg.model ? cfg.model : vbp_net_model_name(0),
+           o.batch, o.seq, o.rgb ? "RGB" : "gray", cin,
            o.width, o.height, o.threads, o.rounds, vbp_net_isa_name(),
            getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
     printf("%-22s %12s %12s %14s\n", "", "train smp/s", "infer smp/s", "peak RSS MiB");

@@ -25,7 +25,9 @@ static const char *const usage_text =
     "\n"
     "train: the train split, val metrics after every epoch; RUN_DIR gets last.safetensors,\n"
     "last.state, best.safetensors, metrics.jsonl and curve.png (docs/training.md).\n"
-    "      --seq N               frames per window (default 3)\n"
+    "      --model NAME          VballNetFastV1 (default) or VballNetV1 (docs/network.md); --init\n"
+    "                            and --resume take the architecture of their file\n"
+    "      --seq N               frames per window (default 3; VballNetV1: at least 2)\n"
     "      --grayscale | --rgb   frame channels the network takes (default: the pack's)\n"
     "      --epochs E            total epochs, counting resumed ones (default 1)\n"
     "      --batch B             samples per step (default 4); under mpirun the global batch\n"
@@ -58,7 +60,8 @@ static const char *const usage_text =
     "      (mpirun -np N vbtrain train ...: data-parallel over N ranks in a build with MPI;\n"
     "       docs/training.md, \"Training on a cluster\")\n"
     "eval / predict:\n"
-    "      --weights W           a .safetensors state dict (seq and channels read from it)\n"
+    "      --weights W           a .safetensors state dict (architecture, seq and channels read\n"
+    "                            from it)\n"
     "      --split S             train, val, test or all (eval: val; predict: all)\n"
     "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
     "      --overlay DIR         predict: also DIR/<clip>/NNNNNN.png (predicted ball red, labelled\n"
@@ -76,7 +79,7 @@ enum {
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
     OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
-    OPT_ACCUMULATE, OPT_PER_CLIP
+    OPT_ACCUMULATE, OPT_PER_CLIP, OPT_MODEL
 };
 
 static const struct option long_opts[] = {
@@ -93,7 +96,7 @@ static const struct option long_opts[] = {
     { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
     { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
     { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE },
-    { "per-clip", 0, 0, OPT_PER_CLIP },
+    { "per-clip", 0, 0, OPT_PER_CLIP }, { "model", 1, 0, OPT_MODEL },
     { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
@@ -153,6 +156,17 @@ static int apply(cli *c, int opt, const char *arg)
     vbp_train_config *t = &c->train;
     int bad = 0;
     switch (opt) {
+    case OPT_MODEL:
+        t->model = NULL;
+        for (unsigned i = 0; i < vbp_net_model_count(); i++)
+            t->model = !strcmp(arg, vbp_net_model_name(i)) ? vbp_net_model_name(i) : t->model;
+        if (!t->model) {
+            char fmt[256] = "unknown model '%s' (models:";
+            for (unsigned i = 0; i < vbp_net_model_count(); i++)
+                snprintf(fmt + strlen(fmt), sizeof fmt - strlen(fmt), " %s", vbp_net_model_name(i));
+            return bad_usage(strcat(fmt, ")"), arg);
+        }
+        break;
     case OPT_SEQ: bad = parse_u32(arg, &t->seq); break;
     case OPT_GRAY: t->channels = 1; break;
     case OPT_RGB: t->channels = 3; break;

@@ -221,14 +221,15 @@ void FN(vbp_dwconv_backward)(real *din, real *dwt, const real *dout, const real 
 
 /*
  * NV vectors of pixels from t on, outputs o0..o0+NO-1: out[o, t:t+NV*VL] = act(sc[j] *
- * sum_i W(o,i) * in[i, t:t+NV*VL] + bs[j]) (j = o - o0), where W(o,i) = wt[o*wso + i*wsi] (the
- * same code applies W and its transpose), act is ReLU when relu != 0, channel planes are Pi
- * apart in `in` and Po apart in `out`.  The NO*NV accumulators stay in registers over the ni
- * input channels.
+ * sum_i W(o,i) * in[i, t:t+NV*VL] + bs[j]) * ps[j] + pt[j] (j = o - o0; the last affine map only
+ * when post), where W(o,i) = wt[o*wso + i*wsi] (the same code applies W and its transpose), act
+ * is ReLU when relu != 0, channel planes are Pi apart in `in` and Po apart in `out`.  The NO*NV
+ * accumulators stay in registers over the ni input channels.
  */
 INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *sc, const real *bs,
-                        int relu, size_t o0, size_t ni, size_t Pi, size_t Po, size_t t)
+                        int relu, const real *ps, const real *pt, int post, size_t o0, size_t ni,
+                        size_t Pi, size_t Po, size_t t)
 {
     VEC a[VBP_PW_NO][VBP_PW_NV];
     for (int j = 0; j < NO; j++)
@@ -249,33 +250,41 @@ INLINE void FN(pw_step)(const int NO, const int NV, real *restrict out, const re
             VEC r = a[j][v] * sc[j] + bs[j];
             if (relu)
                 r = (VEC)((__typeof__(r > r))r & (r > (VEC){0})); /* NaN -> 0 */
+            if (post)
+                r = r * ps[j] + pt[j];
             VSTORE(out + (o0 + j) * Po + t + v * VL, r);
         }
 }
 
-/* Outputs o0..o0+NO-1 over pixels [0, len) of a tile: pw_step with scale/bias NULL = 1/0. */
+/* Outputs o0..o0+NO-1 over pixels [0, len) of a tile: pw_step with scale/bias NULL = 1/0 and
+ * the last affine map when pscale != NULL. */
 INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict in,
                         const real *wt, size_t wso, size_t wsi, const real *bias,
-                        const real *scale, int relu, size_t o0, size_t ni, size_t Pi,
-                        size_t Po, size_t len)
+                        const real *scale, int relu, const real *pscale, const real *pshift,
+                        size_t o0, size_t ni, size_t Pi, size_t Po, size_t len)
 {
-    real sc[VBP_PW_NO], bs[VBP_PW_NO];
+    real sc[VBP_PW_NO], bs[VBP_PW_NO], ps[VBP_PW_NO], pt[VBP_PW_NO];
+    const int post = pscale != NULL;
     for (int j = 0; j < NO; j++) {
         sc[j] = scale ? scale[o0 + j] : 1;
         bs[j] = bias ? bias[o0 + j] : 0;
+        ps[j] = post ? pscale[o0 + j] : 1;
+        pt[j] = post ? pshift[o0 + j] : 0;
     }
     size_t t = 0;
     for (; t + VBP_PW_NV * VL <= len; t += VBP_PW_NV * VL)
-        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t);
+        FN(pw_step)(NO, VBP_PW_NV, out, in, wt, wso, wsi, sc, bs, relu, ps, pt, post, o0, ni, Pi,
+                    Po, t);
     for (; t + VL <= len; t += VL)
-        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, o0, ni, Pi, Po, t);
+        FN(pw_step)(NO, 1, out, in, wt, wso, wsi, sc, bs, relu, ps, pt, post, o0, ni, Pi, Po, t);
     for (; t < len; t++)
         for (int j = 0; j < NO; j++) {
             real acc = 0;
             for (size_t i = 0; i < ni; i++)
                 acc += wt[(o0 + j) * wso + i * wsi] * in[i * Pi + t];
             acc = acc * sc[j] + bs[j];
-            out[(o0 + j) * Po + t] = relu && !(acc > 0) ? 0 : acc;
+            acc = relu && !(acc > 0) ? 0 : acc;
+            out[(o0 + j) * Po + t] = post ? acc * ps[j] + pt[j] : acc;
         }
 }
 
@@ -290,8 +299,9 @@ INLINE void FN(pw_rows)(const int NO, real *restrict out, const real *restrict i
  * way; callers whose rows are not 4 KiB apart (vbp_sep_eval) save the copy.
  */
 INLINE void FN(pw_tile)(real *restrict out, const real *restrict in, const real *wt, size_t wso,
-                        size_t wsi, const real *bias, const real *scale, int relu, size_t no,
-                        size_t ni, size_t Pi, size_t Po, size_t len, int pack)
+                        size_t wsi, const real *bias, const real *scale, int relu,
+                        const real *pscale, const real *pshift, size_t no, size_t ni, size_t Pi,
+                        size_t Po, size_t len, int pack)
 {
     real pk[PW_PACK] __attribute__((aligned(64)));
     if (pack && ni > 8 && ni * len <= PW_PACK && Pi != len) { /* 8 rows fit a set's ways */
@@ -299,27 +309,31 @@ INLINE void FN(pw_tile)(real *restrict out, const real *restrict in, const real 
             memcpy(pk + i * len, in + i * Pi, len * sizeof *pk);
         in = pk, Pi = len;
     }
+#define PW_ROWS(NO) FN(pw_rows)(NO, out, in, wt, wso, wsi, bias, scale, relu, pscale, pshift, o, \
+                                ni, Pi, Po, len)
     size_t o = 0;
     for (; o + VBP_PW_NO <= no; o += VBP_PW_NO)
-        FN(pw_rows)(VBP_PW_NO, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
+        PW_ROWS(VBP_PW_NO);
 #if VBP_PW_NO > 4
     for (; o + 4 <= no; o += 4)
-        FN(pw_rows)(4, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
+        PW_ROWS(4);
 #endif
     for (; o + 2 <= no; o += 2)
-        FN(pw_rows)(2, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
+        PW_ROWS(2);
     for (; o < no; o++)
-        FN(pw_rows)(1, out, in, wt, wso, wsi, bias, scale, relu, o, ni, Pi, Po, len);
+        PW_ROWS(1);
+#undef PW_ROWS
 }
 
 /* pw_tile of the forward, W = wt [no, ni]: one function with the stride fixed, which every
  * caller runs (the fused eval block the same instructions as vbp_pwconv_forward: isa.h). */
 VBP_SAME_CODE static void FN(pw_tile_fwd)(real *restrict out, const real *restrict in,
                                           const real *wt, const real *bias, const real *scale,
-                                          int relu, size_t no, size_t ni, size_t Pi, size_t Po,
-                                          size_t len, int pack)
+                                          int relu, const real *pscale, const real *pshift,
+                                          size_t no, size_t ni, size_t Pi, size_t Po, size_t len,
+                                          int pack)
 {
-    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, no, ni, Pi, Po, len, pack);
+    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, pscale, pshift, no, ni, Pi, Po, len, pack);
 }
 
 /* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes Pg apart in
@@ -371,8 +385,8 @@ static void FN(pw_wgrad_tile)(real *pu, const real *g, const real *x, size_t co,
 }
 
 void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const real *bias,
-                            const real *scale, int relu, size_t n, size_t ci, size_t co, size_t P,
-                            int nt)
+                            const real *scale, int relu, const real *pscale, const real *pshift,
+                            size_t n, size_t ci, size_t co, size_t P, int nt)
 {
     const size_t nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
@@ -381,8 +395,8 @@ void FN(vbp_pwconv_forward)(real *out, const real *in, const real *wt, const rea
         const size_t p1 = p0 + VBP_PW_CHUNK < P ? p0 + VBP_PW_CHUNK : P;
         for (size_t t = p0; t < p1; t += VBP_PW_TILE) {
             const size_t len = t + VBP_PW_TILE < p1 ? VBP_PW_TILE : p1 - t;
-            FN(pw_tile_fwd)(out + s * co * P + t, in + s * ci * P + t, wt, bias, scale, relu, co,
-                            ci, P, P, len, 1);
+            FN(pw_tile_fwd)(out + s * co * P + t, in + s * ci * P + t, wt, bias, scale, relu,
+                            pscale, pshift, co, ci, P, P, len, 1);
         }
     }
 }
@@ -397,12 +411,12 @@ static size_t FN(pw_tile_len)(size_t p, size_t P)
 
 /*
  * Depthwise rows [y0, y1) of all ci channels of concat(up2x(lo), x) (one sample: lo [cl,h/2,
- * w/2], x [ci-cl,h,w]) into d: row y of channel c at d + c*ds + (y - y0)*w.  ub: scratch for
- * y1 - y0 + 2 upsampled rows.
+ * w/2] upsampled by up, x [ci-cl,h,w]) into d: row y of channel c at d + c*ds + (y - y0)*w.
+ * ub: scratch for y1 - y0 + 2 upsampled rows.
  */
 static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, const real *dwt,
-                            size_t cl, size_t ci, size_t h, size_t w, size_t y0, size_t y1,
-                            real *ub)
+                            size_t cl, size_t ci, size_t h, size_t w, int up, size_t y0,
+                            size_t y1, real *ub)
 {
     const size_t P = h * w, hl = h / 2, wl = w / 2;
     const size_t ya = y0 ? y0 - 1 : 0, yb = y1 < h ? y1 + 1 : h; /* input rows read */
@@ -412,7 +426,7 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
         if (c >= cl) {
             src = x + (c - cl) * P, yo = 0;
         } else {
-            FN(up_rows)(ub, lo + c * hl * wl, hl, wl, ya, yb);
+            FN(up_rows)(ub, lo + c * hl * wl, hl, wl, up, ya, yb);
         }
         for (size_t y = y0; y < y1; y++) {
             const real *m = src + (y - yo) * w;
@@ -423,8 +437,8 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
 }
 
 /*
- * out [n,co,h,w] = act(scale[o] * sum_i pwt[o,i] * d[i] + bias[o]), d = depthwise 3x3 (dwt
- * [ci,3,3]) of the block input concat(up2x(lo), x) (see layers.h).  Eval-mode sep block
+ * out [n,co,h,w] = act(scale[o] * sum_i pwt[o,i] * d[i] + bias[o]) * pscale[o] + pshift[o], d =
+ * depthwise 3x3 (dwt [ci,3,3]) of the block input concat(up2x(lo), x) (see layers.h).  Eval-mode sep block
  * without the depthwise and concat tensors: bands of whole pointwise tiles (the tiles of
  * vbp_pwconv_forward, so that every pixel goes through the same code path), the depthwise
  * rows under a band computed into scratch (kept from one band to the next when a row is
@@ -438,8 +452,9 @@ static void FN(sep_dw_rows)(real *d, size_t ds, const real *lo, const real *x, c
  */
 void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                       const real *pwt, const real *bias, const real *scale, int relu,
-                      const real *hw, const real *hb, size_t S, size_t n, size_t cl, size_t ci,
-                      size_t co, size_t h, size_t w, real *pool, double *stats, real *scratch)
+                      const real *pscale, const real *pshift, const real *hw, const real *hb,
+                      size_t S, size_t n, size_t cl, size_t ci, size_t co, size_t h, size_t w,
+                      int up, real *pool, double *stats, real *scratch)
 {
     const size_t P = h * w, M = VBP_SEP_ROWS(ci, h, w, sizeof(real)), so = hw ? S : co;
     /* Channels of the depthwise rows one cache line more than M rows apart: rows a multiple
@@ -467,17 +482,20 @@ void FN(vbp_sep_eval)(real *out, const real *lo, const real *x, const real *dwt,
                     memmove(d + c * ds, d + c * ds + (ya - ra) * w, (rb - ya) * w * sizeof *d);
                 ra = ya;
             }
-            FN(sep_dw_rows)(d + (rb - ra) * w, ds, ls, xs, dwt, cl, ci, h, w, rb, yb, ub);
+            FN(sep_dw_rows)(d + (rb - ra) * w, ds, ls, xs, dwt, cl, ci, h, w, up, rb, yb, ub);
             rb = yb;
             for (size_t t = p0, len; t < p1; t += len) {
                 len = FN(pw_tile_len)(t, P);
                 const real *in = d + (t - ra * w);
                 if (!hw) {
-                    FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, co, ci, ds, P, len, 0);
+                    FN(pw_tile_fwd)(os + t, in, pwt, bias, scale, relu, pscale, pshift, co, ci, ds,
+                                    P, len, 0);
                     continue;
                 }
-                FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, co, ci, ds, VBP_PW_TILE, len, 0);
-                FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, S, co, VBP_PW_TILE, P, len, 0);
+                FN(pw_tile_fwd)(tile, in, pwt, bias, scale, relu, pscale, pshift, co, ci, ds,
+                                VBP_PW_TILE, len, 0);
+                FN(pw_tile_fwd)(os + t, tile, hw, hb, NULL, 0, NULL, NULL, S, co, VBP_PW_TILE, P,
+                                len, 0);
             }
             for (size_t o = 0; st && o < co; o++) /* the band's outputs are in L2 */
                 FN(vbp_stats_add)(st + 2 * o, p0, os + o * P + p0, p1 - p0);
@@ -503,7 +521,8 @@ static void FN(pw_backward_span)(real *din, size_t Pd, real *pu, const real *dou
     if (din)
         for (size_t t = 0; t < len; t += VBP_PW_TILE) {
             const size_t l = t + VBP_PW_TILE < len ? VBP_PW_TILE : len - t;
-            FN(pw_tile)(din + t, dout + t, wt, 1, ci, NULL, NULL, 0, ci, co, Pg, Pd, l, 1);
+            FN(pw_tile)(din + t, dout + t, wt, 1, ci, NULL, NULL, 0, NULL, NULL, ci, co, Pg, Pd, l,
+                        1);
         }
     /* Longer spans for the weight gradient: fewer horizontal sums of the accumulators. */
     for (size_t t = 0; t < len; t += PW_WG_SPAN) {
@@ -543,7 +562,7 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
  * the pointwise backward of the chunk run on them (input gradient into T, which keeps the
  * rows the next chunk's depthwise rows need), then the depthwise backward of the rows whose
  * T rows are complete, while the inputs and T are in cache.  The block input is
- * concat(up2x(lo), x) as in vbp_sep_eval.  Results: pw_part as vbp_pwconv_backward_part,
+ * concat(up2x(lo), x) as in vbp_sep_eval (lo upsampled by up).  Results: pw_part as vbp_pwconv_backward_part,
  * dw_part [n*ci*9] doubles (per-plane sums) and the input gradient as vbp_dwconv_backward, bit
  * for bit: channels c >= cl into dx [n,ci-cl,h,w] (NULL: no input gradient), and for c < cl
  * each row goes at once through the upsampling's backward into dlo [n,cl,h/2,w/2] (the
@@ -554,7 +573,7 @@ void FN(vbp_pwconv_backward_part)(real *din, real *part, const real *dout, const
 void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_part,
                                const real *dout, const real *lo, const real *x, const real *dwt,
                                const real *pwt, size_t n, size_t cl, size_t ci, size_t co,
-                               size_t h, size_t w, real *scratch)
+                               size_t h, size_t w, int up, real *scratch)
 {
     const size_t P = h * w, nch = (P + VBP_PW_CHUNK - 1) / VBP_PW_CHUNK, K = co * ci + co;
     const size_t hl = h / 2, wl = w / 2;
@@ -582,7 +601,7 @@ void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_pa
             const size_t lo_row = done < ya ? done : ya, ua = lo_row ? lo_row - 1 : 0;
             const size_t ue = yb < h ? yb + 1 : h;
             for (size_t c = 0; c < cl; c++)
-                FN(up_rows)(U + c * ds, ls + c * hl * wl, hl, wl, ua, ue);
+                FN(up_rows)(U + c * ds, ls + c * hl * wl, hl, wl, up, ua, ue);
 #define IN_ROW(c, y) ((c) < cl ? U + (c) * ds + ((y) - ua) * w : xs + ((c) - cl) * P + (y) * w)
             for (size_t c = 0; c < ci; c++)
                 for (size_t y = ya; y < yb; y++)
@@ -600,13 +619,13 @@ void FN(vbp_sep_backward_part)(real *dlo, real *dx, real *pw_part, double *dw_pa
                 const real flip[9] = {k[8], k[7], k[6], k[5], k[4], k[3], k[2], k[1], k[0]};
                 real *dc = !dx ? NULL : c < cl ? NULL : dxs + (c - cl) * P;
                 for (size_t y = done; y < ready; y++) {
-                    const real *m = t + (y - ta) * w, *up = y ? m - w : NULL;
+                    const real *m = t + (y - ta) * w, *above = y ? m - w : NULL;
                     const real *down = y + 1 < h ? m + w : NULL;
                     if (dc)
-                        FN(dw_row)(dc + y * w, up, m, down, flip, w);
+                        FN(dw_row)(dc + y * w, above, m, down, flip, w);
                     else if (dls) { /* an upsampled row's gradient: straight into lo's */
-                        FN(dw_row)(R, up, m, down, flip, w);
-                        FN(up_row_backward)(dls + c * hl * wl, R, y, hl, wl);
+                        FN(dw_row)(R, above, m, down, flip, w);
+                        FN(up_row_backward)(dls + c * hl * wl, R, y, hl, wl, up);
                     }
                     FN(dw_row_grad)(acc + c * 9, m, y ? IN_ROW(c, y - 1) : NULL, IN_ROW(c, y),
                                     y + 1 < h ? IN_ROW(c, y + 1) : NULL, w);

@@ -1,5 +1,5 @@
 /*
- * layers_norm.c - BatchNorm2d followed by ReLU, PyTorch semantics (docs/network.md).
+ * layers_norm.c - BatchNorm2d and ReLU in either order, PyTorch semantics (docs/network.md).
  * Per-channel sums are taken per (sample, channel) plane in double and added
  * over samples in order, so statistics do not depend on the thread count.
  * Compiled for float and double (layers_tmpl.h).
@@ -54,28 +54,30 @@ void FN(vbp_bn_reduce)(real *mean, real *invstd, real *run_mean, real *run_var,
 
 void FN(vbp_bnrelu_apply)(real *y, const real *z, const real *gamma, const real *beta,
                           const real *mean, const real *invstd, size_t n, size_t c, size_t P,
-                          int nt)
+                          int order, int nt)
 {
+    const int relu = order == VBP_BN_THEN_RELU;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real scale = BN_SCALE(ci), shift = BN_SHIFT(ci, scale);
-        FN(vbp_bnrelu_row)(y + pl * P, z + pl * P, scale, shift, P);
+        FN(vbp_bnrelu_row)(y + pl * P, z + pl * P, scale, shift, relu, P);
     }
 }
 
 void FN(vbp_bnrelu_apply_pool)(real *y, real *pool, const real *z, const real *gamma,
                                const real *beta, const real *mean, const real *invstd, size_t n,
-                               size_t c, size_t h, size_t w, int nt)
+                               size_t c, size_t h, size_t w, int order, int nt)
 {
     const size_t P = h * w, ho = h / 2, wo = w / 2;
+    const int relu = order == VBP_BN_THEN_RELU;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
         const real scale = BN_SCALE(ci), shift = BN_SHIFT(ci, scale);
         for (size_t r = 0; r < ho; r++) { /* two rows of y, then their pooled row from cache */
             real *yr = y + pl * P + 2 * r * w;
-            FN(vbp_bnrelu_row)(yr, z + pl * P + 2 * r * w, scale, shift, 2 * w);
+            FN(vbp_bnrelu_row)(yr, z + pl * P + 2 * r * w, scale, shift, relu, 2 * w);
             FN(vbp_pool_row)(pool + pl * ho * wo + r * wo, yr, yr + w, wo);
         }
     }
@@ -83,17 +85,21 @@ void FN(vbp_bnrelu_apply_pool)(real *y, real *pool, const real *z, const real *g
 
 void FN(vbp_bnrelu_forward)(real *y, const real *z, const real *gamma, const real *beta,
                             real *run_mean, real *run_var, real *mean, real *invstd, size_t n,
-                            size_t c, size_t P, double momentum, double eps, double *part, int nt)
+                            size_t c, size_t P, double momentum, double eps, int order,
+                            double *part, int nt)
 {
     FN(vbp_bn_stats)(part, z, n, c, P, nt);
     FN(vbp_bn_reduce)(mean, invstd, run_mean, run_var, part, n, c, P, momentum, eps);
-    FN(vbp_bnrelu_apply)(y, z, gamma, beta, mean, invstd, n, c, P, nt);
+    FN(vbp_bnrelu_apply)(y, z, gamma, beta, mean, invstd, n, c, P, order, nt);
 }
 
+/* With VBP_RELU_THEN_BN the sums take dy as it is: the ReLU before the BatchNorm masks the
+ * BatchNorm's input gradient (vbp_bnrelu_grad_apply), not its output's. */
 void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *z, const real *gamma,
                               const real *beta, const real *mean, const real *invstd, size_t n,
-                              size_t c, size_t P, int nt)
+                              size_t c, size_t P, int order, int nt)
 {
+    const int mask = order == VBP_BN_THEN_RELU;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++) {
         const size_t ci = pl % c;
@@ -110,7 +116,8 @@ void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *z, const
                 VEC gv, zv;
                 VLOAD(gv, g + i), VLOAD(zv, zp + i);
                 const VEC v = VBP_BN_AFFINE(zv, zero + sc, zero + sh);
-                gv = (VEC)((__typeof__(v > v))gv & (v > zero));
+                if (mask)
+                    gv = (VEC)((__typeof__(v > v))gv & (v > zero));
                 av += gv;
                 axv += gv * (zv - m) * is;
             }
@@ -118,7 +125,7 @@ void FN(vbp_bnrelu_grad_sums)(double *part, const real *dy, const real *z, const
             for (size_t l = 0; l < VL; l++)
                 a += av[l], ax += axv[l];
             for (; i < e; i++) {
-                const real gi = VBP_BN_AFFINE(zp[i], sc, sh) > 0 ? g[i] : 0;
+                const real gi = !mask || VBP_BN_AFFINE(zp[i], sc, sh) > 0 ? g[i] : 0;
                 a += gi;
                 ax += gi * (zp[i] - m) * is;
             }
@@ -144,7 +151,7 @@ static void FN(grad_channel)(const double *part, size_t N, size_t c, size_t ci, 
 void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *dy,
                                const real *z, const real *gamma, const real *beta,
                                const real *mean, const real *invstd, const double *part, size_t N,
-                               size_t n, size_t c, size_t P, int nt)
+                               size_t n, size_t c, size_t P, int order, int nt)
 {
     const double M = (double)N * (double)P;
     if (dgamma)
@@ -164,6 +171,14 @@ void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *
         const real mg = (real)(sg / M), mgx = (real)(sgx / M);
         const real *g = dy + pl * P, *restrict zp = z + pl * P;
         real *d = dz + pl * P; /* may be dy: in place */
+        if (order == VBP_RELU_THEN_BN) { /* z is the ReLU's output: its mask is z > 0 */
+#pragma omp simd
+            for (size_t i = 0; i < P; i++) {
+                const real v = k * (g[i] - mg - (zp[i] - m) * is * mgx);
+                d[i] = zp[i] > 0 ? v : 0;
+            }
+            continue;
+        }
 #pragma omp simd
         for (size_t i = 0; i < P; i++) {
             const real gi = VBP_BN_AFFINE(zp[i], sc, sh) > 0 ? g[i] : 0;
@@ -174,12 +189,12 @@ void FN(vbp_bnrelu_grad_apply)(real *dz, real *dgamma, real *dbeta, const real *
 
 void FN(vbp_bnrelu_backward)(real *dz, real *dgamma, real *dbeta, const real *dy, const real *z,
                              const real *gamma, const real *beta, const real *mean,
-                             const real *invstd, size_t n, size_t c, size_t P, double *part,
-                             int nt)
+                             const real *invstd, size_t n, size_t c, size_t P, int order,
+                             double *part, int nt)
 {
-    FN(vbp_bnrelu_grad_sums)(part, dy, z, gamma, beta, mean, invstd, n, c, P, nt);
+    FN(vbp_bnrelu_grad_sums)(part, dy, z, gamma, beta, mean, invstd, n, c, P, order, nt);
     FN(vbp_bnrelu_grad_apply)(dz, dgamma, dbeta, dy, z, gamma, beta, mean, invstd, part, n, n, c,
-                              P, nt);
+                              P, order, nt);
 }
 #undef BN_SCALE
 #undef BN_SHIFT

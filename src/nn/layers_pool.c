@@ -1,5 +1,5 @@
 /*
- * layers_pool.c - 2x2 max pooling, bilinear 2x upsampling (align_corners=False)
+ * layers_pool.c - 2x2 max pooling, 2x upsampling (bilinear with align_corners=False, nearest)
  * and the channel copies that implement concatenation.  Shapes: layers.h.
  * Compiled for float and double (layers_tmpl.h).
  */
@@ -51,16 +51,16 @@ void FN(vbp_maxpool_backward)(real *din, const real *dout, const real *in, const
 }
 
 void FN(vbp_up2x_forward)(real *out, size_t out_ns, const real *in, size_t n, size_t c, size_t h,
-                          size_t w, int nt)
+                          size_t w, int up, int nt)
 {
     const size_t P = h * w;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
     for (size_t pl = 0; pl < n * c; pl++)
-        FN(up_rows)(out + (pl / c) * out_ns + (pl % c) * 4 * P, in + pl * P, h, w, 0, 2 * h);
+        FN(up_rows)(out + (pl / c) * out_ns + (pl % c) * 4 * P, in + pl * P, h, w, up, 0, 2 * h);
 }
 
 void FN(vbp_up2x_backward)(real *din, const real *dout, size_t dout_ns, size_t n, size_t c,
-                           size_t h, size_t w, int nt)
+                           size_t h, size_t w, int up, int nt)
 {
     const size_t W = 2 * w, P = h * w;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
@@ -69,7 +69,7 @@ void FN(vbp_up2x_backward)(real *din, const real *dout, size_t dout_ns, size_t n
         const real *g = dout + (pl / c) * dout_ns + (pl % c) * 4 * P;
         memset(d, 0, P * sizeof *d);
         for (size_t oy = 0; oy < 2 * h; oy++)
-            FN(up_row_backward)(d, g + oy * W, oy, h, w);
+            FN(up_row_backward)(d, g + oy * W, oy, h, w, up);
     }
 }
 

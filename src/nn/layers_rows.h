@@ -1,7 +1,7 @@
 /*
  * layers_rows.h - per-row kernels shared by several layer files (internal; included inside
  * the template pass of layers_tmpl.h, so `real` and FN() are those of the pass): the rows
- * of the bilinear 2x upsampling, used by vbp_up2x_forward (layers_pool.c) and by the fused
+ * of the 2x upsampling (bilinear and nearest), used by vbp_up2x_forward (layers_pool.c) and by the fused
  * sep block passes (layers_conv.c), which must compute the same values bit for bit; the rows
  * of the 2x2 max pooling and of the BatchNorm+ReLU apply, used alone and fused
  * (vbp_bnrelu_apply_pool, vbp_sep_eval); the BatchNorm statistics of a piece of a plane
@@ -58,10 +58,15 @@ static inline void FN(vbp_stats_add)(double st[2], size_t n, const real *restric
 #undef VBP_BN_AFFINE
 #define VBP_BN_AFFINE(z, scale, shift) ((z) * (scale) + (shift))
 
-/* y[i] = max(0, z[i] * scale + shift) for i < len. */
+/* y[i] = max(0, z[i] * scale + shift) for i < len (without the max when relu is 0). */
 static inline void FN(vbp_bnrelu_row)(real *restrict y, const real *restrict z, real scale,
-                                      real shift, size_t len)
+                                      real shift, int relu, size_t len)
 {
+    if (!relu) {
+        for (size_t i = 0; i < len; i++)
+            y[i] = VBP_BN_AFFINE(z[i], scale, shift);
+        return;
+    }
     for (size_t i = 0; i < len; i++) {
         const real v = VBP_BN_AFFINE(z[i], scale, shift);
         y[i] = v > 0 ? v : 0;
@@ -175,13 +180,58 @@ static inline void FN(up_row_adjoint)(real *restrict dst, const real *restrict g
     dst[k] += q * g[2 * k - 1] + t * g[2 * k] + s * g[2 * k + 1];
 }
 
-/* d [h, w] += the adjoint of output row oy of the 2x upsampling of d's plane applied to g
- * [2w]: the backward of one upsampled row (rows taken in order from 0 give vbp_up2x_backward's
- * bits).  Unused: not every file that includes this header upsamples. */
+/* dst[0:2len] = each of src[0:len] twice: one row of the nearest-neighbour 2x upsampling, on
+ * explicit vectors (gcc left the interleaved stores scalar): each register of src makes two of
+ * dst, its lanes doubled with __builtin_shufflevector. */
+#if VBP_REAL_IS_FLOAT
+#define NN_VL (VBP_VBYTES / 4)
+#else
+#define NN_VL (VBP_VBYTES / 8)
+#endif
+#if NN_VL == 2
+#define NN_LO 0, 0
+#define NN_HI 1, 1
+#elif NN_VL == 4
+#define NN_LO 0, 0, 1, 1
+#define NN_HI 2, 2, 3, 3
+#elif NN_VL == 8
+#define NN_LO 0, 0, 1, 1, 2, 2, 3, 3
+#define NN_HI 4, 4, 5, 5, 6, 6, 7, 7
+#elif NN_VL == 16
+#define NN_LO 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7
+#define NN_HI 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15
+#else
+#error "unexpected vector length"
+#endif
+typedef real FN(nnv) __attribute__((vector_size(VBP_VBYTES), aligned(sizeof(real)), may_alias));
+static inline void FN(up_row_nearest)(real *restrict dst, const real *restrict src, size_t len)
+{
+    size_t k = 0;
+    for (; k + NN_VL <= len; k += NN_VL) {
+        const FN(nnv) v = *(const FN(nnv) *)(src + k);
+        *(FN(nnv) *)(dst + 2 * k) = __builtin_shufflevector(v, v, NN_LO);
+        *(FN(nnv) *)(dst + 2 * k + NN_VL) = __builtin_shufflevector(v, v, NN_HI);
+    }
+    for (; k < len; k++)
+        dst[2 * k] = dst[2 * k + 1] = src[k];
+}
+#undef NN_VL
+#undef NN_LO
+#undef NN_HI
+
+/* d [h, w] += the adjoint of output row oy of the 2x upsampling (VBP_UP_*) of d's plane applied
+ * to g [2w]: the backward of one upsampled row (rows taken in order from 0 give
+ * vbp_up2x_backward's bits).  Unused: not every file that includes this header upsamples. */
 VBP_SAME_CODE __attribute__((unused)) static void FN(up_row_backward)(real *d, const real *g,
                                                                       size_t oy, size_t h,
-                                                                      size_t w)
+                                                                      size_t w, int up)
 {
+    if (up == VBP_UP_NEAREST) {
+        real *restrict r = d + (oy / 2) * w;
+        for (size_t k = 0; k < w; k++)
+            r[k] += g[2 * k] + g[2 * k + 1];
+        return;
+    }
     size_t i0, i1;
     real l0, l1;
     FN(up_taps)(oy, h, &i0, &i1, &l0, &l1);
@@ -190,12 +240,16 @@ VBP_SAME_CODE __attribute__((unused)) static void FN(up_row_backward)(real *d, c
         FN(up_row_adjoint)(d + i1 * w, g, l1, w);
 }
 
-/* Output rows [ya, yb) of the 2x upsampling of the plane x [h, w] into o (row y at
+/* Output rows [ya, yb) of the 2x upsampling (VBP_UP_*) of the plane x [h, w] into o (row y at
  * o + (y - ya) * 2w).  Unused: not every file that includes this header upsamples. */
 __attribute__((unused)) static void FN(up_rows)(real *o, const real *x, size_t h, size_t w,
-                                                size_t ya, size_t yb)
+                                                int up, size_t ya, size_t yb)
 {
     for (size_t y = ya; y < yb; y++) {
+        if (up == VBP_UP_NEAREST) {
+            FN(up_row_nearest)(o + (y - ya) * 2 * w, x + (y / 2) * w, w);
+            continue;
+        }
         size_t i0, i1;
         real l0, l1;
         FN(up_taps)(y, h, &i0, &i1, &l0, &l1);

@@ -1,6 +1,6 @@
 /*
- * onnx_export.c - VballNetFastV1 as an ONNX ModelProto, written with a small
- * protobuf encoder (varints and length-delimited fields; the field numbers
+ * onnx_export.c - a network of the VballNet family as an ONNX ModelProto, the graph walked
+ * from its description (src/nn/arch.h), written with a small protobuf encoder (varints and length-delimited fields; the field numbers
  * are those of onnx/onnx.proto).  include/vbp_onnx.h is the contract.
  */
 #include <errno.h>
@@ -11,13 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arch.h"
 #include "internal.h"
+#include "layers.h"
 #include "vbp_onnx.h"
 #include "vbp_train.h"
 
 #define OPSET 13
 #define IR_VERSION 7
-#define BN_EPS 1e-5 /* as net.c */
 #define ONNX_FLOAT 1
 
 /* ---------------------------------------------------------------- protobuf */
@@ -216,20 +217,30 @@ static int all_finite(const float *v, size_t n)
     return 1;
 }
 
-/*
- * One sep block: depthwise Conv, pointwise Conv with BatchNorm folded in the
- * way net.c applies eval BatchNorm (scale = gamma / sqrt(var + eps) computed in
- * double and rounded to float, shift = beta - mean * scale), Relu.  The output
- * tensor is called `name`.  VBP_E_NUMERIC when a weight is not finite.
- */
-static int add_block(pb *g, vbp_net *net, const char *name, const char *in, vbp_error *err)
+/* Per-channel constant [1, c, 1, 1] (a Mul/Add operand broadcast over N, H, W). */
+static void add_channel_init(pb *g, const char *name, size_t c, const float *v)
 {
-    char key[64], dwn[64], wn[64], bn[64];
-    vbp_net_tensor tdw, tpw, tg, tb, tm, tv;
+    add_init(g, name, (const uint64_t[]){1, c, 1, 1}, 4, v);
+}
+
+/*
+ * One sep block: depthwise Conv, pointwise Conv, ReLU and eval-mode BatchNorm as net.c applies
+ * it (scale = gamma / sqrt(var + eps) computed in double and rounded to float, shift = beta -
+ * mean * scale): BatchNorm before the ReLU is folded into the pointwise Conv (weights x scale,
+ * bias shift + pointwise bias x scale); after it, Mul by scale and Add shift.  The output
+ * tensor is called by the block's name.  VBP_E_NUMERIC when a weight is not finite.
+ */
+static int add_block(pb *g, vbp_net *net, const vbp_arch *arch, const char *name, const char *in,
+                     vbp_error *err)
+{
+    char key[64], dwn[64], wn[64], bn[64], sn[64], tn[64];
+    vbp_net_tensor tdw, tpw, tg, tb, tm, tv, tpb;
     snprintf(key, sizeof key, "%s.dw.weight", name);
     const float *dw = find_tensor(net, key, &tdw);
     snprintf(key, sizeof key, "%s.pw.weight", name);
     const float *pw = find_tensor(net, key, &tpw);
+    snprintf(key, sizeof key, "%s.pw.bias", name);
+    const float *pwb = arch->pw_bias ? find_tensor(net, key, &tpb) : NULL;
     snprintf(key, sizeof key, "%s.bn.weight", name);
     const float *gamma = find_tensor(net, key, &tg);
     snprintf(key, sizeof key, "%s.bn.bias", name);
@@ -240,36 +251,50 @@ static int add_block(pb *g, vbp_net *net, const char *name, const char *in, vbp_
     const float *var = find_tensor(net, key, &tv);
     const size_t cout = tpw.shape[0], cin = tpw.shape[1];
     if (!all_finite(dw, tdw.numel) || !all_finite(pw, tpw.numel) || !all_finite(gamma, cout) ||
-        !all_finite(beta, cout) || !all_finite(mean, cout) || !all_finite(var, cout))
+        !all_finite(beta, cout) || !all_finite(mean, cout) || !all_finite(var, cout) ||
+        (pwb && !all_finite(pwb, cout)))
         return vbp_fail(err, VBP_E_NUMERIC, "block %s has a non-finite weight or statistic", name);
     for (size_t k = 0; k < cout; k++)
         if (!(var[k] >= 0))
             return vbp_fail(err, VBP_E_NUMERIC, "block %s: running_var[%zu] is negative", name, k);
-    float *w = malloc((cout * cin + cout) * sizeof *w);
+    const int fold = arch->order == VBP_BN_THEN_RELU;
+    float *w = malloc((cout * cin + 3 * cout) * sizeof *w);
     if (!w)
         return vbp_fail(err, VBP_E_NOMEM, "out of memory");
-    float *bias = w + cout * cin;
+    float *bias = w + cout * cin, *scale = bias + cout, *shift = scale + cout;
     for (size_t k = 0; k < cout; k++) {
-        const float invstd = (float)(1.0 / sqrt((double)var[k] + BN_EPS));
-        const float scale = gamma[k] * invstd;
-        bias[k] = beta[k] - mean[k] * scale;
+        const float invstd = (float)(1.0 / sqrt((double)var[k] + arch->bn_eps));
+        scale[k] = gamma[k] * invstd;
+        shift[k] = pwb && fold ? beta[k] + (pwb[k] - mean[k]) * scale[k]
+                               : beta[k] - mean[k] * scale[k];
+        bias[k] = fold ? shift[k] : pwb ? pwb[k] : 0;
         for (size_t c = 0; c < cin; c++)
-            w[k * cin + c] = pw[k * cin + c] * scale;
+            w[k * cin + c] = fold ? pw[k * cin + c] * scale[k] : pw[k * cin + c];
     }
     snprintf(dwn, sizeof dwn, "%s.dw.weight", name);
-    snprintf(wn, sizeof wn, "%s.pw.weight_bn", name);
-    snprintf(bn, sizeof bn, "%s.pw.bias_bn", name);
+    snprintf(wn, sizeof wn, fold ? "%s.pw.weight_bn" : "%s.pw.weight", name);
+    snprintf(bn, sizeof bn, fold ? "%s.pw.bias_bn" : "%s.pw.bias", name);
     add_init(g, dwn, (const uint64_t[]){cin, 1, 3, 3}, 4, dw);
     add_init(g, wn, (const uint64_t[]){cout, cin, 1, 1}, 4, w);
     add_init(g, bn, (const uint64_t[]){cout}, 1, bias);
+    snprintf(sn, sizeof sn, "%s.bn.scale", name);
+    snprintf(tn, sizeof tn, "%s.bn.shift", name);
+    if (!fold) {
+        add_channel_init(g, sn, cout, scale);
+        add_channel_init(g, tn, cout, shift);
+    }
     free(w);
 
-    char nd[64], np[64], nr[64], od[64], op[64];
+    char nd[64], np[64], nr[64], od[64], op[64], orl[64], nm[64], om[64], na[64];
     snprintf(nd, sizeof nd, "%s.dw", name);
     snprintf(np, sizeof np, "%s.pw", name);
     snprintf(nr, sizeof nr, "%s.relu", name);
     snprintf(od, sizeof od, "%s.dw_out", name);
     snprintf(op, sizeof op, "%s.pw_out", name);
+    snprintf(orl, sizeof orl, "%s.relu_out", name);
+    snprintf(nm, sizeof nm, "%s.bn.mul", name);
+    snprintf(om, sizeof om, "%s.bn.mul_out", name);
+    snprintf(na, sizeof na, "%s.bn.add", name);
     pb n = node_begin("Conv", nd, (const char *[]){in, dwn, NULL}, od);
     attr_int(&n, "group", cin);
     attr_ints(&n, "kernel_shape", (const uint64_t[]){3, 3}, 2);
@@ -278,63 +303,131 @@ static int add_block(pb *g, vbp_net *net, const char *name, const char *in, vbp_
     n = node_begin("Conv", np, (const char *[]){od, wn, bn, NULL}, op);
     attr_ints(&n, "kernel_shape", (const uint64_t[]){1, 1}, 2);
     pb_msg(g, GRAPH_NODE, &n);
-    n = node_begin("Relu", nr, (const char *[]){op, NULL}, name);
+    n = node_begin("Relu", nr, (const char *[]){op, NULL}, fold ? name : orl);
+    pb_msg(g, GRAPH_NODE, &n);
+    if (!fold) {
+        n = node_begin("Mul", nm, (const char *[]){orl, sn, NULL}, om);
+        pb_msg(g, GRAPH_NODE, &n);
+        n = node_begin("Add", na, (const char *[]){om, tn, NULL}, name);
+        pb_msg(g, GRAPH_NODE, &n);
+    }
+    return VBP_OK;
+}
+
+/*
+ * The motion prompt (docs/network.md) on the graph input: d = Conv1x1(frames, D) with D [S, C]
+ * = 0.225 x (the differences of frames) x (the gray weights) (the 0.45 offset cancels in the
+ * differences), attention = Sigmoid(k * (Abs(d) - c)) with k and c from motion.a and motion.b;
+ * out = logits * attention.  VBP_E_NUMERIC when a or b is not finite.
+ */
+static int add_motion(pb *g, vbp_net *net, uint32_t C, uint32_t S, const char *logits,
+                      const char *out, vbp_error *err)
+{
+    vbp_net_tensor ta, tb;
+    const float a = *find_tensor(net, "motion.a", &ta), b = *find_tensor(net, "motion.b", &tb);
+    if (!isfinite(a) || !isfinite(b))
+        return vbp_fail(err, VBP_E_NUMERIC, "motion.a or motion.b is not finite");
+    const uint32_t cf = C / S;
+    const float gray[3] = {0.299f, 0.587f, 0.114f};
+    float *d = calloc((size_t)S * C, sizeof *d);
+    if (!d)
+        return vbp_fail(err, VBP_E_NOMEM, "out of memory");
+    for (uint32_t t = 0; t < S; t++) {
+        const uint32_t t0 = t ? t - 1 : 0, t1 = t + 1 < S ? t + 1 : S - 1;
+        const float half = t > 0 && t + 1 < S ? 0.5f : 1.0f;
+        for (uint32_t c = 0; c < cf; c++) {
+            const float wgt = 0.225f * half * (cf == 1 ? 1.0f : gray[c]);
+            d[t * C + t1 * cf + c] += wgt;
+            d[t * C + t0 * cf + c] -= wgt;
+        }
+    }
+    const float k = (float)(5.0 / (0.45 * fabs(tanh((double)a)) + 0.1));
+    const float cc = (float)(0.6 * tanh((double)b));
+    add_init(g, "motion.diff", (const uint64_t[]){S, C, 1, 1}, 4, d);
+    free(d);
+    add_init(g, "motion.k", NULL, 0, &k);
+    add_init(g, "motion.c", NULL, 0, &cc);
+    pb n = node_begin("Conv", "motion.diff", (const char *[]){"frames", "motion.diff", NULL},
+                      "motion.d");
+    attr_ints(&n, "kernel_shape", (const uint64_t[]){1, 1}, 2);
+    pb_msg(g, GRAPH_NODE, &n);
+    static const char *const chain[][4] = {
+        {"Abs", "motion.abs", "motion.d", NULL},
+        {"Sub", "motion.sub", "motion.abs", "motion.c"},
+        {"Mul", "motion.mul", "motion.sub", "motion.k"},
+        {"Sigmoid", "motion.attention", "motion.mul", NULL},
+    };
+    for (size_t i = 0; i < sizeof chain / sizeof chain[0]; i++) {
+        n = node_begin(chain[i][0], chain[i][1], (const char *[]){chain[i][2], chain[i][3], NULL},
+                       chain[i][1]);
+        pb_msg(g, GRAPH_NODE, &n);
+    }
+    n = node_begin("Mul", "motion.fuse", (const char *[]){logits, "motion.attention", NULL}, out);
     pb_msg(g, GRAPH_NODE, &n);
     return VBP_OK;
 }
 
-/* Build the whole ModelProto into *m. */
+/* Build the whole ModelProto of net's architecture into *m. */
 static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, uint32_t h, uint32_t w,
                        vbp_error *err)
 {
     const vbp_net_config *cfg = vbp_net_get_config(net);
+    const vbp_arch *arch = vbp_net_arch(net);
     const uint32_t C = cfg->in_channels, S = cfg->out_channels;
-    static const char *const enc[4] = {"enc1", "enc2", "enc3", "bottleneck"};
-    static const char *const pool[3] = {"pool1", "pool2", "pool3"};
-    static const char *const dec[3] = {"dec1", "dec2", "dec3"};
-    static const char *const up[3] = {"up1", "up2", "up3"};
-    static const char *const cat[3] = {"cat1", "cat2", "cat3"};
     pb g = {0};
     int rc = VBP_OK;
-    const char *in = "frames";
-    for (int b = 0; b < 4 && !rc; b++) {
-        rc = add_block(&g, net, enc[b], in, err);
-        if (b < 3) {
-            pb n = node_begin("MaxPool", pool[b], (const char *[]){enc[b], NULL}, pool[b]);
+    add_init(&g, "up_scales", (const uint64_t[]){4}, 1, (const float[]){1, 1, 2, 2});
+    const char *last = NULL;
+    for (size_t b = 0; !rc && b < VBP_ARCH_MAX_BLOCKS && arch->block[b].name; b++) {
+        const vbp_block_desc *d = &arch->block[b];
+        char in[64], up[64];
+        snprintf(in, sizeof in, "%s", b ? last : "frames");
+        if (d->input == VBP_IN_POOL) {
+            snprintf(in, sizeof in, "%s.pool", last);
+            pb n = node_begin("MaxPool", in, (const char *[]){last, NULL}, in);
             attr_ints(&n, "kernel_shape", (const uint64_t[]){2, 2}, 2);
             attr_ints(&n, "strides", (const uint64_t[]){2, 2}, 2);
             pb_msg(&g, GRAPH_NODE, &n);
-            in = pool[b];
+        } else if (d->input == VBP_IN_UP) {
+            snprintf(up, sizeof up, "%s.up", d->name);
+            pb n = node_begin("Resize", up, (const char *[]){last, "", "up_scales", NULL}, up);
+            if (arch->up == VBP_UP_NEAREST) { /* out[y] = in[floor(y / 2)] */
+                attr_str(&n, "mode", "nearest");
+                attr_str(&n, "coordinate_transformation_mode", "asymmetric");
+                attr_str(&n, "nearest_mode", "floor");
+            } else {
+                attr_str(&n, "mode", "linear");
+                attr_str(&n, "coordinate_transformation_mode", "half_pixel");
+            }
+            pb_msg(&g, GRAPH_NODE, &n);
+            snprintf(in, sizeof in, "%s.cat", d->name);
+            n = node_begin("Concat", in, (const char *[]){up, d->skip, NULL}, in);
+            attr_int(&n, "axis", 1);
+            pb_msg(&g, GRAPH_NODE, &n);
         }
-    }
-    add_init(&g, "up_scales", (const uint64_t[]){4}, 1, (const float[]){1, 1, 2, 2});
-    const char *prev = "bottleneck";
-    for (int l = 0; l < 3 && !rc; l++) {
-        pb n = node_begin("Resize", up[l], (const char *[]){prev, "", "up_scales", NULL}, up[l]);
-        attr_str(&n, "mode", "linear");
-        attr_str(&n, "coordinate_transformation_mode", "half_pixel");
-        pb_msg(&g, GRAPH_NODE, &n);
-        n = node_begin("Concat", cat[l], (const char *[]){up[l], enc[2 - l], NULL}, cat[l]);
-        attr_int(&n, "axis", 1);
-        pb_msg(&g, GRAPH_NODE, &n);
-        rc = add_block(&g, net, dec[l], cat[l], err);
-        prev = dec[l];
+        rc = add_block(&g, net, arch, d->name, in, err);
+        last = d->name;
     }
     if (!rc) {
         vbp_net_tensor tw, tb;
         const float *hw = find_tensor(net, "head.weight", &tw), *hb = find_tensor(net, "head.bias", &tb);
         if (!all_finite(hw, tw.numel) || !all_finite(hb, tb.numel))
             rc = vbp_fail(err, VBP_E_NUMERIC, "head has a non-finite weight");
-        add_init(&g, "head.weight", (const uint64_t[]){S, 8, 1, 1}, 4, hw);
+        add_init(&g, "head.weight", (const uint64_t[]){S, tw.shape[1], 1, 1}, 4, hw);
         add_init(&g, "head.bias", (const uint64_t[]){S}, 1, hb);
-        pb n = node_begin("Conv", "head", (const char *[]){"dec3", "head.weight", "head.bias", NULL},
+        pb n = node_begin("Conv", "head", (const char *[]){last, "head.weight", "head.bias", NULL},
                           "logits");
         attr_ints(&n, "kernel_shape", (const uint64_t[]){1, 1}, 2);
         pb_msg(&g, GRAPH_NODE, &n);
-        n = node_begin("Sigmoid", "sigmoid", (const char *[]){"logits", NULL}, "heatmaps");
+    }
+    if (!rc && arch->motion)
+        rc = add_motion(&g, net, C, S, "logits", "fused", err);
+    if (!rc) {
+        pb n = node_begin("Sigmoid", "sigmoid",
+                          (const char *[]){arch->motion ? "fused" : "logits", NULL}, "heatmaps");
         pb_msg(&g, GRAPH_NODE, &n);
     }
-    pb_str(&g, GRAPH_NAME, "VballNetFastV1");
+    pb_str(&g, GRAPH_NAME, arch->name);
     add_value_info(&g, GRAPH_INPUT, "frames", C, h, w);
     add_value_info(&g, GRAPH_OUTPUT, "heatmaps", S, h, w);
 
@@ -345,14 +438,16 @@ static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, uint32_t h,
     pb_msg(m, MODEL_OPSET, &opset);
     pb_str(m, MODEL_PRODUCER, "vbpack");
     pb_str(m, MODEL_PRODUCER_VERSION, VBP_VERSION_STRING);
-    pb_str(m, MODEL_DOC, "VballNetFastV1 inference graph (BatchNorm folded), docs/network.md");
+    char doc[128];
+    snprintf(doc, sizeof doc, "%s inference graph (BatchNorm folded), docs/network.md", arch->name);
+    pb_str(m, MODEL_DOC, doc);
     pb_msg(m, MODEL_GRAPH, &g);
     char num[16];
     snprintf(num, sizeof num, "%u", S);
     add_meta(m, "seq", num);
     snprintf(num, sizeof num, "%u", frame_channels);
     add_meta(m, "channels", num);
-    add_meta(m, "model", "VballNetFastV1");
+    add_meta(m, "model", arch->name);
     if (!rc && m->oom)
         rc = vbp_fail(err, VBP_E_NOMEM, "out of memory building the model");
     return rc;
@@ -380,6 +475,9 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
     if (!height || !width || height % 8 || width % 8 || height > 65536 || width > 65536)
         return vbp_fail(err, VBP_E_ARG, "%s: ONNX input size %ux%u: width and height must be "
                         "positive multiples of 8", path, width, height);
+    if (vbp_net_arch(net)->motion && (frame_channels != 1 && frame_channels != 3))
+        return vbp_fail(err, VBP_E_ARG, "%s: the motion prompt takes frames of 1 or 3 channels",
+                        path);
     if (!frame_channels || cfg->in_channels % frame_channels ||
         cfg->in_channels / frame_channels != cfg->out_channels)
         return vbp_fail(err, VBP_E_ARG, "%s: %u frame channels do not fit a network with %u "
@@ -423,12 +521,14 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
 int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const char *path,
                     vbp_error *err)
 {
-    uint32_t seq, channels;
-    int rc = vbp_weights_shape(weights, &seq, &channels, err);
+    vbp_net_config nc;
+    memset(&nc, 0, sizeof nc);
+    uint32_t channels;
+    int rc = vbp_weights_net(weights, &nc, &channels, err);
     if (rc)
         return rc;
     /* The weights do not depend on the frame size: load them into the smallest net. */
-    const vbp_net_config nc = {seq * channels, seq, 8, 8, 1, 1};
+    nc.height = nc.width = 8, nc.max_batch = nc.threads = 1;
     vbp_net *net;
     rc = vbp_net_create(&nc, 0, &net, err);
     if (!rc)

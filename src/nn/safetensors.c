@@ -14,6 +14,7 @@
 #include "vbp_util.h"
 #include "vbp_net.h"
 #include "vbp_safetensors.h"
+#include "arch.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c assumes a little-endian host"
@@ -518,10 +519,10 @@ const char *vbp_safetensors_meta(const vbp_st_file *f, const char *key)
 int vbp_net_save_safetensors(const vbp_net *net, const char *path, vbp_error *err)
 {
     const size_t n = vbp_net_tensor_count(net);
-    vbp_st_tensor ts[64];
+    vbp_st_tensor ts[256];
     const int64_t batches = (int64_t)vbp_net_batches_tracked(net);
     vbp_net *mut = (vbp_net *)net; /* the accessors hand out mutable pointers */
-    if (n > 64)
+    if (n > 256)
         return vbp_fail(err, VBP_E_ARG, "%s: too many tensors", path);
     for (size_t i = 0; i < n; i++) {
         vbp_net_tensor t;
@@ -535,7 +536,7 @@ int vbp_net_save_safetensors(const vbp_net *net, const char *path, vbp_error *er
                      : t.kind == VBP_TENSOR_PARAM ? (const void *)(vbp_net_params(mut) + t.offset)
                                                   : (const void *)(vbp_net_buffers(mut) + t.offset);
     }
-    const char *meta[] = {"format", "pt", "model", "VballNetFastV1"};
+    const char *meta[] = {"format", "pt", "model", vbp_net_get_config(net)->model};
     return vbp_safetensors_write(path, ts, n, meta, 2, err);
 }
 
@@ -556,6 +557,12 @@ int vbp_net_load_safetensors(vbp_net *net, const char *path, vbp_error *err)
         return rc;
     const size_t n = vbp_net_tensor_count(net);
     /* Validate everything before touching the net. */
+    const char *model = vbp_safetensors_meta(f, "model"), *mine = vbp_net_get_config(net)->model;
+    if (model && strcmp(model, mine)) {
+        char q[QUOTED_MAX];
+        rc = vbp_fail(err, VBP_E_GEOMETRY, "%s: weights of %s, this network is %s", path,
+                      quoted(q, model), mine);
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         vbp_net_tensor t;
         vbp_st_tensor s;
@@ -613,6 +620,41 @@ int vbp_net_load_safetensors(vbp_net *net, const char *path, vbp_error *err)
             float *dst = (t.kind == VBP_TENSOR_PARAM ? vbp_net_params(net) : vbp_net_buffers(net));
             memcpy(dst + t.offset, s.data, t.numel * sizeof(float));
         }
+    }
+    vbp_safetensors_close(f);
+    return rc;
+}
+
+int vbp_net_weights_config(const char *path, vbp_net_config *cfg, vbp_error *err)
+{
+    vbp_st_file *f;
+    int rc = vbp_safetensors_open(path, &f, err);
+    if (rc)
+        return rc;
+    const char *model = vbp_safetensors_meta(f, "model");
+    const vbp_arch *arch = model ? vbp_arch_find(model) : NULL;
+    char first[64];
+    vbp_st_tensor in, head;
+    for (unsigned i = 0; !model && i < vbp_arch_count(); i++) { /* no metadata: by its tensors */
+        snprintf(first, sizeof first, "%s.dw.weight", vbp_arch_at(i)->block[0].name);
+        arch = vbp_safetensors_find(f, first, &in) ? arch : vbp_arch_at(i);
+    }
+    if (arch)
+        snprintf(first, sizeof first, "%s.dw.weight", arch->block[0].name);
+    char q[QUOTED_MAX];
+    if (!arch)
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: not the weights of a known model (%s%s)", path,
+                      model ? "metadata model " : "no tensor of one",
+                      model ? quoted(q, model) : "");
+    else if (vbp_safetensors_find(f, first, &in) || vbp_safetensors_find(f, "head.bias", &head) ||
+             in.ndim != 4 || head.ndim != 1 || in.shape[0] == 0 || head.shape[0] == 0 ||
+             in.shape[0] > 4096 || head.shape[0] > 4096)
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: not %s weights (tensors %s and head.bias)", path,
+                      arch->name, first);
+    if (!rc) {
+        cfg->model = arch->name;
+        cfg->in_channels = (uint32_t)in.shape[0];
+        cfg->out_channels = (uint32_t)head.shape[0];
     }
     vbp_safetensors_close(f);
     return rc;

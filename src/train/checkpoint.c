@@ -18,7 +18,7 @@
 #define STATE_FORMAT "vbtrain-state"
 #define STATE_VERSION "1"
 #define VAL_MAX 40
-#define CFG_KEYS 16
+#define CFG_KEYS 17
 /* Keys newer than version 1's first files: absent means "0" (off). */
 #define CFG_KEYS_V1 13
 #define STATE_KEYS 15
@@ -47,6 +47,7 @@ static size_t config_pairs(const vbp_train_config *cfg, const vbp_net *net, kv *
     PUT("brightness", "%.9g", (double)cfg->brightness);
     PUT("contrast", "%.9g", (double)cfg->contrast);
     PUT("shift", "%" PRIu32, cfg->shift);
+    PUT("model", "%s", nc->model);
 #undef PUT
     return k;
 }
@@ -193,6 +194,8 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
     for (size_t i = 0; i < np; i++) {
         const char *v = vbp_safetensors_meta(f, pairs[i].key);
         const char *name = pairs[i].key + 4; /* without "cfg." */
+        if (!v && !strcmp(name, "model")) /* states from before VballNetV1 */
+            v = vbp_net_model_name(0);
         if (!v && i >= CFG_KEYS_V1)
             v = "0";
         if (!v)
@@ -202,6 +205,25 @@ static int check_state(const vbp_st_file *f, const char *path, vbp_net *net,
                             name, vbp_escape(q, sizeof q, v, strlen(v)), name, pairs[i].val);
     }
     return VBP_OK;
+}
+
+int vbp_state_model(const char *path, const char **model, vbp_error *err)
+{
+    vbp_st_file *f;
+    int rc = vbp_safetensors_open(path, &f, err);
+    if (rc)
+        return rc;
+    const char *m = vbp_safetensors_meta(f, "cfg.model");
+    *model = NULL;
+    for (unsigned i = 0; i < vbp_net_model_count() && !*model; i++) /* a static name */
+        if (!m || !strcmp(m, vbp_net_model_name(i)))
+            *model = vbp_net_model_name(i);
+    char q[VBP_ESCAPED_MAX(64)];
+    if (!*model)
+        rc = vbp_fail(err, VBP_E_FORMAT, "%s: state of an unknown model '%s'", path,
+                      vbp_escape(q, sizeof q, m, strlen(m) < 64 ? strlen(m) : 64));
+    vbp_safetensors_close(f);
+    return rc;
 }
 
 int vbp_state_load(const char *path, vbp_net *net, const vbp_train_config *cfg,

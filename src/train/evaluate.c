@@ -101,39 +101,18 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void 
     return VBP_OK;
 }
 
-int vbp_weights_shape(const char *weights, uint32_t *seq, uint32_t *channels, vbp_error *err)
+int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels,
+                    vbp_error *err)
 {
-    /* A minimal net gives the tensor names: the first one is the input
-     * depthwise convolution [C,1,3,3], the last parameter the output bias [seq]. */
-    vbp_net_config pc = { 1, 1, 8, 8, 1, 1 };
-    vbp_net *probe;
-    int rc = vbp_net_create(&pc, 0, &probe, err);
+    int rc = vbp_net_weights_config(weights, cfg, err);
     if (rc)
         return rc;
-    vbp_net_tensor first, last, t;
-    memset(&last, 0, sizeof last);
-    rc = vbp_net_tensor_info(probe, 0, &first);
-    for (size_t i = 0; !rc && i < vbp_net_tensor_count(probe); i++) {
-        rc = vbp_net_tensor_info(probe, i, &t);
-        if (!rc && t.kind == VBP_TENSOR_PARAM)
-            last = t;
-    }
-    vbp_st_file *f = NULL;
-    if (!rc)
-        rc = vbp_safetensors_open(weights, &f, err);
-    vbp_st_tensor in, outb;
-    if (!rc && (vbp_safetensors_find(f, first.name, &in) || vbp_safetensors_find(f, last.name, &outb) ||
-                in.ndim < 1 || outb.ndim != 1 || in.shape[0] == 0 || outb.shape[0] == 0 ||
-                in.shape[0] % outb.shape[0] || in.shape[0] / outb.shape[0] > 3))
-        rc = vbp_fail(err, VBP_E_FORMAT, "%s: not VballNetFastV1 weights (tensors %s and %s)", weights,
-                      first.name, last.name);
-    if (!rc) {
-        *seq = (uint32_t)outb.shape[0];
-        *channels = (uint32_t)(in.shape[0] / outb.shape[0]);
-    }
-    vbp_safetensors_close(f);
-    vbp_net_free(probe);
-    return rc;
+    const uint32_t in = cfg->in_channels, out = cfg->out_channels;
+    if (in % out || (in / out != 1 && in / out != 3))
+        return vbp_fail(err, VBP_E_FORMAT, "%s: %u input channels for %u heatmaps is not 1 or 3 "
+                        "channels per frame", weights, in, out);
+    *channels = in / out;
+    return VBP_OK;
 }
 
 /* Pack, net with the weights, loader: what eval and predict share. */
@@ -154,8 +133,11 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
                         const vbp_eval_config *cfg, vbp_error *err)
 {
     memset(s, 0, sizeof *s);
-    uint32_t seq, channels;
-    int rc = vbp_weights_shape(weights, &seq, &channels, err);
+    vbp_net_config nc;
+    memset(&nc, 0, sizeof nc);
+    uint32_t channels;
+    int rc = vbp_weights_net(weights, &nc, &channels, err);
+    const uint32_t seq = nc.out_channels;
     if (!rc)
         rc = vbp_pack_open(pack_path, &s->pack, err);
     if (rc)
@@ -166,7 +148,8 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
         return vbp_fail(err, VBP_E_GEOMETRY, "%s: frames have %u channel(s), %s was trained on %u",
                         pack_path, g->frame_channels, weights, channels);
     }
-    vbp_net_config nc = { seq * channels, seq, g->height, g->width, cfg->batch, cfg->threads };
+    nc.height = g->height, nc.width = g->width;
+    nc.max_batch = cfg->batch, nc.threads = cfg->threads;
     vbp_memlimit lim; /* before the network's allocations: the loader keeps them out of the pack's share */
     vbp_memlimit_read(NULL, &lim);
     rc = vbp_net_create(&nc, 0, &s->net, err);

@@ -49,6 +49,7 @@ typedef struct run {
     vbp_train_state st;
     int64_t saved_step;      /* step of the last state written or loaded; -1 none */
     const vbp_dist *dist;    /* NULL when alone */
+    const char *model;       /* the architecture (run_model) */
     int lead;                /* rank 0 (or alone): validates, writes run_dir, reports */
     vbp_stepper step;
     uint32_t channels;
@@ -183,7 +184,8 @@ static void net_config(const run *r, uint32_t channels, uint32_t batch, vbp_net_
 {
     const vbp_geometry *g = &vbp_pack_get_info(r->pack)->geometry;
     vbp_net_config c = { r->cfg->seq * channels, r->cfg->seq, g->height, g->width,
-                         vbp_step_max_part(batch, r->dist, r->cfg->accumulate), r->cfg->threads };
+                         vbp_step_max_part(batch, r->dist, r->cfg->accumulate), r->cfg->threads,
+                         r->model };
     *nc = c;
 }
 
@@ -557,17 +559,48 @@ static int train_epochs(run *r, int *stopped, vbp_error *err)
 /* Fine-tuning: the weights (and BatchNorm statistics) of cfg->init, checked as eval checks them. */
 static int init_weights(run *r, uint32_t channels, vbp_error *err)
 {
-    uint32_t seq, ch;
-    int rc = vbp_weights_shape(r->cfg->init, &seq, &ch, err);
+    vbp_net_config wc;
+    memset(&wc, 0, sizeof wc);
+    uint32_t ch;
+    int rc = vbp_weights_net(r->cfg->init, &wc, &ch, err);
     if (rc)
         return rc;
-    if (seq != r->cfg->seq || ch != channels)
+    if (wc.out_channels != r->cfg->seq || ch != channels)
         return vbp_fail(err, VBP_E_GEOMETRY, "%s: weights for seq %u and %u channel(s), this run "
-                        "trains seq %u and %u channel(s)", r->cfg->init, seq, ch, r->cfg->seq, channels);
+                        "trains seq %u and %u channel(s)", r->cfg->init, wc.out_channels, ch,
+                        r->cfg->seq, channels);
     rc = vbp_net_load_safetensors(r->net, r->cfg->init, err);
     if (!rc)
         note(r, "starting from %s", r->cfg->init);
     return rc;
+}
+
+/*
+ * The architecture of this run: --model; else that of --resume's checkpoint or --init's
+ * weights; else the default.  --model naming another architecture than the checkpoint's or
+ * the weights' is an error.  Every rank reads the same files (run_dir is shared).
+ */
+static int run_model(run *r, const char **model, vbp_error *err)
+{
+    const vbp_train_config *cfg = r->cfg;
+    *model = cfg->model;
+    const char *from = cfg->resume ? r->last_s : cfg->init;
+    if (!from)
+        return VBP_OK;
+    const char *found;
+    int rc = cfg->resume ? vbp_state_model(from, &found, err) : VBP_OK;
+    vbp_net_config wc;
+    memset(&wc, 0, sizeof wc);
+    uint32_t ch;
+    if (!cfg->resume)
+        rc = vbp_weights_net(from, &wc, &ch, err), found = wc.model;
+    if (rc)
+        return rc;
+    if (cfg->model && strcmp(cfg->model, found))
+        return vbp_fail(err, VBP_E_ARG, "%s: a %s network, this run asks for --model %s", from,
+                        found, cfg->model);
+    *model = found;
+    return VBP_OK;
 }
 
 /* Reopen the loaders when r->st (loaded or received) has another target or order than they have. */
@@ -611,7 +644,9 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     r->st.target = cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT;
     r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
     r->channels = channels;
-    rc = plan_memory(r, channels, err); /* before anything in run_dir is touched */
+    rc = run_model(r, &r->model, err);
+    if (!rc)
+        rc = plan_memory(r, channels, err); /* before anything in run_dir is touched */
     if (rc)
         return rc;
     /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */

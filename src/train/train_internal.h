@@ -52,6 +52,13 @@ int vbp_state_save(const char *path, vbp_net *net, const vbp_train_config *cfg,
                    const vbp_train_state *st, vbp_error *err);
 
 /*
+ * The architecture a state file was written for: its cfg.model (VballNetFastV1 for states
+ * written before the key existed), as a vbp_net_model_name() string.  VBP_E_IO, VBP_E_FORMAT
+ * naming the file.
+ */
+int vbp_state_model(const char *path, const char **model, vbp_error *err);
+
+/*
  * Load a state written by vbp_state_save into net and *st.  The file must
  * have been written for the same pack (expect_fingerprint) and the same
  * training config (cfg: seq, channels, geometry, batch, optimizer, ...); a

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch side of `vbbench train --torch`: the same VballNetFastV1 step in PyTorch.
+"""PyTorch side of `vbbench train --torch`: the same training step in PyTorch.
 
-usage: torch_train_bench.py --layout nchw|channels_last [--batch 4] [--seq 3] [--rgb]
-                            [--height 288] [--width 512] [--threads 2] [--seconds 10]
+usage: torch_train_bench.py --layout nchw|channels_last [--model VballNetFastV1|VballNetV1]
+                            [--batch 4] [--seq 3] [--rgb] [--height 288] [--width 512]
+                            [--threads 2] [--seconds 10]
 
 Times training steps (zero_grad, forward, weighted BCE, backward, Adam) and
 eval-mode inference, then prints one JSON line:
@@ -19,7 +20,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from torch_parity import VballNetFastV1, wbce  # noqa: E402
+from torch_parity import MODELS, wbce  # noqa: E402
 
 
 def timed(fn, seconds, min_iters=2):
@@ -34,6 +35,7 @@ def timed(fn, seconds, min_iters=2):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--layout", choices=["nchw", "channels_last"], required=True)
+    ap.add_argument("--model", choices=sorted(MODELS), default="VballNetFastV1")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=3)
     ap.add_argument("--rgb", action="store_true")
@@ -46,7 +48,7 @@ def main():
     torch.manual_seed(0)
     cin = a.seq * (3 if a.rgb else 1)
     fmt = torch.channels_last if a.layout == "channels_last" else torch.contiguous_format
-    model = VballNetFastV1(cin, a.seq).to(memory_format=fmt)
+    model = MODELS[a.model](cin, a.seq).to(memory_format=fmt)
     x = torch.rand(a.batch, cin, a.height, a.width).contiguous(memory_format=fmt)
     y = (torch.rand(a.batch, a.seq, a.height, a.width) < 0.01).float().contiguous(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -65,7 +67,8 @@ def main():
         n, dt = timed(lambda: model(x), a.seconds / 2)
     infer_sps = n * a.batch / dt
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"layout": a.layout, "train_sps": train_sps, "infer_sps": infer_sps,
+    print(json.dumps({"model": a.model, "layout": a.layout, "train_sps": train_sps,
+                      "infer_sps": infer_sps,
                       "peak_rss_mib": rss}))
 
 

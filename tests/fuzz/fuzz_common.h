@@ -24,7 +24,7 @@
     } while (0)
 
 /* The state files fuzz_seeds writes and fuzz_state reads: this net, this pack fingerprint. */
-#define FUZZ_NET_CONFIG {3, 3, 16, 16, 1, 1} /* gray seq 3, as the shipped model */
+#define FUZZ_NET_CONFIG {3, 3, 16, 16, 1, 1, NULL} /* gray seq 3, as the shipped model */
 #define FUZZ_FINGERPRINT 0x5eedf00d5eedf00dULL
 
 /* The input as the file at the returned path (a memfd, rewritten for each input). */

@@ -58,5 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vbp_safetensors_close(f);
     rc = vbp_net_load_safetensors(net, path, &err);
     FUZZ_CHECK(rc == VBP_OK || refused_cleanly(rc, &err, path));
+    /* What eval, predict and export read first: the architecture and its channels. */
+    vbp_net_config wc = FUZZ_NET_CONFIG;
+    rc = vbp_net_weights_config(path, &wc, &err);
+    FUZZ_CHECK((rc == VBP_OK && wc.model && wc.in_channels >= 1 && wc.in_channels <= 4096 &&
+                wc.out_channels >= 1 && wc.out_channels <= 4096) ||
+               refused_cleanly(rc, &err, path));
     return 0;
 }

@@ -6,7 +6,7 @@
 
 int main(void)
 {
-    vbp_net_config cfg = { 3, 3, 8, 8, 1, 1 };
+    vbp_net_config cfg = { 3, 3, 8, 8, 1, 1, "VballNetFastV1" };
     vbp_net *net;
     vbp_error err;
     if (vbp_net_create(&cfg, 7, &net, &err)) {
