@@ -170,6 +170,9 @@ typedef struct vbp_eval_config {
     vbp_target target;    /* targets of the loss (AUTO = VBP_TRAIN_TARGET_DEFAULT); metrics do not use them */
     uint32_t target_cut;  /* 0 = VBP_TARGET_CUT_DEFAULT */
     const char *overlay_dir; /* predict: also pictures of the predictions here (NULL = none) */
+    vbp_counts *clip_counts; /* NULL, or clip_count entries indexed like the pack's clips: each set
+                                to the counts of that clip's frames (zero for clips not evaluated) */
+    uint64_t clip_count;     /* entries of clip_counts: the pack's clip_count, else VBP_E_ARG */
 } vbp_eval_config;
 
 void vbp_eval_config_default(vbp_eval_config *cfg);
@@ -277,6 +280,14 @@ int vbp_plot_metrics(const char *metrics_path, const char *png_path, vbp_error *
  */
 size_t vbp_eval_result_json(const vbp_eval_result *e, char *buf, size_t size);
 size_t vbp_epoch_report_json(const vbp_epoch_report *r, char *buf, size_t size);
+/*
+ * The object of vbp_eval_result_json with one more key, "clips": an array of
+ * {"clip":"group/name" (or "name"),"split":"val","frames":..,"tp":..,"tn":..,"fp1":..,"fp2":..,
+ * "fn":..,"precision":..,"recall":..,"f1":..,"accuracy":..} for every clip of pack with counted
+ * frames, in pack order; clip_counts as filled by an evaluation (vbp_eval_config.clip_counts).
+ */
+size_t vbp_eval_clips_json(const vbp_eval_result *e, const vbp_pack *pack,
+                           const vbp_counts *clip_counts, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

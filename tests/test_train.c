@@ -816,6 +816,68 @@ static void eval_and_predict(void **state)
     assert_non_null(strstr(err.detail, "metrics.jsonl"));
 }
 
+/* Per-clip counts (vbp_eval_config.clip_counts): each clip's frames, summing to the total. */
+static void eval_per_clip(void **state)
+{
+    (void)state;
+    reference_run();
+    const char *weights = path_in("ref", "best.safetensors");
+    vbp_counts clip[NCLIPS], expect = { 0 };
+    memset(clip, 0xff, sizeof clip); /* must be reset */
+    vbp_eval_config ec;
+    vbp_eval_config_default(&ec);
+    ec.splits = VBP_SPLIT_BIT(VBP_SPLIT_TRAIN) | VBP_SPLIT_BIT(VBP_SPLIT_VAL);
+    ec.clip_counts = clip;
+    ec.clip_count = NCLIPS;
+    vbp_eval_result r;
+    vbp_error err;
+    if (vbp_eval_run(g_pack, weights, &ec, &r, &err))
+        fail_msg("%s", vbp_error_message(&err));
+    for (size_t c = 0; c < NCLIPS; c++) {
+        /* the tiny clip (2 frames < seq) is not predicted */
+        assert_int_equal(vbp_counts_total(&clip[c]), clips[c].frames < 3 ? 0 : clips[c].frames);
+        expect.tp += clip[c].tp, expect.tn += clip[c].tn, expect.fp1 += clip[c].fp1;
+        expect.fp2 += clip[c].fp2, expect.fn += clip[c].fn;
+    }
+    assert_memory_equal(&expect, &r.counts, sizeof expect);
+    /* The counts of a clip are those of an evaluation of that clip alone: val is clip "v". */
+    vbp_eval_result rv;
+    vbp_eval_config ev;
+    vbp_eval_config_default(&ev);
+    assert_int_equal(vbp_eval_run(g_pack, weights, &ev, &rv, &err), VBP_OK);
+    assert_memory_equal(&clip[3], &rv.counts, sizeof rv.counts);
+
+    /* JSON: the total object plus "clips", one entry per counted clip with its qualified name. */
+    vbp_pack *pack;
+    assert_int_equal(vbp_pack_open(g_pack, &pack, &err), VBP_OK);
+    size_t n = vbp_eval_clips_json(&r, pack, clip, NULL, 0);
+    char *line = malloc(n + 1);
+    assert_non_null(line);
+    assert_int_equal(vbp_eval_clips_json(&r, pack, clip, line, n + 1), n);
+    vbp_pack_close(pack);
+    char total[1024];
+    vbp_eval_result_json(&r, total, sizeof total);
+    total[strlen(total) - 1] = '\0'; /* without its closing brace */
+    assert_int_equal(strncmp(line, total, strlen(total)), 0);
+    char want[256];
+    snprintf(want, sizeof want, "{\"clip\":\"m2/v\",\"split\":\"val\",\"frames\":6,\"tp\":%llu,"
+             "\"tn\":%llu,", (unsigned long long)clip[3].tp, (unsigned long long)clip[3].tn);
+    assert_non_null(strstr(line, want));
+    assert_non_null(strstr(line, ",\"clips\":[{\"clip\":\"a\",\"split\":\"train\",\"frames\":9,"));
+    assert_null(strstr(line, "tiny"));
+    free(line);
+
+    /* predict fills them too; a count that does not fit the pack is an error naming it. */
+    memset(clip, 0xff, sizeof clip);
+    if (vbp_predict_run(g_pack, weights, run_dir("predclip"), &ec, &r, &err))
+        fail_msg("%s", vbp_error_message(&err));
+    assert_memory_equal(&clip[3], &rv.counts, sizeof rv.counts);
+    ec.clip_count = NCLIPS - 1;
+    assert_int_equal(vbp_eval_run(g_pack, weights, &ec, &r, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, g_pack));
+    assert_non_null(strstr(err.detail, "5 clips"));
+}
+
 /* Pure-colour pixels of an RGB planar image: count, and the largest distance from (cx, cy). */
 static size_t colour_pixels(const uint8_t *img, uint32_t w, uint32_t h, const uint8_t rgb[3],
                             float cx, float cy, float *max_dist)
@@ -1117,6 +1179,7 @@ int main(void)
         cmocka_unit_test(augmented_run_resumes_exactly),
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
+        cmocka_unit_test(eval_per_clip),
         cmocka_unit_test(overlay_pictures),
         cmocka_unit_test(hostile_clip_names_stay_inside),
         cmocka_unit_test(learning_curve_png),

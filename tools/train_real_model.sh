@@ -1,33 +1,68 @@
 #!/bin/sh
-# Reproduce the shipped model (docs/model.md) from the real badminton clips:
-# convert ../shared/data/tracknetv3-raw2 to the TrackNetV4 layout (gray,
-# 512x288), pack it (val: clips 00009 and 00013, train: the other 7), train
-# with the model card's two-stage recipe, evaluate the best epoch at tol 4
-# and 10, and draw the learning curves.  About 3 h on 2 cores.
-# usage: tools/train_real_model.sh [WORK_DIR]   (default: work-real; needs the
-#        build in build/ and /usr/bin/python3 with python3-opencv)
+# Reproduce the shipped model (docs/model.md) from the shared real badminton
+# videos, end to end: convert ../shared/data/tracknetv3-raw2 (9 clips) and
+# tracknetv3-raw (26 clips) to the TrackNetV4 layout (gray, 512x288), pack
+# them (val: the six clips of the model card, train: the other 29), train
+# with the card's two-stage recipe, evaluate the best epoch per clip at tol 4
+# and 10, and draw the learning curves.  Each step is skipped when its output
+# is already there (rerun after an interruption: a training resumes with
+# --resume).  Prints the wall time of each step.
+# usage: tools/train_real_model.sh [WORK_DIR] [THREADS]   (default: work-real, all
+#        cores; needs the build in build/ and /usr/bin/python3 with python3-opencv)
 set -eu
 cd "$(dirname "$0")/.."
 work=${1:-work-real}
-raw=../shared/data/tracknetv3-raw2
+threads=${2:-$(nproc)}
+data=../shared/data
+conv=../shared/tools/videos_to_tracknetv4.py
 bin=build/tools
 mkdir -p "$work"
-if [ ! -d "$work/v4/match_raw2" ]; then
-  /usr/bin/python3 ../shared/tools/videos_to_tracknetv4.py "$raw" "$work/v4" --gray
-fi
-[ -f "$work/raw2.vbp" ] ||
-  "$bin/vbpack" "$work/v4" --grayscale --val 00009 --val 00013 -o "$work/raw2.vbp"
-# The recipe (docs/model.md explains each choice), in two stages.
-# 1. From random weights: binary disc targets (cut 64), lr 5e-3, 40 epochs.
-"$bin/vbtrain" train "$work/raw2.vbp" --out "$work/run" --seq 3 --grayscale --batch 8 \
-  --lr 5e-3 --lr-decay 0.9 --lr-decay-epochs 3 --epochs 40 --target binary --target-cut 64 --seed 0
-# 2. Fine-tuning from stage 1's best epoch with shift, brightness and contrast augmentation.
-"$bin/vbtrain" train "$work/raw2.vbp" --out "$work/ft" --init "$work/run/best.safetensors" \
-  --seq 3 --grayscale --batch 8 --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 3 --epochs 20 \
-  --target binary --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 --seed 1
-for tol in 4 10; do
-  "$bin/vbtrain" eval "$work/raw2.vbp" --weights "$work/ft/best.safetensors" --tol $tol
+t0=$(date +%s)
+step() { echo "[$(( $(date +%s) - t0 )) s] $*"; }
+
+# 1. Convert: one match per source folder (clip names are unique across both).
+for m in raw2:match_raw2 raw:match_raw; do
+  if [ ! -f "$work/${m#*:}.done" ]; then
+    step "converting $data/tracknetv3-${m%:*}"
+    /usr/bin/python3 "$conv" "$data/tracknetv3-${m%:*}" "$work/v4" --gray --match "${m#*:}" > /dev/null
+    touch "$work/${m#*:}.done"
+  fi
 done
-"$bin/vbtrain" plot "$work/run"
-"$bin/vbtrain" plot "$work/ft"
-echo "model: $work/ft/best.safetensors  curves: $work/run/curve.png $work/ft/curve.png"
+# 2. Pack.  Val clips, chosen before any training: 00009 (Osaka), 00013 (Odense) of raw2;
+#    00014 (Odense), 00017 (Tokyo), 00022 (Bangkok), 00023 (Jakarta) of raw.
+pack=$work/gray.vbp
+if [ ! -f "$pack" ]; then
+  step "packing"
+  "$bin/vbpack" "$work/v4" --grayscale --quiet -o "$pack" \
+    --val 00009 --val 00013 --val 00014 --val 00017 --val 00022 --val 00023
+fi
+# train OUT_DIR EPOCHS ARGS...: a stage, resumed if it was interrupted, skipped when done.
+train() {
+  out=$1 epochs=$2; shift 2
+  if [ -f "$out/last.state" ] && [ "$(grep -c . "$out/metrics.jsonl" 2>/dev/null)" = "$epochs" ]; then
+    return 0
+  fi
+  resume=
+  [ -f "$out/last.state" ] && resume=--resume
+  step "training $out ($epochs epochs)"
+  "$bin/vbtrain" train "$pack" --out "$out" --epochs "$epochs" --threads "$threads" --quiet \
+    $resume "$@"
+}
+# 3. The recipe (docs/model.md measures each choice), both stages with the augmentations on.
+#    Stage 1, from random weights: lr 5e-3 decaying x0.9 every epoch (877 steps of 8).
+train "$work/stage1" 10 --seq 3 --grayscale --batch 8 --lr 5e-3 --lr-decay 0.9 \
+  --lr-decay-epochs 1 --target binary --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 \
+  --seed 0
+#    Stage 2, fine-tuning stage 1's best epoch at lr 1e-3 for 5 epochs.
+train "$work/stage2" 5 --init "$work/stage1/best.safetensors" --seq 3 --grayscale --batch 8 \
+  --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary --target-cut 64 --shift 16 \
+  --brightness 0.1 --contrast 0.1 --seed 1
+step "evaluating"
+for tol in 4 10; do
+  "$bin/vbtrain" eval "$pack" --weights "$work/stage2/best.safetensors" --tol $tol --per-clip \
+    --threads "$threads"
+done
+"$bin/vbtrain" plot "$work/stage1"
+"$bin/vbtrain" plot "$work/stage2"
+step "done"
+echo "model: $work/stage2/best.safetensors  curves: $work/stage1/curve.png $work/stage2/curve.png"

@@ -20,7 +20,7 @@
 
 static const char *const usage_text =
     "usage: vbtrain train   PACK --out RUN_DIR [options]\n"
-    "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--json]\n"
+    "       vbtrain eval    PACK --weights W [--split S] [--tol PX] [--per-clip] [--json]\n"
     "       vbtrain predict PACK --weights W --out DIR [--split S] [--overlay DIR]\n"
     "       vbtrain track   VIDEO --weights W --out BALL.csv [--overlay OUT.mp4]\n"
     "       vbtrain plot    RUN_DIR   (RUN_DIR/metrics.jsonl -> RUN_DIR/curve.png)\n"
@@ -69,6 +69,7 @@ static const char *const usage_text =
     "      --out DIR             predict: DIR/<clip>_ball.csv (DIR/<match>/... for grouped clips)\n"
     "      --overlay DIR         predict: also DIR/<clip>/NNNNNN.png (predicted ball red, labelled\n"
     "                            green) and a contact sheet DIR/<clip>_sheet.png per clip\n"
+    "      --per-clip            also the counts and scores of every clip (JSON: \"clips\")\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
     "      --target soft|binary, --target-cut N   targets of the reported loss (as in train)\n"
     "track: the ball in every frame of a video, streaming (no pack, no PNG): BALL.csv is\n"
@@ -86,7 +87,7 @@ enum {
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
     OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
-    OPT_ACCUMULATE, OPT_SIZE, OPT_MODEL
+    OPT_ACCUMULATE, OPT_SIZE, OPT_PER_CLIP, OPT_MODEL
 };
 
 static const struct option long_opts[] = {
@@ -103,7 +104,7 @@ static const struct option long_opts[] = {
     { "target-cut", 1, 0, OPT_TARGET_CUT }, { "init", 1, 0, OPT_INIT },
     { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
     { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE }, { "size", 1, 0, OPT_SIZE },
-    { "model", 1, 0, OPT_MODEL },
+    { "per-clip", 0, 0, OPT_PER_CLIP }, { "model", 1, 0, OPT_MODEL },
     { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
@@ -112,7 +113,7 @@ typedef struct cli {
     vbp_train_config train;
     vbp_eval_config eval;
     vbp_track_config track;
-    int split_set, json, quiet;
+    int split_set, json, quiet, per_clip;
     cli_bar bar;     /* within-epoch progress on a terminal */
     uint32_t bar_epoch;
 } cli;
@@ -222,6 +223,7 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_ACCUMULATE: bad = parse_u32(arg, &t->accumulate) || !t->accumulate; break;
     case OPT_JSON: c->json = 1; break;
     case OPT_QUIET: c->quiet = 1; break;
+    case OPT_PER_CLIP: c->per_clip = 1; break;
     case OPT_OUT: c->out = arg; break;
     case OPT_WEIGHTS: c->weights = arg; break;
     case OPT_OVERLAY: c->eval.overlay_dir = c->track.overlay = arg; break;
@@ -341,13 +343,32 @@ static int cmd_train(cli *c)
     return 0;
 }
 
-static void print_eval(const cli *c, const vbp_eval_result *e)
+static void print_counts(const vbp_counts *n)
 {
+    vbp_scores sc = vbp_counts_scores(n);
+    printf("TP %" PRIu64 " TN %" PRIu64 " FP1 %" PRIu64 " FP2 %" PRIu64 " FN %" PRIu64
+           " P %.4f R %.4f F1 %.4f Acc %.4f\n", n->tp, n->tn, n->fp1, n->fp2, n->fn, sc.precision,
+           sc.recall, sc.f1, sc.accuracy);
+}
+
+/* The evaluation, and with pack (--per-clip) one line per evaluated clip. */
+static int print_eval(const cli *c, const vbp_eval_result *e, const vbp_pack *pack)
+{
+    const vbp_counts *clips = c->eval.clip_counts;
     if (c->json) {
-        char line[1024];
-        vbp_eval_result_json(e, line, sizeof line);
+        size_t n = pack ? vbp_eval_clips_json(e, pack, clips, NULL, 0) : vbp_eval_result_json(e, NULL, 0);
+        char *line = malloc(n + 1);
+        if (!line) {
+            fprintf(stderr, "vbtrain: out of memory\n");
+            return 1;
+        }
+        if (pack)
+            vbp_eval_clips_json(e, pack, clips, line, n + 1);
+        else
+            vbp_eval_result_json(e, line, n + 1);
         printf("%s\n", line);
-        return;
+        free(line);
+        return 0;
     }
     printf("frames %" PRIu64 " (windows %" PRIu64 ") loss %.5f\n", e->frames, e->windows, e->loss);
     printf("TP %" PRIu64 " TN %" PRIu64 " FP1 %" PRIu64 " FP2 %" PRIu64 " FN %" PRIu64 "\n",
@@ -356,6 +377,15 @@ static void print_eval(const cli *c, const vbp_eval_result *e)
            e->scores.recall, e->scores.f1, e->scores.accuracy, (double)c->eval.tol);
     if (e->skipped_clips)
         printf("%" PRIu64 " clip(s) shorter than seq frames were not predicted\n", e->skipped_clips);
+    for (uint64_t i = 0; pack && i < vbp_pack_get_info(pack)->clip_count; i++) {
+        const vbp_clip *k = vbp_pack_clip(pack, i);
+        if (!vbp_counts_total(&clips[i]))
+            continue;
+        printf("clip %s%s%s (%s) frames %" PRIu64 " ", k->group, k->group[0] ? "/" : "", k->name,
+               vbp_split_name(k->split), vbp_counts_total(&clips[i]));
+        print_counts(&clips[i]);
+    }
+    return 0;
 }
 
 static int cmd_eval(cli *c, int predict)
@@ -368,17 +398,30 @@ static int cmd_eval(cli *c, int predict)
         parse_split("all", &c->eval.splits);
     vbp_eval_result res;
     vbp_error err;
-    int rc = predict ? vbp_predict_run(c->pack, c->weights, c->out, &c->eval, &res, &err)
-                     : vbp_eval_run(c->pack, c->weights, &c->eval, &res, &err);
-    if (rc) {
-        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
-        return 1;
+    vbp_pack *pack = NULL; /* --per-clip: the clips' names and count */
+    int rc = c->per_clip ? vbp_pack_open(c->pack, &pack, &err) : 0;
+    if (!rc && pack) {
+        c->eval.clip_count = vbp_pack_get_info(pack)->clip_count;
+        c->eval.clip_counts = calloc(c->eval.clip_count ? c->eval.clip_count : 1, sizeof(vbp_counts));
+        if (!c->eval.clip_counts) {
+            fprintf(stderr, "vbtrain: %s: out of memory\n", c->pack);
+            vbp_pack_close(pack);
+            return 1;
+        }
     }
-    if (predict && !c->quiet && !c->json)
+    if (!rc)
+        rc = predict ? vbp_predict_run(c->pack, c->weights, c->out, &c->eval, &res, &err)
+                     : vbp_eval_run(c->pack, c->weights, &c->eval, &res, &err);
+    if (rc)
+        fprintf(stderr, "vbtrain: %s\n", vbp_error_message(&err));
+    if (!rc && predict && !c->quiet && !c->json)
         fprintf(stderr, "predictions: %s/ (%" PRIu64 " frames)%s%s\n", c->out, res.frames,
                 c->eval.overlay_dir ? ", pictures: " : "", c->eval.overlay_dir ? c->eval.overlay_dir : "");
-    print_eval(c, &res);
-    return 0;
+    if (!rc)
+        rc = print_eval(c, &res, pack);
+    free(c->eval.clip_counts);
+    vbp_pack_close(pack);
+    return rc ? 1 : 0;
 }
 
 #ifdef VBTRAIN_TRACK_EXEC

@@ -193,23 +193,51 @@ static uint64_t short_clips(const vbp_pack *pack, uint32_t splits, uint32_t seq)
     return n;
 }
 
+/* What eval and predict keep of each frame: its prediction and its clip's counts (either NULL). */
+typedef struct frame_sink {
+    const vbp_pack *pack;
+    vbp_detection *pred;
+    vbp_counts *clips;
+} frame_sink;
+
+static void keep_frame(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o)
+{
+    frame_sink *k = ctx;
+    if (k->pred)
+        k->pred[frame] = *pred;
+    if (k->clips)
+        vbp_counts_add(&k->clips[vbp_pack_clip_of_frame(k->pack, frame)], o);
+}
+
+/* The sink of cfg over an open session: VBP_E_ARG when clip_counts does not fit the pack. */
+static int sink_open(frame_sink *k, const eval_session *s, const char *pack_path,
+                     const vbp_eval_config *cfg, vbp_error *err)
+{
+    uint64_t clips = vbp_pack_get_info(s->pack)->clip_count;
+    *k = (frame_sink){ s->pack, NULL, cfg->clip_counts };
+    if (!cfg->clip_counts)
+        return VBP_OK;
+    if (cfg->clip_count != clips)
+        return vbp_fail(err, VBP_E_ARG, "%s: the pack has %" PRIu64 " clips, clip_counts %" PRIu64,
+                        pack_path, clips, cfg->clip_count);
+    memset(cfg->clip_counts, 0, (size_t)clips * sizeof *cfg->clip_counts);
+    return VBP_OK;
+}
+
 int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_config *cfg,
                  vbp_eval_result *out, vbp_error *err)
 {
     eval_session s;
+    frame_sink k;
     int rc = session_open(&s, pack_path, weights, cfg, err);
     if (rc)
         return rc;
-    rc = vbp_evaluate(s.net, s.ld, cfg->tol, NULL, NULL, out, err);
+    rc = sink_open(&k, &s, pack_path, cfg, err);
+    if (!rc)
+        rc = vbp_evaluate(s.net, s.ld, cfg->tol, k.clips ? keep_frame : NULL, &k, out, err);
     out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
     session_close(&s);
     return rc;
-}
-
-static void keep_prediction(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o)
-{
-    (void)o;
-    ((vbp_detection *)ctx)[frame] = *pred;
 }
 
 int vbp_make_dir(const char *path, vbp_error *err)
@@ -295,6 +323,7 @@ int vbp_predict_run(const char *pack_path, const char *weights, const char *out_
     vbp_eval_result local;
     if (!out)
         out = &local;
+    frame_sink k;
     int rc = session_open(&s, pack_path, weights, cfg, err);
     if (rc)
         return rc;
@@ -311,7 +340,11 @@ int vbp_predict_run(const char *pack_path, const char *weights, const char *out_
     for (uint64_t f = 0; !rc && f < info->frame_count; f++)
         pred[f] = (vbp_detection){ 0, -1.0f, -1.0f };
     if (!rc)
-        rc = vbp_evaluate(s.net, s.ld, cfg->tol, keep_prediction, pred, out, err);
+        rc = sink_open(&k, &s, pack_path, cfg, err);
+    if (!rc) {
+        k.pred = pred;
+        rc = vbp_evaluate(s.net, s.ld, cfg->tol, keep_frame, &k, out, err);
+    }
     if (!rc) {
         out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
         rc = vbp_make_dir(out_dir, err);

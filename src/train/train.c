@@ -735,23 +735,28 @@ int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_co
     return rc;
 }
 
-/* The fields of an eval result, inside an open object. */
-static void eval_json(vbp_json *j, const vbp_eval_result *e)
+/* Counts and scores ("tp" .. "accuracy"), inside an open object. */
+static void counts_json(vbp_json *j, const vbp_counts *c, const vbp_scores *sc)
 {
-    const vbp_counts *c = &e->counts;
-    vbp_json_ku64(j, "skipped_clips", e->skipped_clips);
-    vbp_json_kdouble(j, "loss", e->loss, 6);
-    vbp_json_ku64(j, "windows", e->windows);
-    vbp_json_ku64(j, "frames", e->frames);
     vbp_json_ku64(j, "tp", c->tp);
     vbp_json_ku64(j, "tn", c->tn);
     vbp_json_ku64(j, "fp1", c->fp1);
     vbp_json_ku64(j, "fp2", c->fp2);
     vbp_json_ku64(j, "fn", c->fn);
-    vbp_json_kdouble(j, "precision", e->scores.precision, 6);
-    vbp_json_kdouble(j, "recall", e->scores.recall, 6);
-    vbp_json_kdouble(j, "f1", e->scores.f1, 6);
-    vbp_json_kdouble(j, "accuracy", e->scores.accuracy, 6);
+    vbp_json_kdouble(j, "precision", sc->precision, 6);
+    vbp_json_kdouble(j, "recall", sc->recall, 6);
+    vbp_json_kdouble(j, "f1", sc->f1, 6);
+    vbp_json_kdouble(j, "accuracy", sc->accuracy, 6);
+}
+
+/* The fields of an eval result, inside an open object. */
+static void eval_json(vbp_json *j, const vbp_eval_result *e)
+{
+    vbp_json_ku64(j, "skipped_clips", e->skipped_clips);
+    vbp_json_kdouble(j, "loss", e->loss, 6);
+    vbp_json_ku64(j, "windows", e->windows);
+    vbp_json_ku64(j, "frames", e->frames);
+    counts_json(j, &e->counts, &e->scores);
     vbp_json_kdouble(j, "seconds", e->seconds, 6);
 }
 
@@ -772,6 +777,35 @@ size_t vbp_eval_result_json(const vbp_eval_result *e, char *buf, size_t size)
     vbp_json_init(&j, 0);
     vbp_json_begin_object(&j);
     eval_json(&j, e);
+    vbp_json_end_object(&j);
+    return json_out(&j, buf, size);
+}
+
+size_t vbp_eval_clips_json(const vbp_eval_result *e, const vbp_pack *pack,
+                           const vbp_counts *clip_counts, char *buf, size_t size)
+{
+    vbp_json j;
+    vbp_json_init(&j, 0);
+    vbp_json_begin_object(&j);
+    eval_json(&j, e);
+    vbp_json_key(&j, "clips");
+    vbp_json_begin_array(&j);
+    for (uint64_t i = 0; i < vbp_pack_get_info(pack)->clip_count; i++) {
+        const vbp_clip *c = vbp_pack_clip(pack, i);
+        const vbp_counts *n = &clip_counts[i];
+        if (!vbp_counts_total(n))
+            continue;
+        char name[2 * VBP_NAME_MAX];
+        snprintf(name, sizeof name, "%s%s%s", c->group, c->group[0] ? "/" : "", c->name);
+        vbp_scores sc = vbp_counts_scores(n);
+        vbp_json_begin_object(&j);
+        vbp_json_kstring(&j, "clip", name);
+        vbp_json_kstring(&j, "split", vbp_split_name(c->split));
+        vbp_json_ku64(&j, "frames", vbp_counts_total(n));
+        counts_json(&j, n, &sc);
+        vbp_json_end_object(&j);
+    }
+    vbp_json_end_array(&j);
     vbp_json_end_object(&j);
     return json_out(&j, buf, size);
 }
