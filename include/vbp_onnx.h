@@ -39,8 +39,8 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
                    const char *path, vbp_error *err);
 
 /*
- * Load a safetensors state dict (seq and channels from its shapes, as
- * vbp_weights_shape) and write it with vbp_onnx_write.  Errors name the
+ * Load a safetensors state dict (architecture, seq and channels from the file,
+ * as vbp_weights_net) and write it with vbp_onnx_write.  Errors name the
  * weights file (VBP_E_IO, VBP_E_FORMAT) or the output path.
  */
 int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const char *path,
