@@ -222,6 +222,10 @@ static void writer_rejects_misuse(void **s)
     memset(longname, 'n', sizeof longname - 1);
     longname[79] = 0;
     assert_int_equal(vbp_writer_begin_clip(w, longname, "", VBP_SPLIT_TRAIN, &err), VBP_E_ARG);
+    /* "g/c" must name one clip only: no '/' inside a name or a group */
+    assert_int_equal(vbp_writer_begin_clip(w, "rall/", "matchA", VBP_SPLIT_TRAIN, &err), VBP_E_ARG);
+    assert_non_null(strstr(err.detail, "'/' in a clip or group name"));
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "a/b", VBP_SPLIT_TRAIN, &err), VBP_E_ARG);
     assert_int_equal(vbp_writer_begin_clip(w, "c", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
     assert_int_equal(vbp_writer_end_clip(w, &err), VBP_E_INPUT); /* no frames */
     assert_int_equal(vbp_writer_add_frame(w, px, NULL, &err), VBP_OK);

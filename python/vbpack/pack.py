@@ -106,6 +106,8 @@ class Pack:
             if c["split"] > 2 or c["first"] != nxt or not 1 <= c["count"] <= nframes - nxt:
                 self._fail(f"clip table entry {i}: bad split or frame range")
             name, group = (c[k].decode("utf-8", "surrogateescape") for k in ("name", "group"))
+            if "/" in name or "/" in group:
+                self._fail(f"clip table entry {i}: '/' in a clip or group name")
             self.clips.append(Clip(name, group, SPLITS[c["split"]], int(c["first"]), int(c["count"]),
                                    self._source(i, c, nxt)))
             nxt += int(c["count"])

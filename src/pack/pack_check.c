@@ -208,6 +208,8 @@ static int check_clips(const char *path, const uint8_t *map, const vbp_header *h
             return bad(err, VBP_E_FORMAT, path, at + 64, "clip table entry %llu: group not NUL-terminated",
                        (unsigned long long)i);
         char q[VBP_CLIP_LABEL_MAX]; /* written only when a message quotes the clip */
+        if (strchr(c->name, '/') || strchr(c->group, '/')) /* "group/name" would be ambiguous */
+            return bad(err, VBP_E_FORMAT, path, at, "clip '%s': '/' in a clip or group name", label(q, c));
         uint64_t z = first_nonzero(map, at + (uint64_t)(nul - c->name), at + 64);
         if (reserved_checked(h) && z < at + 64)
             return bad(err, VBP_E_FORMAT, path, z, "clip '%s': byte 0x%02x after the name's NUL, must be 0",

@@ -201,6 +201,9 @@ int vbp_writer_begin_clip(vbp_writer *w, const char *name, const char *group, vb
     if (!name || !*name || strlen(name) >= VBP_NAME_MAX || (group && strlen(group) >= VBP_NAME_MAX))
         return vbp_fail(err, VBP_E_ARG, "%s: clip and group names must be 1..%d bytes",
                         w->path, VBP_NAME_MAX - 1);
+    if (strchr(name, '/') || (group && strchr(group, '/')))
+        return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': '/' in a clip or group name", w->path,
+                        vbp_clip_label(q, sizeof q, group ? group : "", name));
     if ((unsigned)split >= VBP_SPLIT_COUNT)
         return vbp_fail(err, VBP_E_ARG, "%s: clip '%s': invalid split %d", w->path,
                         vbp_clip_label(q, sizeof q, group ? group : "", name), (int)split);
