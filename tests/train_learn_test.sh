@@ -15,13 +15,23 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$vbsample" --out "$tmp/s" --layout vballnet --width 128 --height 72 --gray --seed 1 \
   --matches 2 --clips 4 --frames 80 2>/dev/null
 "$vbpack" "$tmp/s/vballnet" -o "$tmp/s.vbp" --grayscale --size 128x72 --val match2_clip4 --quiet
-# 40 epochs of 69 steps (batch 8): 2760 steps; F1 first crosses 0.9 near epoch 24.
-"$vbtrain" train "$tmp/s.vbp" --out "$tmp/run" --epochs 40 --lr 5e-3 --batch 8 --seed 1 \
-  --threads 2 --quiet --json > "$tmp/epochs.jsonl"
+# At most 40 epochs of 69 steps (batch 8): 2760 steps; F1 first crosses 0.9 near epoch 24.
+# The run goes in stretches (--resume continues bit for bit: test_train) and stops at the
+# first stretch whose best val F1 reaches 0.9, so a healthy trainer costs ~24 epochs, not 40.
+: > "$tmp/epochs.jsonl"
+best=0 resume=
+for e in 20 24 28 32 36 40; do
+  "$vbtrain" train "$tmp/s.vbp" --out "$tmp/run" --epochs $e --lr 5e-3 --batch 8 --seed 1 \
+    --threads 2 --quiet --json $resume >> "$tmp/epochs.jsonl"
+  resume=--resume
+  best=$(sed -n 's/.*"val":{[^}]*"f1":\([0-9.e+-]*\).*/\1/p' "$tmp/epochs.jsonl" | sort -g | tail -n 1)
+  [ -n "$best" ] || fail "no val F1 in the epoch lines"
+  awk -v f="$best" 'BEGIN { exit !(f >= 0.9) }' && break
+done
 cat "$tmp/epochs.jsonl"
 line=$("$vbtrain" eval "$tmp/s.vbp" --weights "$tmp/run/best.safetensors" --split val --json)
 echo "best on val: $line"
 f1=$(echo "$line" | sed -n 's/.*"f1":\([0-9.]*\).*/\1/p')
 [ -n "$f1" ] || fail "no F1 in: $line"
-awk -v f="$f1" 'BEGIN { exit !(f >= 0.9) }' || fail "best val F1 $f1 < 0.9 after 40 epochs"
-echo "ok: val F1 $f1"
+awk -v f="$f1" 'BEGIN { exit !(f >= 0.9) }' || fail "best val F1 $f1 < 0.9 after $e epochs"
+echo "ok: val F1 $f1 after $e epochs"
