@@ -326,14 +326,26 @@ INLINE void FN(pw_tile)(real *restrict out, const real *restrict in, const real 
 }
 
 /* pw_tile of the forward, W = wt [no, ni]: one function with the stride fixed, which every
- * caller runs (the fused eval block the same instructions as vbp_pwconv_forward: isa.h). */
+ * caller runs (the fused eval block the same instructions as vbp_pwconv_forward: isa.h).  The
+ * epilogue's choices are constants in each of its inlined copies: testing them at run time in
+ * the register tile's epilogue cost FastV1 8% (docs/performance.md). */
 VBP_SAME_CODE static void FN(pw_tile_fwd)(real *restrict out, const real *restrict in,
                                           const real *wt, const real *bias, const real *scale,
                                           int relu, const real *pscale, const real *pshift,
                                           size_t no, size_t ni, size_t Pi, size_t Po, size_t len,
                                           int pack)
 {
-    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, relu, pscale, pshift, no, ni, Pi, Po, len, pack);
+#define PW_TILE_FWD(RELU, PS, PT) \
+    FN(pw_tile)(out, in, wt, ni, 1, bias, scale, RELU, PS, PT, no, ni, Pi, Po, len, pack)
+    if (pscale && relu)
+        PW_TILE_FWD(1, pscale, pshift);
+    else if (pscale)
+        PW_TILE_FWD(0, pscale, pshift);
+    else if (relu)
+        PW_TILE_FWD(1, NULL, NULL);
+    else
+        PW_TILE_FWD(0, NULL, NULL);
+#undef PW_TILE_FWD
 }
 
 /* pu[o*ci + i] += sum_t g[o, t] * x[i, t] for an NO x NI block of (o, i), planes Pg apart in
