@@ -7,12 +7,15 @@
 # and 10, and draw the learning curves.  Each step is skipped when its output
 # is already there (rerun after an interruption: a training resumes with
 # --resume).  Prints the wall time of each step.
-# usage: tools/train_real_model.sh [WORK_DIR] [THREADS]   (default: work-real, all
-#        cores; needs the build in build/ and /usr/bin/python3 with python3-opencv)
+# usage: tools/train_real_model.sh [WORK_DIR] [THREADS] [SEQ]   (default: work-real, all
+#        cores, 5: the seq 5 model; 3 makes the seq 3 one; needs the build in build/ and
+#        /usr/bin/python3 with python3-opencv)
 set -eu
 cd "$(dirname "$0")/.."
 work=${1:-work-real}
 threads=${2:-$(nproc)}
+seq=${3:-5}
+case $seq in 3|5) ;; *) echo "SEQ must be 3 or 5 (the shipped models' windows)" >&2; exit 2 ;; esac
 data=../shared/data
 conv=../shared/tools/videos_to_tracknetv4.py
 bin=build/tools
@@ -50,19 +53,21 @@ train() {
 }
 # 3. The recipe (docs/model.md measures each choice), both stages with the augmentations on.
 #    Stage 1, from random weights: lr 5e-3 decaying x0.9 every epoch (877 steps of 8).
-train "$work/stage1" 10 --seq 3 --grayscale --batch 8 --lr 5e-3 --lr-decay 0.9 \
+train "$work/stage1-seq$seq" 10 --seq $seq --grayscale --batch 8 --lr 5e-3 --lr-decay 0.9 \
   --lr-decay-epochs 1 --target binary --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 \
   --seed 0
 #    Stage 2, fine-tuning stage 1's best epoch at lr 1e-3 for 5 epochs.
-train "$work/stage2" 5 --init "$work/stage1/best.safetensors" --seq 3 --grayscale --batch 8 \
+train "$work/stage2-seq$seq" 5 --init "$work/stage1-seq$seq/best.safetensors" --seq $seq \
+  --grayscale --batch 8 \
   --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary --target-cut 64 --shift 16 \
   --brightness 0.1 --contrast 0.1 --seed 1
 step "evaluating"
 for tol in 4 10; do
-  "$bin/vbtrain" eval "$pack" --weights "$work/stage2/best.safetensors" --tol $tol --per-clip \
+  "$bin/vbtrain" eval "$pack" --weights "$work/stage2-seq$seq/best.safetensors" --tol $tol --per-clip \
     --threads "$threads"
 done
-"$bin/vbtrain" plot "$work/stage1"
-"$bin/vbtrain" plot "$work/stage2"
+"$bin/vbtrain" plot "$work/stage1-seq$seq"
+"$bin/vbtrain" plot "$work/stage2-seq$seq"
 step "done"
-echo "model: $work/stage2/best.safetensors  curves: $work/stage1/curve.png $work/stage2/curve.png"
+echo "model: $work/stage2-seq$seq/best.safetensors"
+echo "curves: $work/stage1-seq$seq/curve.png $work/stage2-seq$seq/curve.png"
