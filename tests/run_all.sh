@@ -63,10 +63,10 @@ run_suite "without FFmpeg (video tests SKIP)" build-valgrind test_video track vi
   test_scan test_csv
 
 # Fuzzing: libFuzzer + ASan + UBSan, each target for VBP_FUZZ_SECONDS (default
-# 20; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
+# 15; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
 # (> 10 s per input), sanitizer report or allocation above 2 GiB fails it.
 # Inputs that crashed are kept as build-fuzz/fuzz-artifacts/*.
-fuzz_seconds=${VBP_FUZZ_SECONDS:-20}
+fuzz_seconds=${VBP_FUZZ_SECONDS:-15}
 if [ "$fuzz_seconds" -gt 0 ]; then
   echo "=== fuzz (${fuzz_seconds}s per target) ===" >&2
   fuzz_targets="pack png csv safetensors state"
