@@ -19,7 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # The run goes in stretches (--resume continues bit for bit: test_train) and stops at the
 # first stretch whose best val F1 reaches 0.9, so a healthy trainer costs ~24 epochs, not 40.
 : > "$tmp/epochs.jsonl"
-best=0 resume=
+resume=
 for e in 20 24 28 32 36 40; do
   "$vbtrain" train "$tmp/s.vbp" --out "$tmp/run" --epochs $e --lr 5e-3 --batch 8 --seed 1 \
     --threads 2 --quiet --json $resume >> "$tmp/epochs.jsonl"

@@ -58,13 +58,12 @@ train "$work/stage1-seq$seq" 10 --seq $seq --grayscale --batch 8 --lr 5e-3 --lr-
   --seed 0
 #    Stage 2, fine-tuning stage 1's best epoch at lr 1e-3 for 5 epochs.
 train "$work/stage2-seq$seq" 5 --init "$work/stage1-seq$seq/best.safetensors" --seq $seq \
-  --grayscale --batch 8 \
-  --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary --target-cut 64 --shift 16 \
-  --brightness 0.1 --contrast 0.1 --seed 1
+  --grayscale --batch 8 --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary \
+  --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 --seed 1
 step "evaluating"
 for tol in 4 10; do
-  "$bin/vbtrain" eval "$pack" --weights "$work/stage2-seq$seq/best.safetensors" --tol $tol --per-clip \
-    --threads "$threads"
+  "$bin/vbtrain" eval "$pack" --weights "$work/stage2-seq$seq/best.safetensors" --tol $tol \
+    --per-clip --threads "$threads"
 done
 "$bin/vbtrain" plot "$work/stage1-seq$seq"
 "$bin/vbtrain" plot "$work/stage2-seq$seq"
