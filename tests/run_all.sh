@@ -32,11 +32,11 @@ run_suite() { # name, build dir, extra meson test args
   fi
 }
 
-setup() { # dir, meson args... (TARGETS: what to build, default all)
+setup() { # dir, meson args...
   dir=$1; shift
   if [ -d "$dir" ]; then meson setup --reconfigure "$dir" "$@" >/dev/null
   else meson setup "$dir" "$@" >/dev/null; fi
-  ninja -C "$dir" ${TARGETS:-} >/dev/null
+  ninja -C "$dir" >/dev/null
 }
 
 CC=gcc setup build-gcc
@@ -45,8 +45,9 @@ run_suite "gcc release" build-gcc
 # With MPI when installed: tests/mpi/mpi_train.sh turns LeakSanitizer off for the mpirun ranks
 # only (Open MPI's initialisation leaks by design); the same code without MPI is leak-checked
 # through test_dist's in-process ranks.
+# The same build compiles the fuzz targets (-Dfuzz=true; run below): one sanitizer build, not two.
 CC=clang setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-  -Dc_args=-fno-sanitize-recover=all
+  -Dc_args=-fno-sanitize-recover=all -Dfuzz=true
 run_suite "clang ASan+UBSan" build-asan --no-suite slow --timeout-multiplier 4
 
 # valgrind memcheck on the tools (suite 'valgrind'): a plain gcc build for
@@ -62,36 +63,33 @@ run_suite "valgrind memcheck (gcc, generic x86-64)" build-valgrind --suite valgr
 run_suite "without FFmpeg (video tests SKIP)" build-valgrind test_video track video_reference \
   test_scan test_csv
 
-# Fuzzing: libFuzzer + ASan + UBSan, each target for VBP_FUZZ_SECONDS (default
-# 15; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
+# Fuzzing: libFuzzer + ASan + UBSan (the targets of build-asan), each target for
+# VBP_FUZZ_SECONDS (default 12; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
 # (> 10 s per input), sanitizer report or allocation above 2 GiB fails it.
-# Inputs that crashed are kept as build-fuzz/fuzz-artifacts/*.
-fuzz_seconds=${VBP_FUZZ_SECONDS:-15}
+# Inputs that crashed are kept as build-asan/fuzz-artifacts/*.
+fuzz_seconds=${VBP_FUZZ_SECONDS:-12}
 if [ "$fuzz_seconds" -gt 0 ]; then
   echo "=== fuzz (${fuzz_seconds}s per target) ===" >&2
   fuzz_targets="pack png csv safetensors state"
-  CC=clang TARGETS="tests/fuzz/seeds.stamp $(for t in $fuzz_targets; do printf 'tests/fuzz/fuzz_%s ' "$t"; done)" \
-    setup build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized \
-    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all
-  mkdir -p build-fuzz/fuzz-artifacts
+  mkdir -p build-asan/fuzz-artifacts
   for t in $fuzz_targets; do
-    mkdir -p "build-fuzz/fuzz-corpus/$t"
+    mkdir -p "build-asan/fuzz-corpus/$t"
     set +e
-    (cd build-fuzz && "./tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 \
+    (cd build-asan && "./tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 \
       -rss_limit_mb=2048 -error_exitcode=77 -print_final_stats=1 \
       -artifact_prefix="fuzz-artifacts/fuzz_$t-" "fuzz-corpus/$t" "tests/fuzz/seeds/$t") \
-      > "build-fuzz/fuzz_$t.log" 2>&1
+      > "build-asan/fuzz_$t.log" 2>&1
     rc=$?
     set -e
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/fuzz_$t.log")
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "build-fuzz/fuzz_$t.log")
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-asan/fuzz_$t.log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "build-asan/fuzz_$t.log")
     if [ "$rc" -eq 0 ] && [ -n "$execs" ]; then
       passed=$((passed + 1))
       echo "fuzz_$t: OK, ${execs} executions, ${rate} exec/s, ${fuzz_seconds} s"
     else
       failed=$((failed + 1))
-      echo "fuzz_$t: FAIL (exit $rc); log build-fuzz/fuzz_$t.log:"
-      grep -E "ERROR|SUMMARY|invariant|Test unit written" "build-fuzz/fuzz_$t.log" | head -n 20
+      echo "fuzz_$t: FAIL (exit $rc); log build-asan/fuzz_$t.log:"
+      grep -E "ERROR|SUMMARY|invariant|Test unit written" "build-asan/fuzz_$t.log" | head -n 20
     fi
   done
 fi

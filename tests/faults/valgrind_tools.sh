@@ -2,7 +2,8 @@
 # valgrind memcheck on the tools, on tiny inputs: success paths (both
 # layouts, raw and lz4, gray and RGB, every vbdump command) and failure
 # paths (existing target, corrupt and truncated packs, a missing pack), and
-# when given, vbtrain train / --resume / eval / predict / plot on a 96x64 pack.
+# with VBTRAIN, instead, vbtrain train / --resume / eval / predict / plot on a 96x64 pack (two
+# meson tests, so that they run side by side: each is a long row of single-threaded valgrind runs).
 # Any memcheck error or definite/indirect leak fails the test.
 # usage: valgrind_tools.sh VALGRIND VBSAMPLE VBPACK VBDUMP [VBTRAIN]
 set -eu
@@ -28,30 +29,32 @@ vg() { # expected-exit command...
 "$vbsample" --out "$tmp/src" --matches 1 --clips 2 --frames 6 --width 96 --height 64 --seed 2 \
   >/dev/null 2>&1
 p=$tmp/a.vbp
-vg 0 "$vbpack" --quiet --size 96x64 --threads 2 "$tmp/src/tracknetv4" -o "$p"
-vg 0 "$vbpack" --quiet --size 96x64 --grayscale --codec lz4 --val match1_clip2 --json \
-  "$tmp/src/vballnet" -o "$tmp/b.vbp"
-vg 1 "$vbpack" --quiet --size 96x64 "$tmp/src/tracknetv4" -o "$p"          # exists
-vg 1 "$vbpack" --quiet --size 32x32 "$tmp/src/tracknetv4" -o "$tmp/c.vbp"  # wrong size
-vg 2 "$vbpack" --bogus
-for pc in "$p clip1" "$tmp/b.vbp match1_clip2"; do
-  pack=${pc% *}; clip=${pc#* }
-  vg 0 "$vbdump" info "$pack" --json
-  vg 0 "$vbdump" info "$pack" --seq 9
-  vg 0 "$vbdump" clips "$pack"
-  vg 0 "$vbdump" frames "$pack" "$clip" --json
-  vg 0 "$vbdump" verify "$pack"
-  vg 0 "$vbdump" export "$pack" "$clip" 2 -o "$tmp/x"
-done
-head -c 5000 "$p" > "$tmp/short.vbp"
-vg 1 "$vbdump" verify "$tmp/short.vbp"
-cp "$p" "$tmp/flip.vbp"
-printf 'X' | dd of="$tmp/flip.vbp" bs=1 seek=20000 conv=notrunc 2>/dev/null
-vg 1 "$vbdump" verify "$tmp/flip.vbp"
-vg 1 "$vbdump" info "$tmp/none.vbp"
-if [ -n "$vbtrain" ]; then
+if [ -z "$vbtrain" ]; then
+  vg 0 "$vbpack" --quiet --size 96x64 --threads 2 "$tmp/src/tracknetv4" -o "$p"
+  vg 0 "$vbpack" --quiet --size 96x64 --grayscale --codec lz4 --val match1_clip2 --json \
+    "$tmp/src/vballnet" -o "$tmp/b.vbp"
+  vg 1 "$vbpack" --quiet --size 96x64 "$tmp/src/tracknetv4" -o "$p"          # exists
+  vg 1 "$vbpack" --quiet --size 32x32 "$tmp/src/tracknetv4" -o "$tmp/c.vbp"  # wrong size
+  vg 2 "$vbpack" --bogus
+  for pc in "$p clip1" "$tmp/b.vbp match1_clip2"; do
+    pack=${pc% *}; clip=${pc#* }
+    vg 0 "$vbdump" info "$pack" --json
+    vg 0 "$vbdump" info "$pack" --seq 9
+    vg 0 "$vbdump" clips "$pack"
+    vg 0 "$vbdump" frames "$pack" "$clip" --json
+    vg 0 "$vbdump" verify "$pack"
+    vg 0 "$vbdump" export "$pack" "$clip" 2 -o "$tmp/x"
+  done
+  head -c 5000 "$p" > "$tmp/short.vbp"
+  vg 1 "$vbdump" verify "$tmp/short.vbp"
+  cp "$p" "$tmp/flip.vbp"
+  printf 'X' | dd of="$tmp/flip.vbp" bs=1 seek=20000 conv=notrunc 2>/dev/null
+  vg 1 "$vbdump" verify "$tmp/flip.vbp"
+  vg 1 "$vbdump" info "$tmp/none.vbp"
+else
   vg 0 "$vbtrain" --help
   "$vbpack" --quiet --size 96x64 --grayscale --val clip2 "$tmp/src/tracknetv4" -o "$tmp/g.vbp"
+  head -c 5000 "$tmp/g.vbp" > "$tmp/short.vbp"
   vg 0 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/run" --epochs 1 --batch 2 --threads 1 --quiet
   vg 0 "$vbtrain" train "$tmp/g.vbp" --out "$tmp/run" --epochs 2 --batch 2 --threads 1 --quiet --resume
   vg 0 "$vbtrain" eval "$tmp/g.vbp" --weights "$tmp/run/last.safetensors" --threads 1 --json
