@@ -4,7 +4,10 @@
 # Prints "N passed, N failed" at the end; exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
+t0=$(date +%s)
+elapsed() { echo "--- $1: done at $(( $(date +%s) - t0 )) s" >&2; }
 sh tools/install-deps.sh
+elapsed "install-deps"
 
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
@@ -41,6 +44,7 @@ setup() { # dir, meson args...
 
 CC=gcc setup build-gcc
 run_suite "gcc release" build-gcc
+elapsed "gcc release (build and tests)"
 
 # With MPI when installed: tests/mpi/mpi_train.sh turns LeakSanitizer off for the mpirun ranks
 # only (Open MPI's initialisation leaks by design); the same code without MPI is leak-checked
@@ -49,6 +53,7 @@ run_suite "gcc release" build-gcc
 CC=clang setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
   -Dc_args=-fno-sanitize-recover=all -Dfuzz=true
 run_suite "clang ASan+UBSan" build-asan --no-suite slow --timeout-multiplier 4
+elapsed "clang ASan+UBSan (build and tests)"
 
 # valgrind memcheck on the tools (suite 'valgrind'): a plain gcc build for
 # generic x86-64, because valgrind does not decode -march=native's AVX-512.  Built without MPI
@@ -62,6 +67,7 @@ CC=gcc setup build-valgrind -Dnative=false -Dbuildtype=debugoptimized -Dmpi=disa
 run_suite "valgrind memcheck (gcc, generic x86-64)" build-valgrind --suite valgrind
 run_suite "without FFmpeg (video tests SKIP)" build-valgrind test_video track video_reference \
   test_scan test_csv
+elapsed "valgrind and without FFmpeg (build and tests)"
 
 # Fuzzing: libFuzzer + ASan + UBSan (the targets of build-asan), each target for
 # VBP_FUZZ_SECONDS (default 12; 0 skips) from the seed corpora the build writes.  A crash, leak, hang
@@ -69,21 +75,23 @@ run_suite "without FFmpeg (video tests SKIP)" build-valgrind test_video track vi
 # Inputs that crashed are kept as build-asan/fuzz-artifacts/*.
 fuzz_seconds=${VBP_FUZZ_SECONDS:-12}
 if [ "$fuzz_seconds" -gt 0 ]; then
-  echo "=== fuzz (${fuzz_seconds}s per target) ===" >&2
-  fuzz_targets="pack png csv safetensors state"
+  jobs=$(nproc 2>/dev/null || echo 2)
+  echo "=== fuzz (${fuzz_seconds}s per target, $jobs at a time) ===" >&2
   mkdir -p build-asan/fuzz-artifacts
-  for t in $fuzz_targets; do
-    mkdir -p "build-asan/fuzz-corpus/$t"
-    set +e
-    (cd build-asan && "./tests/fuzz/fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 \
-      -rss_limit_mb=2048 -error_exitcode=77 -print_final_stats=1 \
-      -artifact_prefix="fuzz-artifacts/fuzz_$t-" "fuzz-corpus/$t" "tests/fuzz/seeds/$t") \
-      > "build-asan/fuzz_$t.log" 2>&1
-    rc=$?
-    set -e
+  rm -f build-asan/fuzz_*.rc
+  # One target per core at a time (each libFuzzer process is single-threaded); xargs waits
+  # for all of them; each writes its log and its exit status under build-asan.
+  printf '%s\n' pack png csv safetensors state | xargs -P "$jobs" -I{} sh -c '
+    t=$1; s=$2; cd build-asan && mkdir -p "fuzz-corpus/$t"
+    "./tests/fuzz/fuzz_$t" -max_total_time="$s" -timeout=10 -rss_limit_mb=2048 \
+      -error_exitcode=77 -print_final_stats=1 -artifact_prefix="fuzz-artifacts/fuzz_$t-" \
+      "fuzz-corpus/$t" "tests/fuzz/seeds/$t" > "fuzz_$t.log" 2>&1
+    echo $? > "fuzz_$t.rc"' sh {} "$fuzz_seconds" || true
+  for t in pack png csv safetensors state; do
+    rc=$(cat "build-asan/fuzz_$t.rc" 2>/dev/null || echo "?")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-asan/fuzz_$t.log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "build-asan/fuzz_$t.log")
-    if [ "$rc" -eq 0 ] && [ -n "$execs" ]; then
+    if [ "$rc" = 0 ] && [ -n "$execs" ]; then
       passed=$((passed + 1))
       echo "fuzz_$t: OK, ${execs} executions, ${rate} exec/s, ${fuzz_seconds} s"
     else
@@ -92,6 +100,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
       grep -E "ERROR|SUMMARY|invariant|Test unit written" "build-asan/fuzz_$t.log" | head -n 20
     fi
   done
+  elapsed fuzz
 fi
 
 echo "tests: $passed passed, $failed failed"
