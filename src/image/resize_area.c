@@ -12,7 +12,10 @@
  * consecutive source pixels, are read with one 16-byte load per 5 taps
  * whose three channels are summed in the lanes of one SSE2 register.  Taps
  * are padded with weight 0 to a fixed count: adding (+0) * v is exact, so
- * the padding does not change a sum.
+ * the padding does not change a sum.  Where the CPU has AVX2 (vbp_cpu_isa:
+ * VBP_ISA=generic turns it off) two output pixels share one 256-bit
+ * register, one per 128-bit lane, each lane doing the SSE2 path's
+ * operations in its order: the same bytes, half the instructions.
  */
 #include <float.h>
 #include <math.h>
@@ -21,10 +24,16 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AREA_AVX2 1
+#endif
+#include "cpu.h"
 #include "internal.h"
 #include "resize.h"
 
 enum { AREA_COPY, AREA_BLOCK, AREA_GENERAL };
+enum { SIMD_NONE, SIMD_SSE2, SIMD_AVX2 }; /* vbp_area.simd: the horizontal pass's kernel */
 #define GROUP 5 /* taps (BGR pixels) per 16-byte load */
 
 /* One term of OpenCV's area table: output index `dst` takes source index `src` times w. */
@@ -41,6 +50,7 @@ struct vbp_area {
     uint32_t last_taps; /* taps in the last load (GROUP in the others) */
     uint32_t *xstart;   /* dw byte offsets (3 * first source pixel) */
     float *xw;          /* dw * groups * GROUP weights, zero-padded */
+    float *xw2;         /* groups == 1: per pixel pair and tap, 4 x the first's, 4 x the second's */
     tap *ytab;          /* vertical terms in OpenCV's order */
     size_t ny;
     float *buf, *sum;   /* 4 * dw floats: lanes B, G, R and one unused */
@@ -85,6 +95,7 @@ void vbp_area_free(vbp_area *a)
         return;
     free(a->xstart);
     free(a->xw);
+    free(a->xw2);
     free(a->ytab);
     free(a->buf);
     free(a->sum);
@@ -119,7 +130,31 @@ static int plan_columns(vbp_area *a, double scale)
         a->xw[xt[k].dst * per + i] = xt[k].w;
     }
     free(xt);
+    if (a->groups == 1) {
+        size_t pairs = ((size_t)a->dw + 1) / 2;
+        if (!(a->xw2 = calloc(pairs * GROUP * 8, sizeof *a->xw2)))
+            return -1;
+        for (size_t d = 0; d < a->dw; d++)
+            for (size_t k = 0; k < GROUP; k++)
+                for (size_t l = 0; l < 4; l++)
+                    a->xw2[((d / 2) * GROUP + k) * 8 + (d % 2) * 4 + l] = a->xw[d * GROUP + k];
+    }
     return 0;
+}
+
+/* The fastest horizontal kernel this CPU runs for a's table, at most `most`. */
+static int pick_simd(const vbp_area *a, int most)
+{
+    int best = SIMD_NONE;
+#ifdef __SSE2__
+    best = SIMD_SSE2;
+#endif
+#ifdef AREA_AVX2
+    if (a->mode == AREA_GENERAL && a->xw2 && vbp_cpu_isa() >= VBP_ISA_AVX2)
+        best = SIMD_AVX2;
+#endif
+    (void)a;
+    return best < most ? best : most;
 }
 
 int vbp_area_create(uint32_t sw, uint32_t sh, uint32_t dw, uint32_t dh, vbp_area **out,
@@ -133,9 +168,6 @@ int vbp_area_create(uint32_t sw, uint32_t sh, uint32_t dw, uint32_t dh, vbp_area
     if (!a)
         return vbp_fail(err, VBP_E_NOMEM, "out of memory for a %ux%u resize", dw, dh);
     a->sw = sw, a->sh = sh, a->dw = dw, a->dh = dh;
-#ifdef __SSE2__
-    a->simd = 1;
-#endif
     /* cv::resize: scale = 1 / (dsize / ssize); integer factors take the block-mean path */
     double sx = 1.0 / ((double)dw / sw), sy = 1.0 / ((double)dh / sh);
     double ix = nearbyint(sx), iy = nearbyint(sy);
@@ -159,18 +191,14 @@ int vbp_area_create(uint32_t sw, uint32_t sh, uint32_t dw, uint32_t dh, vbp_area
         vbp_area_free(a);
         return vbp_fail(err, VBP_E_NOMEM, "out of memory for a %ux%u resize", dw, dh);
     }
+    a->simd = pick_simd(a, SIMD_AVX2);
     *out = a;
     return VBP_OK;
 }
 
-void vbp_area_set_simd(vbp_area *a, int on)
+int vbp_area_set_simd(vbp_area *a, int level)
 {
-#ifdef __SSE2__
-    a->simd = on;
-#else
-    (void)on;
-    a->simd = 0;
-#endif
+    return a->simd = pick_simd(a, level < 0 ? 0 : level);
 }
 
 /* Horizontal sums of one source row into buf (lanes B, G, R, 0), portable C. */
@@ -254,6 +282,69 @@ static void hrow_sse2(const vbp_area *a, const uint8_t *row, float *buf)
 }
 #endif
 
+#ifdef AREA_AVX2
+/*
+ * tap_group for the two output pixels whose 16-byte loads are p0 and p1, in
+ * the low and the high 128-bit lane (every instruction here works within
+ * lanes); w holds 8 floats per tap (xw2).  Same products, same order.
+ */
+__attribute__((target("avx2"), always_inline)) static inline __m256
+tap_pair(const uint8_t *p0, const uint8_t *p1, const float *w, uint32_t n)
+{
+    const __m256i z = _mm256_setzero_si256();
+    __m256i b = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p0)),
+        _mm_loadu_si128((const __m128i *)(const void *)p1), 1);
+    __m256i lo = _mm256_unpacklo_epi8(b, z), hi = _mm256_unpackhi_epi8(b, z);
+    __m256 f0 = _mm256_cvtepi32_ps(_mm256_unpacklo_epi16(lo, z)); /* B0 G0 R0 B1 */
+    __m256 f1 = _mm256_cvtepi32_ps(_mm256_unpackhi_epi16(lo, z)); /* G1 R1 B2 G2 */
+    __m256 acc = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(f0, _mm256_loadu_ps(w)));
+    if (n < 2)
+        return acc;
+    __m256 t = _mm256_shuffle_ps(_mm256_shuffle_ps(f0, f1, _MM_SHUFFLE(0, 0, 3, 3)), f1,
+                                 _MM_SHUFFLE(1, 1, 2, 0)); /* B1 G1 R1 */
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(t, _mm256_loadu_ps(w + 8)));
+    if (n < 3)
+        return acc;
+    __m256 f2 = _mm256_cvtepi32_ps(_mm256_unpacklo_epi16(hi, z)); /* R2 B3 G3 R3 */
+    t = _mm256_shuffle_ps(f1, f2, _MM_SHUFFLE(0, 0, 3, 2));        /* B2 G2 R2 */
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(t, _mm256_loadu_ps(w + 16)));
+    if (n < 4)
+        return acc;
+    t = _mm256_shuffle_ps(f2, f2, _MM_SHUFFLE(3, 3, 2, 1)); /* B3 G3 R3 */
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(t, _mm256_loadu_ps(w + 24)));
+    if (n < 5)
+        return acc;
+    __m256 f3 = _mm256_cvtepi32_ps(_mm256_unpackhi_epi16(hi, z)); /* B4 G4 R4 x */
+    return _mm256_add_ps(acc, _mm256_mul_ps(f3, _mm256_loadu_ps(w + 32)));
+}
+
+__attribute__((target("avx2"), always_inline)) static inline void
+hrow_pairs(const vbp_area *a, const uint8_t *row, float *buf, uint32_t n)
+{
+    uint32_t d = 0;
+    for (; d + 2 <= a->dw; d += 2)
+        _mm256_storeu_ps(buf + 4 * d, tap_pair(row + a->xstart[d], row + a->xstart[d + 1],
+                                               a->xw2 + (size_t)d / 2 * GROUP * 8, n));
+    if (d < a->dw) /* an odd width: the last pixel alone, in the low lane */
+        _mm_storeu_ps(buf + 4 * d, _mm256_castps256_ps128(tap_pair(
+            row + a->xstart[d], row + a->xstart[d], a->xw2 + (size_t)d / 2 * GROUP * 8, n)));
+}
+
+/* hrow_sse2 for tables of one load per pixel (xw2 exists), two pixels per instruction. */
+__attribute__((target("avx2"))) static void hrow_avx2(const vbp_area *a, const uint8_t *row,
+                                                      float *buf)
+{
+    switch (a->last_taps) {
+    case 1: hrow_pairs(a, row, buf, 1); return;
+    case 2: hrow_pairs(a, row, buf, 2); return;
+    case 3: hrow_pairs(a, row, buf, 3); return;
+    case 4: hrow_pairs(a, row, buf, 4); return;
+    default: hrow_pairs(a, row, buf, 5); return;
+    }
+}
+#endif
+
 /* Output row y from the vertical sums (lanes B, G, R) into the R, G, B planes. */
 static void store_row(const vbp_area *a, const float *sum, uint32_t y, uint8_t *rgb)
 {
@@ -295,8 +386,13 @@ static void run_general(vbp_area *a, const uint8_t *bgr, size_t stride, uint8_t 
         const tap *t = &a->ytab[j];
         if (t->src != last_src) {
             const uint8_t *row = bgr + t->src * stride;
+#ifdef AREA_AVX2
+            if (a->simd == SIMD_AVX2)
+                hrow_avx2(a, row, buf);
+            else
+#endif
 #ifdef __SSE2__
-            if (a->simd)
+            if (a->simd == SIMD_SSE2)
                 hrow_sse2(a, row, buf);
             else
 #endif
