@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <xxhash.h>
@@ -389,6 +390,67 @@ static void writer_rejects_bad_encoded(void **s)
     assert_int_equal(fx_entries(fx_dir), 0);
 }
 
+/*
+ * Whole zero pages of raw records are left as holes (pack_write.c): a 512x288 pack whose
+ * heatmaps are empty but for one small blob takes fewer disk blocks than its size, and reads
+ * back (mapping, checksums) the bytes it was given.  Random frames keep every page.
+ */
+static void zero_pages_are_holes(void **s)
+{
+    (void)s;
+    enum { W = 512, H = 288, N = 4 };
+    const char *path = in_dir("sparse.vbp");
+    vbp_writer_opts o = {{H, W, 1, 1}, VBP_CODEC_RAW, 1};
+    vbp_writer *w;
+    vbp_error err;
+    uint8_t *frame = malloc(W * H), *heat = calloc(W * H, 1);
+    uint64_t seed = 7;
+    assert_int_equal(vbp_writer_open(path, &o, &w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_begin_clip(w, "c", "", VBP_SPLIT_TRAIN, &err), VBP_OK);
+    for (int f = 0; f < N; f++) {
+        for (size_t i = 0; i < (size_t)W * H; i++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            frame[i] = (uint8_t)(seed >> 24) | 1; /* never a zero page */
+        }
+        assert_int_equal(vbp_writer_add_frame(w, frame, NULL, &err), VBP_OK);
+    }
+    for (int f = 0; f < N; f++) {
+        memset(heat, 0, W * H);
+        if (f % 2 == 0) /* a blob on rows 100..109 (file pages 12 and 13 of the record) */
+            for (int y = 100; y < 110; y++)
+                memset(heat + (size_t)y * W + 200 + f, 255, 9);
+        assert_int_equal(vbp_writer_add_heatmap(w, heat, &err), VBP_OK);
+    }
+    assert_int_equal(vbp_writer_end_clip(w, &err), VBP_OK);
+    assert_int_equal(vbp_writer_finish(w, &err), VBP_OK);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    /* the heatmaps' 4 x 36 pages, all but 2 x 2 of them zero, are not allocated */
+    uint64_t heat_pages = (uint64_t)N * W * H / 4096, zero_pages = heat_pages - 4;
+    uint64_t allocated = (uint64_t)st.st_blocks * 512;
+    if (allocated + zero_pages * 4096 / 2 > (uint64_t)st.st_size)
+        fail_msg("%llu bytes allocated for a %llu-byte pack with %llu zero pages: no holes",
+                 (unsigned long long)allocated, (unsigned long long)st.st_size,
+                 (unsigned long long)zero_pages);
+    vbp_pack *p;
+    assert_int_equal(vbp_pack_open(path, &p, &err), VBP_OK);
+    assert_int_equal(vbp_pack_verify(p, NULL, NULL, &err), VBP_OK);
+    for (int f = 0; f < N; f++) {
+        vbp_record r;
+        assert_int_equal(vbp_pack_record(p, (uint64_t)f, VBP_REC_HEATMAP, &r), VBP_OK);
+        memset(heat, 0, W * H);
+        if (f % 2 == 0)
+            for (int y = 100; y < 110; y++)
+                memset(heat + (size_t)y * W + 200 + f, 255, 9);
+        assert_memory_equal(r.stored, heat, W * H);
+    }
+    vbp_pack_close(p);
+    unlink(path);
+    free(frame);
+    free(heat);
+}
+
 static void splits_and_codecs_have_names(void **s)
 {
     (void)s;
@@ -415,6 +477,7 @@ int main(void)
         cmocka_unit_test(record_encode_contract),
         cmocka_unit_test(encoded_records_give_same_bytes),
         cmocka_unit_test(writer_rejects_bad_encoded),
+        cmocka_unit_test(zero_pages_are_holes),
         cmocka_unit_test(splits_and_codecs_have_names),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);

@@ -7,6 +7,9 @@
  * callers may run on their own threads.  The clip table and frame index are kept
  * in memory (96 bytes per frame) and written after the data at finish, then
  * the header at offset 0, fsync, rename into place, fsync of the directory.
+ * Whole 4096-byte file pages of zeros inside raw records are skipped, not
+ * written (write_sparse): the file reads the same, and the mostly empty
+ * heatmaps cost neither a copy into the page cache nor disk blocks.
  * Nothing depends on time or on uninitialised memory: the same calls give
  * the same bytes.
  */
@@ -84,6 +87,57 @@ static int write_all(vbp_writer *w, const void *buf, size_t n, vbp_error *err)
     }
     w->pos += n;
     start_writeback(w);
+    return VBP_OK;
+}
+
+/* 1 if the n bytes at p are all zero. */
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0, v;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&v, p + i, 8);
+        acc |= v;
+    }
+    for (; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+/*
+ * write_all, leaving each whole file page (VBP_ALIGN bytes at a multiple of
+ * VBP_ALIGN) of zeros in buf as a hole: the position moves past it with
+ * lseek.  A hole reads as zeros and the pack's tables always follow the
+ * data, so the file's bytes and size are those write_all would give.
+ */
+static int write_sparse(vbp_writer *w, const uint8_t *p, size_t n, vbp_error *err)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i, skip = 0;
+        /* [i, j): pages to write; then `skip` bytes of zero pages */
+        while (j < n) {
+            size_t len = (size_t)(VBP_ALIGN - (w->pos + j - i) % VBP_ALIGN);
+            if (len == VBP_ALIGN && n - j >= len && all_zero(p + j, len))
+                break;
+            j += len < n - j ? len : n - j;
+        }
+        if (j > i) {
+            int rc = write_all(w, p + i, j - i, err);
+            if (rc)
+                return rc;
+        }
+        while (j + skip + VBP_ALIGN <= n && all_zero(p + j + skip, VBP_ALIGN))
+            skip += VBP_ALIGN;
+        if (skip) {
+            if (lseek(w->file.fd, (off_t)skip, SEEK_CUR) < 0) {
+                w->broken = 1;
+                return vbp_fail(err, VBP_E_IO, "%s: seek failed: %s", w->path, strerror(errno));
+            }
+            w->pos += skip;
+        }
+        i = j + skip;
+    }
     return VBP_OK;
 }
 
@@ -305,7 +359,8 @@ static int append_record(vbp_writer *w, const vbp_record *rec, uint64_t raw, vbp
     d->raw_size = raw;
     d->checksum = rec->checksum;
     d->codec = (uint32_t)rec->codec;
-    return write_all(w, rec->stored, (size_t)rec->stored_size, err);
+    return rec->codec == VBP_CODEC_RAW ? write_sparse(w, rec->stored, (size_t)rec->stored_size, err)
+                                       : write_all(w, rec->stored, (size_t)rec->stored_size, err);
 }
 
 /* Encode `raw` bytes at src with the writer's codec into *rec (stored in w->scratch or src). */
