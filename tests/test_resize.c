@@ -57,7 +57,7 @@ static void kernels_agree(void **s)
     }
 }
 
-/* The 720p -> 512x288 shrink of the video route takes the AVX2 kernel wherever the CPU has it. */
+/* The 720p -> 512x288 shrink of the video route takes the AVX2 kernels wherever the CPU has them. */
 static void avx2_where_the_cpu_has_it(void **s)
 {
     (void)s;
@@ -68,8 +68,9 @@ static void avx2_where_the_cpu_has_it(void **s)
 #endif
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    want = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           !(isa && !strcmp(isa, "generic")) ? 2 : 1;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        !(isa && !strcmp(isa, "generic")))
+        want = 2;
 #endif
     vbp_area *plan;
     assert_int_equal(vbp_area_create(1280, 720, 512, 288, &plan, NULL), VBP_OK);
