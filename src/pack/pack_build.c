@@ -10,11 +10,16 @@
  * output independent of the thread count and of scheduling.
  *
  * A video's frames can only be decoded in order: the workers holding its
- * frame jobs take turns (the clip's `turn` is the frame whose job may pull
- * the next decoded frame from the clip's decoder), then convert their frame
- * (BGR, area shrink, gray) in parallel, each with its own converter.  The
- * first frame's job opens the decoder, the last one checks that the video
- * ends there and closes it.
+ * frame jobs take turns (the clip's `turn` is the next frame its decoder
+ * gives), then convert their frame (BGR, area shrink, gray) in parallel,
+ * each with its own converter.  Decoding one clip is thus serial, and H.264
+ * decoding is about half the work: a worker that would wait for its clip's
+ * turn decodes ahead instead, the next frame of a later video clip none of
+ * whose jobs is claimed yet, converted into an `ahead` buffer (at most
+ * AHEAD_BYTES of them) that the frame's job takes later.  So two clips
+ * decode at once, and the pack's bytes do not change.  Whoever decodes a
+ * clip's frame 0 opens its decoder; whoever decodes the last one checks that
+ * the video ends there and closes it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -52,9 +57,28 @@ typedef struct slot {
 /* Decoding state of one video clip, under the builder's mutex except `v` (used by the turn holder). */
 typedef struct video_clip {
     vbp_video *v;
-    uint64_t turn;   /* frame whose job pulls the next decoded frame */
+    uint64_t turn;   /* the next frame the decoder gives */
+    uint64_t first_job; /* index of its frame 0's job */
+    int busy;        /* a worker is decoding frame `turn` */
     int failed;      /* a frame failed: the later ones do not decode (the first error is reported) */
+    uint32_t ahead;  /* frames of it waiting in ahead buffers */
 } video_clip;
+
+/* Decoded-ahead memory: enough for two clips to decode at once on the usual cores. */
+#define AHEAD_BYTES (48u << 20)
+
+enum { AHEAD_FREE, AHEAD_BUSY, AHEAD_READY };
+
+/* A frame decoded and converted ahead of its job (under the builder's mutex but `pixels`). */
+typedef struct ahead_buf {
+    int state;
+    uint32_t clip, frame;
+    int rc;
+    vbp_error err;
+    uint64_t input_bytes;
+    uint8_t *pixels; /* frame_bytes (the lowest free buffer is used first: pages untouched
+                      * until the look-ahead needs them) */
+} ahead_buf;
 
 /* What one worker thread keeps between jobs. */
 typedef struct worker_ctx {
@@ -81,6 +105,8 @@ typedef struct builder {
     int stop;
     slot *slots;
     size_t nslots;
+    ahead_buf *ahead;
+    size_t nahead;
 } builder;
 
 void vbp_build_opts_init(vbp_build_opts *o)
@@ -111,37 +137,31 @@ int vbp_layout_parse(const char *s, vbp_layout *out)
 }
 
 /*
- * Pull frame jb->frame of a video clip into w->frame, in the clip's turn:
- * open the decoder at frame 0, check the end and close it at the last
- * frame.  Returns VBP_OK, an error naming the video, or VBP_E_INTERRUPTED
- * when the build stops meanwhile.
+ * Decode frame `frame` of video clip `ci` into w->frame; the caller holds
+ * the clip's turn (busy, turn == frame).  Opens the decoder at frame 0,
+ * checks the end and closes it at the last frame or on an error.  Returns
+ * VBP_OK or an error naming the video.
  */
-static int pull_frame(builder *b, const job *jb, worker_ctx *w, uint64_t *input_bytes,
-                      vbp_error *err)
+static int decode_frame(builder *b, uint32_t ci, uint64_t frame, worker_ctx *w,
+                        uint64_t *input_bytes, vbp_error *err)
 {
-    const vbp_source_clip *c = &b->ds->clips[jb->clip];
-    video_clip *vc = &b->videos[jb->clip];
-    pthread_mutex_lock(&b->mu);
-    while (!b->stop && vc->turn != jb->frame)
-        pthread_cond_wait(&b->turn_passed, &b->mu);
-    int stop = b->stop, failed = vc->failed;
-    pthread_mutex_unlock(&b->mu);
-    if (stop)
-        return vbp_fail(err, VBP_E_INTERRUPTED, "stopped");
-    int rc = failed ? vbp_fail(err, VBP_E_INPUT, "%s: an earlier frame failed", c->video) : VBP_OK;
-    if (!rc && ((!w->frame && !(w->frame = vbp_video_frame_new())) ||
-                (!w->extra && !(w->extra = vbp_video_frame_new()))))
+    const vbp_source_clip *c = &b->ds->clips[ci];
+    video_clip *vc = &b->videos[ci];
+    int rc = VBP_OK;
+    *input_bytes = 0;
+    if ((!w->frame && !(w->frame = vbp_video_frame_new())) ||
+        (!w->extra && !(w->extra = vbp_video_frame_new())))
         rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", c->video);
-    if (!rc && jb->frame == 0) {
+    if (!rc && frame == 0) {
         rc = vbp_video_open(c->video, 1, &vc->v, err);
         *input_bytes = rc ? 0 : vbp_video_get_info(vc->v)->bytes;
     }
     if (!rc && (rc = vbp_video_next(vc->v, w->frame, err)) == 0)
-        rc = vbp_fail(err, VBP_E_INPUT, "%s: decodes to %u frames, its container lists %zu "
-                      "(damaged video?)", c->video, jb->frame, c->frame_count);
+        rc = vbp_fail(err, VBP_E_INPUT, "%s: decodes to %llu frames, its container lists %zu "
+                      "(damaged video?)", c->video, (unsigned long long)frame, c->frame_count);
     if (rc == 1)
         rc = VBP_OK;
-    if (!rc && jb->frame + 1 == c->frame_count) {
+    if (!rc && frame + 1 == c->frame_count) {
         int more = vbp_video_next(vc->v, w->extra, err);
         if (more == 1)
             rc = vbp_fail(err, VBP_E_INPUT, "%s: decodes to more than the %zu frames its "
@@ -149,16 +169,132 @@ static int pull_frame(builder *b, const job *jb, worker_ctx *w, uint64_t *input_
         else
             rc = more;
     }
-    if (rc || jb->frame + 1 == c->frame_count) {
+    if (rc || frame + 1 == c->frame_count) {
         vbp_video_close(vc->v);
         vc->v = NULL;
     }
-    pthread_mutex_lock(&b->mu);
+    return rc;
+}
+
+/* Convert w->frame of clip ci to the pack's size and channels at dst. */
+static int convert_frame(builder *b, uint32_t ci, worker_ctx *w, uint8_t *dst, vbp_error *err)
+{
+    const vbp_source_clip *c = &b->ds->clips[ci];
+    const vbp_build_opts *o = b->opts;
+    if (!w->conv && !(w->conv = vbp_frame_conv_new()))
+        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", c->video);
+    return vbp_frame_conv_run(w->conv, w->frame, c->video, o->width, o->height, o->frame_channels,
+                              dst, NULL, err);
+}
+
+/* Take the turn of clip ci (mutex held), decode its next frame (mutex released), give the turn back. */
+static int take_turn_and_decode(builder *b, uint32_t ci, worker_ctx *w, uint64_t *input_bytes,
+                                vbp_error *err)
+{
+    video_clip *vc = &b->videos[ci];
+    uint64_t frame = vc->turn;
+    int rc;
+    vc->busy = 1;
+    if (vc->failed) {
+        rc = vbp_fail(err, VBP_E_INPUT, "%s: an earlier frame failed", b->ds->clips[ci].video);
+        *input_bytes = 0;
+    } else {
+        pthread_mutex_unlock(&b->mu);
+        rc = decode_frame(b, ci, frame, w, input_bytes, err);
+        pthread_mutex_lock(&b->mu);
+    }
     vc->failed = vc->failed || rc;
     vc->turn++;
+    vc->busy = 0;
     pthread_cond_broadcast(&b->turn_passed);
-    pthread_mutex_unlock(&b->mu);
     return rc;
+}
+
+/*
+ * With the mutex held: decode and convert the next frame of the first later
+ * video clip that no claimed job uses yet and whose decoder is free, into a
+ * free ahead buffer.  Returns 1 when it did (the mutex was released
+ * meanwhile), 0 when there was nothing to do.
+ */
+static int decode_ahead(builder *b, uint32_t from_clip, worker_ctx *w)
+{
+    ahead_buf *a = NULL;
+    for (size_t i = 0; i < b->nahead && !a; i++)
+        if (b->ahead[i].state == AHEAD_FREE)
+            a = &b->ahead[i];
+    if (!a || b->stop)
+        return 0;
+    uint32_t ci = from_clip + 1;
+    for (; ci < b->ds->count; ci++) {
+        const video_clip *vc = &b->videos[ci];
+        if (b->ds->clips[ci].video && vc->first_job >= b->next_job && !vc->busy && !vc->failed &&
+            vc->turn < b->ds->clips[ci].frame_count)
+            break;
+    }
+    if (ci >= b->ds->count)
+        return 0;
+    a->state = AHEAD_BUSY;
+    a->clip = ci;
+    a->frame = (uint32_t)b->videos[ci].turn;
+    vbp_error e;
+    vbp_error_clear(&e);
+    uint64_t in = 0;
+    int rc = take_turn_and_decode(b, ci, w, &in, &e);
+    if (!rc) {
+        pthread_mutex_unlock(&b->mu);
+        rc = convert_frame(b, ci, w, a->pixels, &e);
+        pthread_mutex_lock(&b->mu);
+    }
+    a->rc = rc;
+    a->err = e;
+    a->input_bytes = in;
+    a->state = AHEAD_READY;
+    b->videos[ci].ahead++;
+    pthread_cond_broadcast(&b->turn_passed);
+    return 1;
+}
+
+/*
+ * Frame jb->frame of a video clip, converted into dst: from its ahead buffer
+ * if a worker decoded it ahead, else decoded in the clip's turn (decoding
+ * ahead meanwhile rather than waiting).  Returns VBP_OK, an error naming
+ * the video, or VBP_E_INTERRUPTED when the build stops meanwhile.
+ */
+static int video_frame(builder *b, const job *jb, uint8_t *dst, worker_ctx *w,
+                       uint64_t *input_bytes, vbp_error *err)
+{
+    video_clip *vc = &b->videos[jb->clip];
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        if (b->stop) {
+            pthread_mutex_unlock(&b->mu);
+            return vbp_fail(err, VBP_E_INTERRUPTED, "stopped");
+        }
+        for (size_t i = 0; vc->ahead && i < b->nahead; i++) {
+            ahead_buf *a = &b->ahead[i];
+            if (a->state != AHEAD_READY || a->clip != jb->clip || a->frame != jb->frame)
+                continue;
+            pthread_mutex_unlock(&b->mu);
+            int rc = a->rc;
+            if (rc == VBP_OK)
+                memcpy(dst, a->pixels, b->frame_bytes);
+            else if (err)
+                *err = a->err;
+            *input_bytes = a->input_bytes;
+            pthread_mutex_lock(&b->mu);
+            a->state = AHEAD_FREE;
+            vc->ahead--;
+            pthread_mutex_unlock(&b->mu);
+            return rc;
+        }
+        if (vc->turn == jb->frame && !vc->busy) {
+            int rc = take_turn_and_decode(b, jb->clip, w, input_bytes, err);
+            pthread_mutex_unlock(&b->mu);
+            return rc ? rc : convert_frame(b, jb->clip, w, dst, err);
+        }
+        if (!decode_ahead(b, jb->clip, w))
+            pthread_cond_wait(&b->turn_passed, &b->mu);
+    }
 }
 
 /* Decode (or draw) job j into dst, with the worker's reused buffers in w. */
@@ -170,14 +306,8 @@ static int run_job(builder *b, const job *jb, uint8_t *dst, worker_ctx *w, uint6
     size_t size = 0;
     int rc;
     *input_bytes = 0;
-    if (jb->kind == VBP_REC_FRAME && c->video) {
-        if ((rc = pull_frame(b, jb, w, input_bytes, err)) != VBP_OK)
-            return rc;
-        if (!w->conv && !(w->conv = vbp_frame_conv_new()))
-            return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", c->video);
-        return vbp_frame_conv_run(w->conv, w->frame, c->video, o->width, o->height,
-                                  o->frame_channels, dst, NULL, err);
-    }
+    if (jb->kind == VBP_REC_FRAME && c->video)
+        return video_frame(b, jb, dst, w, input_bytes, err);
     if (jb->kind == VBP_REC_HEATMAP && !c->heatmaps) {
         const vbp_label *l = &c->labels[jb->frame];
         memset(dst, 0, b->heatmap_bytes);
@@ -471,6 +601,20 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
             rc = vbp_fail(err, VBP_E_NOMEM, "out of memory for the decode ring");
             goto out;
         }
+    /* decoding ahead needs a second video clip and a second thread */
+    size_t video_clips = 0;
+    for (size_t i = 0, first = 0; i < ds.count; first += 2 * ds.clips[i].frame_count, i++) {
+        b.videos[i].first_job = first;
+        video_clips += ds.clips[i].video != NULL;
+    }
+    b.nahead = video_clips > 1 && nthreads > 1 ? AHEAD_BYTES / b.frame_bytes : 0;
+    if (b.nahead && !(b.ahead = calloc(b.nahead, sizeof *b.ahead)))
+        b.nahead = 0;
+    for (size_t i = 0; i < b.nahead; i++)
+        if (!(b.ahead[i].pixels = malloc(b.frame_bytes))) {
+            b.nahead = i; /* fewer buffers: less look-ahead, the same pack */
+            break;
+        }
     vbp_writer_opts wo = {
         .geometry = {opts->height, opts->width, opts->frame_channels, 1},
         .codec = opts->codec,
@@ -529,6 +673,9 @@ out:
             free(b.slots[i].scratch);
         }
     free(b.slots);
+    for (size_t i = 0; i < b.nahead; i++)
+        free(b.ahead[i].pixels);
+    free(b.ahead);
     for (size_t i = 0; b.videos && i < ds.count; i++) /* left open by a stop */
         vbp_video_close(b.videos[i].v);
     free(b.videos);
