@@ -52,7 +52,8 @@ void vbp_area_run(vbp_area *a, const uint8_t *bgr, size_t stride, uint8_t *rgb);
 
 /*
  * Tests and benchmarks: use at most kernel `level` (0 portable C, 1 SSE2, 2 AVX2: two
- * pixels per register and 256-bit vertical sums; the same bytes from each).  Returns the level in
+ * pixels per register and 256-bit vertical sums, 3 AVX-512: four pixels per register; the
+ * same bytes from each).  Returns the level in
  * use: the highest one up to `level` that this CPU and this table have.
  */
 int vbp_area_set_simd(vbp_area *a, int level);

@@ -15,10 +15,9 @@
  * the padding does not change a sum.  Where the CPU has AVX2 (vbp_cpu_isa:
  * VBP_ISA=generic turns it off) two output pixels share one 256-bit
  * register, one per 128-bit lane, each lane doing the SSE2 path's
- * operations in its order: the same bytes, half the instructions; the
- * vertical pass, element by element, runs on 256-bit vectors there too
- * (0.90 ms -> 0.53 ms per 720p frame on an AMD EPYC Zen 5; a 512-bit
- * vertical pass gained 4% more of the shrink and was left out).
+ * operations in its order: the same bytes, half the instructions (four
+ * pixels per register with AVX-512); the vertical pass, element by
+ * element, runs on 256-bit vectors there (a 512-bit one gained 4%).
  */
 #include <float.h>
 #include <math.h>
@@ -36,7 +35,9 @@
 #include "resize.h"
 
 enum { AREA_COPY, AREA_BLOCK, AREA_GENERAL };
-enum { SIMD_NONE, SIMD_SSE2, SIMD_AVX2 }; /* vbp_area.simd: the kernels in use */
+/* vbp_area.simd: the kernels in use (AVX-512: 4 pixels per horizontal instruction, the vertical
+ * pass on 256 bits: 512 gained nothing there) */
+enum { SIMD_NONE, SIMD_SSE2, SIMD_AVX2, SIMD_AVX512 };
 #define GROUP 5 /* taps (BGR pixels) per 16-byte load */
 
 /* One term of OpenCV's area table: output index `dst` takes source index `src` times w. */
@@ -53,7 +54,7 @@ struct vbp_area {
     uint32_t last_taps; /* taps in the last load (GROUP in the others) */
     uint32_t *xstart;   /* dw byte offsets (3 * first source pixel) */
     float *xw;          /* dw * groups * GROUP weights, zero-padded */
-    float *xw2;         /* groups == 1: per pixel pair and tap, 4 x the first's, 4 x the second's */
+    float *xw4;         /* groups == 1: per 4 pixels and tap, each pixel's weight 4 times */
     tap *ytab;          /* vertical terms in OpenCV's order */
     size_t ny;
     float *buf, *sum;   /* 4 * dw floats: lanes B, G, R and one unused */
@@ -98,7 +99,7 @@ void vbp_area_free(vbp_area *a)
         return;
     free(a->xstart);
     free(a->xw);
-    free(a->xw2);
+    free(a->xw4);
     free(a->ytab);
     free(a->buf);
     free(a->sum);
@@ -134,13 +135,13 @@ static int plan_columns(vbp_area *a, double scale)
     }
     free(xt);
     if (a->groups == 1) {
-        size_t pairs = ((size_t)a->dw + 1) / 2;
-        if (!(a->xw2 = calloc(pairs * GROUP * 8, sizeof *a->xw2)))
+        size_t quads = ((size_t)a->dw + 3) / 4;
+        if (!(a->xw4 = calloc(quads * GROUP * 16, sizeof *a->xw4)))
             return -1;
         for (size_t d = 0; d < a->dw; d++)
             for (size_t k = 0; k < GROUP; k++)
                 for (size_t l = 0; l < 4; l++)
-                    a->xw2[((d / 2) * GROUP + k) * 8 + (d % 2) * 4 + l] = a->xw[d * GROUP + k];
+                    a->xw4[((d / 4) * GROUP + k) * 16 + (d % 4) * 4 + l] = a->xw[d * GROUP + k];
     }
     return 0;
 }
@@ -153,8 +154,8 @@ static int pick_simd(const vbp_area *a, int most)
     best = SIMD_SSE2;
 #endif
 #ifdef AREA_AVX2
-    if (a->mode == AREA_GENERAL && a->xw2 && vbp_cpu_isa() >= VBP_ISA_AVX2)
-        best = SIMD_AVX2;
+    if (a->mode == AREA_GENERAL && a->xw4 && vbp_cpu_isa() >= VBP_ISA_AVX2)
+        best = vbp_cpu_isa() >= VBP_ISA_AVX512 ? SIMD_AVX512 : SIMD_AVX2;
 #endif
     (void)a;
     return best < most ? best : most;
@@ -194,7 +195,7 @@ int vbp_area_create(uint32_t sw, uint32_t sh, uint32_t dw, uint32_t dh, vbp_area
         vbp_area_free(a);
         return vbp_fail(err, VBP_E_NOMEM, "out of memory for a %ux%u resize", dw, dh);
     }
-    a->simd = pick_simd(a, SIMD_AVX2);
+    a->simd = pick_simd(a, SIMD_AVX512);
     *out = a;
     return VBP_OK;
 }
@@ -287,65 +288,91 @@ static void hrow_sse2(const vbp_area *a, const uint8_t *row, float *buf)
 
 #ifdef AREA_AVX2
 /*
- * tap_group for the two output pixels whose 16-byte loads are p0 and p1, in
- * the low and the high 128-bit lane (every instruction here works within
- * lanes); w holds 8 floats per tap (xw2).  Same products, same order.
+ * The SSE2 path's tap_group for L output pixels at once (L = 2 on AVX2, 4
+ * on AVX-512): pixel i's 16-byte load in 128-bit lane i of b, and every
+ * instruction below working within lanes; w holds 16 floats per tap (xw4,
+ * from the first pixel's lane on).  The same products in the same order:
+ * the same bytes.  One body, instantiated per width.
  */
-__attribute__((target("avx2"), always_inline)) static inline __m256
-tap_pair(const uint8_t *p0, const uint8_t *p1, const float *w, uint32_t n)
-{
-    const __m256i z = _mm256_setzero_si256();
-    __m256i b = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p0)),
-        _mm_loadu_si128((const __m128i *)(const void *)p1), 1);
-    __m256i lo = _mm256_unpacklo_epi8(b, z), hi = _mm256_unpackhi_epi8(b, z);
-    __m256 f0 = _mm256_cvtepi32_ps(_mm256_unpacklo_epi16(lo, z)); /* B0 G0 R0 B1 */
-    __m256 f1 = _mm256_cvtepi32_ps(_mm256_unpackhi_epi16(lo, z)); /* G1 R1 B2 G2 */
-    __m256 acc = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(f0, _mm256_loadu_ps(w)));
-    if (n < 2)
-        return acc;
-    __m256 t = _mm256_shuffle_ps(_mm256_shuffle_ps(f0, f1, _MM_SHUFFLE(0, 0, 3, 3)), f1,
-                                 _MM_SHUFFLE(1, 1, 2, 0)); /* B1 G1 R1 */
-    acc = _mm256_add_ps(acc, _mm256_mul_ps(t, _mm256_loadu_ps(w + 8)));
-    if (n < 3)
-        return acc;
-    __m256 f2 = _mm256_cvtepi32_ps(_mm256_unpacklo_epi16(hi, z)); /* R2 B3 G3 R3 */
-    t = _mm256_shuffle_ps(f1, f2, _MM_SHUFFLE(0, 0, 3, 2));        /* B2 G2 R2 */
-    acc = _mm256_add_ps(acc, _mm256_mul_ps(t, _mm256_loadu_ps(w + 16)));
-    if (n < 4)
-        return acc;
-    t = _mm256_shuffle_ps(f2, f2, _MM_SHUFFLE(3, 3, 2, 1)); /* B3 G3 R3 */
-    acc = _mm256_add_ps(acc, _mm256_mul_ps(t, _mm256_loadu_ps(w + 24)));
-    if (n < 5)
-        return acc;
-    __m256 f3 = _mm256_cvtepi32_ps(_mm256_unpackhi_epi16(hi, z)); /* B4 G4 R4 x */
-    return _mm256_add_ps(acc, _mm256_mul_ps(f3, _mm256_loadu_ps(w + 32)));
-}
-
-__attribute__((target("avx2"), always_inline)) static inline void
-hrow_pairs(const vbp_area *a, const uint8_t *row, float *buf, uint32_t n)
-{
-    uint32_t d = 0;
-    for (; d + 2 <= a->dw; d += 2)
-        _mm256_storeu_ps(buf + 4 * d, tap_pair(row + a->xstart[d], row + a->xstart[d + 1],
-                                               a->xw2 + (size_t)d / 2 * GROUP * 8, n));
-    if (d < a->dw) /* an odd width: the last pixel alone, in the low lane */
-        _mm_storeu_ps(buf + 4 * d, _mm256_castps256_ps128(tap_pair(
-            row + a->xstart[d], row + a->xstart[d], a->xw2 + (size_t)d / 2 * GROUP * 8, n)));
-}
-
-/* hrow_sse2 for tables of one load per pixel (xw2 exists), two pixels per instruction. */
-__attribute__((target("avx2"))) static void hrow_avx2(const vbp_area *a, const uint8_t *row,
-                                                      float *buf)
-{
-    switch (a->last_taps) {
-    case 1: hrow_pairs(a, row, buf, 1); return;
-    case 2: hrow_pairs(a, row, buf, 2); return;
-    case 3: hrow_pairs(a, row, buf, 3); return;
-    case 4: hrow_pairs(a, row, buf, 4); return;
-    default: hrow_pairs(a, row, buf, 5); return;
+#define AREA_TAPS(name, tgt, V, VI, P, BITS)                                                       \
+    __attribute__((target(tgt), always_inline)) static inline V name(VI b, const float *w,         \
+                                                                      uint32_t n)                  \
+    {                                                                                              \
+        const VI z = P##_setzero_si##BITS();                                                       \
+        VI lo = P##_unpacklo_epi8(b, z), hi = P##_unpackhi_epi8(b, z);                             \
+        V f0 = P##_cvtepi32_ps(P##_unpacklo_epi16(lo, z)); /* B0 G0 R0 B1 */                       \
+        V f1 = P##_cvtepi32_ps(P##_unpackhi_epi16(lo, z)); /* G1 R1 B2 G2 */                       \
+        V acc = P##_add_ps(P##_setzero_ps(), P##_mul_ps(f0, P##_loadu_ps(w)));                     \
+        if (n < 2)                                                                                 \
+            return acc;                                                                            \
+        V t = P##_shuffle_ps(P##_shuffle_ps(f0, f1, _MM_SHUFFLE(0, 0, 3, 3)), f1,                  \
+                             _MM_SHUFFLE(1, 1, 2, 0)); /* B1 G1 R1 */                              \
+        acc = P##_add_ps(acc, P##_mul_ps(t, P##_loadu_ps(w + 16)));                                \
+        if (n < 3)                                                                                 \
+            return acc;                                                                            \
+        V f2 = P##_cvtepi32_ps(P##_unpacklo_epi16(hi, z)); /* R2 B3 G3 R3 */                       \
+        t = P##_shuffle_ps(f1, f2, _MM_SHUFFLE(0, 0, 3, 2)); /* B2 G2 R2 */                        \
+        acc = P##_add_ps(acc, P##_mul_ps(t, P##_loadu_ps(w + 32)));                                \
+        if (n < 4)                                                                                 \
+            return acc;                                                                            \
+        t = P##_shuffle_ps(f2, f2, _MM_SHUFFLE(3, 3, 2, 1)); /* B3 G3 R3 */                        \
+        acc = P##_add_ps(acc, P##_mul_ps(t, P##_loadu_ps(w + 48)));                                \
+        if (n < 5)                                                                                 \
+            return acc;                                                                            \
+        V f3 = P##_cvtepi32_ps(P##_unpackhi_epi16(hi, z)); /* B4 G4 R4 x */                        \
+        return P##_add_ps(acc, P##_mul_ps(f3, P##_loadu_ps(w + 64)));                              \
     }
+AREA_TAPS(taps2, "avx2", __m256, __m256i, _mm256, 256)
+AREA_TAPS(taps4, "avx2,avx512f,avx512bw", __m512, __m512i, _mm512, 512)
+
+#define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+
+/* The loads of pixels x[0], x[1] (x[0..3]) of `row` into the lanes of one register. */
+__attribute__((target("avx2"), always_inline)) static inline __m256i load2(const uint8_t *row,
+                                                                         const uint32_t *x)
+{
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(LOAD16(row + x[0])), LOAD16(row + x[1]),
+                                   1);
 }
+
+__attribute__((target("avx2,avx512f,avx512bw"), always_inline)) static inline __m512i
+load4(const uint8_t *row, const uint32_t *x)
+{
+    __m512i b = _mm512_castsi128_si512(LOAD16(row + x[0]));
+    b = _mm512_inserti32x4(b, LOAD16(row + x[1]), 1);
+    b = _mm512_inserti32x4(b, LOAD16(row + x[2]), 2);
+    return _mm512_inserti32x4(b, LOAD16(row + x[3]), 3);
+}
+
+/*
+ * hrow_sse2 for tables of one load per pixel (xw4 exists), L pixels per
+ * instruction; the last dw % L pixels by tap_group, the same arithmetic.
+ */
+#define AREA_HROW(name, tgt, taps, load, P, L)                                                     \
+    __attribute__((target(tgt), always_inline)) static inline void name##_n(                       \
+        const vbp_area *a, const uint8_t *row, float *buf, uint32_t n)                             \
+    {                                                                                              \
+        uint32_t d = 0;                                                                            \
+        for (; d + L <= a->dw; d += L)                                                             \
+            P##_storeu_ps(buf + 4 * d, taps(load(row, a->xstart + d),                              \
+                                            a->xw4 + (size_t)d / 4 * GROUP * 16 + d % 4 * 4, n));  \
+        for (; d < a->dw; d++)                                                                     \
+            _mm_storeu_ps(buf + 4 * d, tap_group(row + a->xstart[d], a->xw + (size_t)d * GROUP, n, \
+                                                 _mm_setzero_ps()));                               \
+    }                                                                                              \
+    __attribute__((target(tgt))) static void name(const vbp_area *a, const uint8_t *row,           \
+                                                  float *buf)                                      \
+    {                                                                                              \
+        switch (a->last_taps) {                                                                    \
+        case 1: name##_n(a, row, buf, 1); return;                                                  \
+        case 2: name##_n(a, row, buf, 2); return;                                                  \
+        case 3: name##_n(a, row, buf, 3); return;                                                  \
+        case 4: name##_n(a, row, buf, 4); return;                                                  \
+        default: name##_n(a, row, buf, 5); return;                                                 \
+        }                                                                                          \
+    }
+AREA_HROW(hrow_avx2, "avx2", taps2, load2, _mm256, 2)
+AREA_HROW(hrow_avx512, "avx2,avx512f,avx512bw", taps4, load4, _mm512, 4)
 #endif
 
 /* The vertical pass over n floats: sum = beta * buf (an output row's first term), else sum + beta * buf. */
@@ -373,7 +400,7 @@ __attribute__((target("avx2"))) static void vrow_avx2(float *sum, const float *b
 static void vrow(const vbp_area *a, float *sum, const float *buf, float beta, size_t n, int first)
 {
 #ifdef AREA_AVX2
-    if (a->simd == SIMD_AVX2)
+    if (a->simd >= SIMD_AVX2)
         vrow_avx2(sum, buf, beta, n, first);
     else
 #endif
@@ -422,7 +449,9 @@ static void run_general(vbp_area *a, const uint8_t *bgr, size_t stride, uint8_t 
         if (t->src != last_src) {
             const uint8_t *row = bgr + t->src * stride;
 #ifdef AREA_AVX2
-            if (a->simd == SIMD_AVX2)
+            if (a->simd == SIMD_AVX512)
+                hrow_avx512(a, row, buf);
+            else if (a->simd == SIMD_AVX2)
                 hrow_avx2(a, row, buf);
             else
 #endif
