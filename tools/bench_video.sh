@@ -7,7 +7,8 @@
 # Each round runs, one after the other on the 9 clips of ../shared/data/tracknetv3-raw2
 # (2,342 frames of 1280x720 H.264, 30 fps):
 #   png    the shared OpenCV converter (--gray) into PNGs, then vbpack on them
-#   video  vbpack straight from the videos
+#   video  vbpack straight from the videos, once per instruction set (VBP_ISA: the area
+#          shrink has AVX-512, AVX2 and SSE2 kernels), the best set first
 # both with --grayscale --heatmap gaussian --sigma 3, and prints wall and CPU seconds (user +
 # system, children included), the load average before each, and frames per wall second and
 # per CPU second.  Then it compares the two packs (tools/compare_packs.py) and tracks every clip
@@ -34,7 +35,10 @@ timed() {
   awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$out/time"
 }
 load() { cut -d' ' -f1 /proc/loadavg; }
-echo "round  side   load  python_s  vbpack_s  total_s  cpu_s  frames/s  frames/cpu_s"
+sets=generic
+grep -qw avx2 /proc/cpuinfo && sets="avx2 $sets"
+grep -qw avx512f /proc/cpuinfo && sets="avx512 $sets"
+echo "round  side           load  python_s  vbpack_s  total_s  cpu_s  frames/s  frames/cpu_s"
 r=1
 while [ "$r" -le "$rounds" ]; do
   rm -rf "$out/v4" "$out/png.vbp"
@@ -42,19 +46,20 @@ while [ "$r" -le "$rounds" ]; do
   py=$(timed /usr/bin/python3 ../shared/tools/videos_to_tracknetv4.py "$src" "$out/v4" --gray)
   pk=$(timed build/tools/vbpack --quiet $opts "$out/v4" -o "$out/png.vbp")
   echo "$r $l $py $pk" | awk -v n=$frames '{ w = $3 + $5; c = $4 + $6
-    printf "%-6s png   %5s %9.2f %9.2f %8.2f %6.2f %9.0f %13.0f\n", $1, $2, $3, $5, w, c, n / w, n / c }'
-  rm -f "$out/video.vbp"
-  l=$(load)
-  vd=$(timed build/tools/vbpack --quiet $opts "$src" -o "$out/video.vbp")
-  echo "$r $l $vd" | awk -v n=$frames '{ printf "%-6s video %5s %9s %9.2f %8.2f %6.2f %9.0f %13.0f\n",
-    $1, $2, "-", $3, $3, $4, n / $3, n / $4 }'
+    printf "%-6s png           %5s %9.2f %9.2f %8.2f %6.2f %9.0f %13.0f\n", $1, $2, $3, $5, w, c,
+      n / w, n / c }'
+  for isa in $sets; do
+    rm -f "$out/video.vbp"
+    l=$(load)
+    vd=$(VBP_ISA=$isa timed build/tools/vbpack --quiet $opts "$src" -o "$out/video.vbp")
+    echo "$r $isa $l $vd" | awk -v n=$frames '{
+      printf "%-6s video %-7s %5s %9s %9.2f %8.2f %6.2f %9.0f %13.0f\n", $1, $2, $3, "-", $4, $4, $5,
+        n / $4, n / $5 }'
+  done
   r=$((r + 1))
 done
 echo "== the two packs"
 /usr/bin/python3 tools/compare_packs.py "$out/png.vbp" "$out/video.vbp"
-sets=generic
-grep -qw avx2 /proc/cpuinfo && sets="avx2 $sets"
-grep -qw avx512f /proc/cpuinfo && sets="avx512 $sets"
 echo "== vbtrain track, the shipped model, every clip (load before each set)"
 echo "isa      load  frames  video_s  wall_s  x_real_time  cpu_s  decode_s  net_s"
 for isa in $sets; do
