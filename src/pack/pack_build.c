@@ -33,6 +33,7 @@
 #include "video_internal.h"
 #include "vbp_image.h"
 #include "vbp_build.h"
+#include "vbp_memlimit.h"
 #include "vbp_names.h"
 
 typedef struct job {
@@ -64,8 +65,17 @@ typedef struct video_clip {
     uint32_t ahead;  /* frames of it waiting in ahead buffers */
 } video_clip;
 
-/* Decoded-ahead memory: enough for two clips to decode at once on the usual cores. */
+/*
+ * Decoded-ahead memory: enough for two clips to decode at once on the usual
+ * cores.  A second decoder at work costs about AHEAD_DECODER more (720p
+ * H.264: its reference frames and the BGR frame), and the pack's dirty page
+ * cache wants room too: the buffers get a quarter of what this process may
+ * still allocate (vbp_memlimit.h: a container's cgroup limit included)
+ * minus AHEAD_DECODER, and none below that (a 100 MB cgroup packs the
+ * shared clips without them; with them it was OOM-killed).
+ */
 #define AHEAD_BYTES (48u << 20)
+#define AHEAD_DECODER (64u << 20)
 
 enum { AHEAD_FREE, AHEAD_BUSY, AHEAD_READY };
 
@@ -607,7 +617,12 @@ int vbp_build_pack(const char *out_path, const vbp_build_opts *opts, vbp_build_s
         b.videos[i].first_job = first;
         video_clips += ds.clips[i].video != NULL;
     }
-    b.nahead = video_clips > 1 && nthreads > 1 ? AHEAD_BYTES / b.frame_bytes : 0;
+    if (video_clips > 1 && nthreads > 1) {
+        vbp_memlimit m;
+        uint64_t quarter = vbp_memlimit_read(NULL, &m) / 4;
+        uint64_t budget = quarter > AHEAD_DECODER ? quarter - AHEAD_DECODER : 0;
+        b.nahead = (size_t)((budget < AHEAD_BYTES ? budget : AHEAD_BYTES) / b.frame_bytes);
+    }
     if (b.nahead && !(b.ahead = calloc(b.nahead, sizeof *b.ahead)))
         b.nahead = 0;
     for (size_t i = 0; i < b.nahead; i++)

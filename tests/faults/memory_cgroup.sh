@@ -11,6 +11,7 @@
 #     the figure, the limit and the --batch that fits; no run directory;
 #   - --resume of a finished run under a 16 MiB limit: exit 1, one line, the
 #     checkpoint files unchanged (bytes and modification times);
+#   - vbpack from the shared videos in 80 MB (decoding ahead sized to the limit): exit 0;
 # and no OOM kill in any (the cgroup's oom_kill count, and no exit 137).
 # Without the limit logic, the --preload run is killed (exit 137, oom_kill 1:
 # the locked pack alone exceeds the cgroup).
@@ -107,6 +108,25 @@ grep -q "training needs" "$tmp/err-resume" || fail "--resume: $(cat "$tmp/err-re
 after=$(cd "$tmp/run-disk" && ls -l --time-style=+%s.%N && cksum ./*)
 [ "$before" = "$after" ] || fail "--resume: the run directory changed"
 
+# vbpack from the shared videos (9 clips of 720p H.264) in 80 MB: decoding ahead holds decoded
+# frames and a second decoder, so it must size itself to the limit (src/pack/pack_build.c:
+# without that, it was OOM-killed here in 2 of 2 runs).  Where the shared videos are.
+videos=${VBP_REAL_DATA:-}/tracknetv3-raw2
+video_note="no shared videos: vbpack from videos not run"
+if [ -n "${VBP_REAL_DATA:-}" ] && [ -f "$videos/00013.mp4" ] &&
+   "$vbpack" --help 2>&1 | grep -q "tracknetv3"; then
+  new_cgroup videos 80000000
+  in_cgroup videos "$vbpack" --quiet --grayscale "$videos" -o "$tmp/v.vbp"
+  if grep -q "built without FFmpeg" "$tmp/err-videos"; then
+    video_note="vbpack has no FFmpeg: vbpack from videos not run"
+  else
+    [ "$status" -eq 0 ] || fail "vbpack from videos in 80 MB: exit $status: $(cat "$tmp/err-videos")"
+    video_note="vbpack packed the 9 videos in 80 MB"
+  fi
+  rm -f "$tmp/v.vbp"
+fi
+
 echo "memory_cgroup (cgroup v$cg_version under $cg_parent): pack $((size >> 20)) MiB in 64 MiB;" \
+  "$video_note;" \
   "--preload and --disk trained the epoch (weights identical), the loader ran, no OOM kill;" \
   "$(sed 's/^vbtrain: [^:]*: //' "$tmp/err-arena")"
