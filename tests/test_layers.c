@@ -715,6 +715,73 @@ static void sep_eval_stats(void **state)
     free(st2);
 }
 
+/*
+ * The eval pass with the polyphase depthwise rows over the upsampled channels (VBP_UP_POLY)
+ * against the same pass over the upsampled rows (VBP_UP_NEAREST, bit-identical to the layers
+ * in a row: test_net): within rounding, in float and in double (where rounding is 1e-16, so
+ * a wrong tap or border shows), on widths that are and are not whole vectors, source rows of
+ * one pixel, planes of one source row, with the pooling and with the head.
+ */
+static void sep_eval_poly(void **state)
+{
+    (void)state;
+    const size_t shapes[][5] = {/* ci, cl, co, h, w */
+                                {12, 8, 8, 40, 200}, {6, 4, 5, 2, 2}, {5, 3, 4, 6, 34},
+                                {24, 16, 8, 18, 512}, {4, 2, 3, 4, 2}, {7, 7, 6, 8, 66}};
+    for (size_t k = 0; k < 2 * sizeof shapes / sizeof shapes[0]; k++) {
+        const size_t *sh = shapes[k / 2];
+        const size_t ci = sh[0], cl = sh[1], co = sh[2], h = sh[3], w = sh[4], n = 2, P = h * w;
+        const size_t S = k % 2 ? 3 : 0, so = S ? S : co, no = n * so * P, np = n * co * P / 4;
+        float *lo = rand_fvec(n * cl * P / 4), *x = rand_fvec(n * (ci - cl) * P + 1);
+        float *dwt = rand_fvec(ci * 9), *pwt = rand_fvec(co * ci), *bias = rand_fvec(co);
+        float *hw = rand_fvec(3 * co), *hb = rand_fvec(3);
+        double *dlo = malloc(n * cl * P / 4 * 8), *dx = malloc((n * (ci - cl) * P + 1) * 8);
+        double *ddw = malloc(ci * 9 * 8), *dpw = malloc(co * ci * 8), *db = malloc(co * 8);
+        double *dhw = malloc(3 * co * 8), *dhb = malloc(3 * 8);
+        for (size_t i = 0; i < n * cl * P / 4; i++)
+            dlo[i] = lo[i];
+        for (size_t i = 0; i < n * (ci - cl) * P + 1; i++)
+            dx[i] = x[i];
+        for (size_t i = 0; i < ci * 9; i++)
+            ddw[i] = dwt[i];
+        for (size_t i = 0; i < co * ci; i++)
+            dpw[i] = pwt[i];
+        for (size_t i = 0; i < co; i++)
+            db[i] = bias[i];
+        for (size_t i = 0; i < 3 * co; i++)
+            dhw[i] = hw[i];
+        for (size_t i = 0; i < 3; i++)
+            dhb[i] = hb[i];
+        float *o1 = malloc(no * 4), *o2 = malloc(no * 4), *p1 = malloc(np * 4 + 4);
+        float *p2 = malloc(np * 4 + 4), *sc = malloc(VBP_SEP_SCRATCH(ci, h, w, 8) * 8);
+        double *d1 = malloc(no * 8), *d2 = malloc(no * 8), *q1 = malloc(np * 8 + 8);
+        double *q2 = malloc(np * 8 + 8), *dsc = malloc(VBP_SEP_SCRATCH(ci, h, w, 8) * 8);
+        int up = VBP_UP_NEAREST;
+        for (int pass = 0; pass < 2; pass++, up = VBP_UP_POLY) {
+            vbp_sep_eval_f(pass ? o2 : o1, lo, x, dwt, pwt, bias, NULL, 1, NULL, NULL,
+                           S ? hw : NULL, hb, S, n, cl, ci, co, h, w, up,
+                           S ? NULL : pass ? p2 : p1, NULL, sc);
+            vbp_sep_eval_d(pass ? d2 : d1, dlo, dx, ddw, dpw, db, NULL, 1, NULL, NULL,
+                           S ? dhw : NULL, dhb, S, n, cl, ci, co, h, w, up,
+                           S ? NULL : pass ? q2 : q1, NULL, dsc);
+        }
+        size_t pos = 0;
+        for (size_t i = 0; i < no; i++) {
+            assert_true(fabsf(o1[i] - o2[i]) <= 1e-5f * (1 + fabsf(o1[i])));
+            assert_true(fabs(d1[i] - d2[i]) <= 1e-13 * (1 + fabs(d1[i])));
+            pos += o1[i] > 0;
+        }
+        assert_true(pos > no / 8); /* not a constant (ReLU) */
+        for (size_t i = 0; !S && i < np; i++) {
+            assert_true(fabsf(p1[i] - p2[i]) <= 1e-5f * (1 + fabsf(p1[i])));
+            assert_true(fabs(q1[i] - q2[i]) <= 1e-13 * (1 + fabs(q1[i])));
+        }
+        free(lo), free(x), free(dwt), free(pwt), free(bias), free(hw), free(hb), free(dlo);
+        free(dx), free(ddw), free(dpw), free(db), free(dhw), free(dhb), free(o1), free(o2);
+        free(p1), free(p2), free(sc), free(d1), free(d2), free(q1), free(q2), free(dsc);
+    }
+}
+
 /* Results do not depend on the thread count (fixed reduction chunks). */
 static void thread_count_invariant(void **state)
 {
@@ -754,6 +821,7 @@ int main(void)
         cmocka_unit_test(loss_grad),     cmocka_unit_test(thread_count_invariant),
         cmocka_unit_test(isa_forced),    cmocka_unit_test(apply_pool_fused),
         cmocka_unit_test(sep_backward_fused), cmocka_unit_test(sep_eval_stats),
+        cmocka_unit_test(sep_eval_poly),
         cmocka_unit_test(motion_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

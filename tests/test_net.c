@@ -254,7 +254,8 @@ static void threads_bit_identical(void **state)
 
 /*
  * The fused eval forward (one pass per sep block, concat read in place) against the
- * layer-by-layer one: the same bits, on odd shapes (levels down to 1 pixel wide, planes not a
+ * layer-by-layer one: the same bits (V1: within 2e-6, its depthwise rows over the upsampled
+ * channels are polyphase), on odd shapes (levels down to 1 pixel wide, planes not a
  * multiple of the vector width), 1 and 3 input channels, batch 1 and 3, 1 and 2 threads; the
  * last shape has several bands per plane at levels 0 and 1 (encoder pooling across bands).
  * Trained a few steps first so that BN's running stats and the weights are not the initial
@@ -295,7 +296,16 @@ static void fused_eval_bit_identical(void **state)
             assert_true(hot > cnt / 2); /* a real output, not a constant */
             vbp_net_set_fused(a, 1);
             assert_int_equal(vbp_net_forward(a, x, n, 0, NULL), VBP_OK);
-            assert_memory_equal(vbp_net_output(a), ref, cnt * 4);
+            if (is_v1()) { /* polyphase depthwise rows over the upsampled channels: rounding */
+                const float *o = vbp_net_output(a);
+                float worst = 0;
+                for (size_t i = 0; i < cnt; i++)
+                    worst = fabsf(o[i] - ref[i]) > worst ? fabsf(o[i] - ref[i]) : worst;
+                assert_true(worst <= 2e-6f);
+                memcpy(ref, o, cnt * 4); /* the thread count changes no bit */
+            } else {
+                assert_memory_equal(vbp_net_output(a), ref, cnt * 4);
+            }
             assert_int_equal(vbp_net_forward(b, x, n, 0, NULL), VBP_OK);
             assert_memory_equal(vbp_net_output(b), ref, cnt * 4);
         }

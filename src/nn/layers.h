@@ -48,6 +48,10 @@
  * (the `order` arguments). */
 #define VBP_UP_BILINEAR 0
 #define VBP_UP_NEAREST 1
+/* Nearest, with vbp_sep_eval's depthwise rows over the upsampled channels taken from the
+ * low-resolution rows (4 multiply-adds per pixel instead of 9: within rounding of NEAREST,
+ * not its bits); vbp_sep_eval only. */
+#define VBP_UP_POLY 2
 #define VBP_BN_THEN_RELU 0
 #define VBP_RELU_THEN_BN 1
 /* The largest VBP_PW_TILE of the instruction sets (isa.h). */
@@ -80,7 +84,8 @@
     /* Eval-mode sep block in one pass: vbp_pwconv_forward's act(scale * pwconv(dwconv(concat(     \
        up2x(lo), x))) + bias) * pscale + pshift without the intermediate tensors, bit-identical   \
        to those layers in a row (lo [n,cl,h/2,w/2] upsampled as channels 0..cl-1 by up (VBP_UP_*),\
-       cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]; co <= 64);                                    \
+       cl 0: none; x [n,ci-cl,h,w]; out [n,co,h,w]; co <= 64); up VBP_UP_POLY: nearest, within    \
+       rounding of those layers (the depthwise rows over lo from its own rows);                   \
        hw != NULL: then the head 1x1 conv hw [S,co] + hb, out [n,S,h,w]; else pool != NULL: also  \
        the 2x2 max pooling of out into pool [n,co,h/2,w/2] (h, w even); stats != NULL (hw NULL):  \
        the BatchNorm plane sums of out as vbp_bn_stats ([n*co*2] doubles).  One thread; scratch:  \

@@ -5,6 +5,7 @@
  *   VEC, VL, VLOAD, VSTORE      one register of the set (isa.h VBP_VBYTES): VL reals
  *   DVEC, DVL, DVLOAD, DVSTORE  the depthwise kernels' width (isa.h VBP_DW_VBYTES)
  *   VSHL, VSHR                  lane shifts by one across two registers (isa.h VBP_DW_SHIFT)
+ *   DVZIP_LO, DVZIP_HI          the two halves of the interleaving of two depthwise vectors
  */
 #undef VEC
 #undef VL
@@ -19,6 +20,11 @@
 #undef VSH_N
 #undef VSH_L
 #undef VSH_R
+#undef DVZIP_LO
+#undef DVZIP_HI
+#undef DZ_N
+#undef DZ_LO
+#undef DZ_HI
 /* One register: VL floats or doubles. */
 typedef real FN(vec) __attribute__((vector_size(VBP_VBYTES)));
 /* The same vector at any address of a real (plain loads and stores, which the compiler keeps
@@ -36,6 +42,27 @@ typedef real FN(duvec)
 #define DVL (sizeof(DVEC) / sizeof(real))
 #define DVLOAD(v, p) ((v) = *(const FN(duvec) *)(p))
 #define DVSTORE(p, v) (*(FN(duvec) *)(p) = (v))
+/* DVZIP_LO(e, o) = {e[0], o[0], e[1], o[1], ...}: the first half of the interleaving of two
+ * depthwise vectors; DVZIP_HI the second half. */
+#if VBP_REAL_IS_FLOAT
+#define DZ_N (VBP_DW_VBYTES / 4)
+#else
+#define DZ_N (VBP_DW_VBYTES / 8)
+#endif
+#if DZ_N == 8
+#define DZ_LO 0, 8, 1, 9, 2, 10, 3, 11
+#define DZ_HI 4, 12, 5, 13, 6, 14, 7, 15
+#elif DZ_N == 4
+#define DZ_LO 0, 4, 1, 5
+#define DZ_HI 2, 6, 3, 7
+#elif DZ_N == 2
+#define DZ_LO 0, 2
+#define DZ_HI 1, 3
+#else
+#error "DVZIP: unexpected vector length"
+#endif
+#define DVZIP_LO(e, o) __builtin_shufflevector((e), (o), DZ_LO)
+#define DVZIP_HI(e, o) __builtin_shufflevector((e), (o), DZ_HI)
 #if VBP_DW_SHIFT
 /* VSHL(p, c) = {p[VL-1], c[0], ..., c[VL-2]}: the left neighbours of c's lanes, p the register
  * before c.  VSHR(c, n) = {c[1], ..., c[VL-1], n[0]}: the right neighbours, n the one after. */

@@ -421,7 +421,8 @@ static span my_span(size_t n)
  * Eval: BatchNorm with the running statistics is an affine map per channel, folded into the
  * pointwise conv's epilogue (before the ReLU: scale and bias; after it: the final affine map),
  * which writes y directly; by default in one pass without the depthwise tensor
- * (vbp_sep_eval).  The block input is concat(up2x(lo), in) with lo [N,cl,P/4], in
+ * (vbp_sep_eval; nearest upsampling there as VBP_UP_POLY: within rounding of the
+ * layer-by-layer path, which the training forward's bits follow).  The block input is concat(up2x(lo), in) with lo [N,cl,P/4], in
  * [N,cin-cl,P] (cl = 0: in alone).
  * Fused eval of the last block also runs the head conv: it writes the logits to probs, not y.
  * pool != NULL: also the 2x2 max pooling of y into pool [N,cout,P/4], in the same pass as the
@@ -463,8 +464,8 @@ static void block_forward(vbp_net *net, sep_block *B, const float *lo, size_t cl
                            cl ? lo + sp.s0 * cl * P / 4 : NULL, in + sp.s0 * (B->cin - cl) * P,
                            p + B->dw, p + B->pw, bi, sc, 1, ps, pt,
                            head ? p + net->head_w : NULL, p + net->head_b, S, sp.m, cl, B->cin,
-                           c, h, w, a->up, pool ? pool + sp.s0 * c * P / 4 : NULL, NULL,
-                           scratch);
+                           c, h, w, a->up == VBP_UP_NEAREST ? VBP_UP_POLY : a->up,
+                           pool ? pool + sp.s0 * c * P / 4 : NULL, NULL, scratch);
         }
     } else {
         /* Consecutive blocks alternate bnpart: a fast thread's next block keeps a slow one's
