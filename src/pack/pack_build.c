@@ -71,7 +71,7 @@ typedef struct video_clip {
  * H.264: its reference frames and the BGR frame), and the pack's dirty page
  * cache wants room too: the buffers get a quarter of what this process may
  * still allocate (vbp_memlimit.h: a container's cgroup limit included)
- * minus AHEAD_DECODER, and none below that (a 100 MB cgroup packs the
+ * minus AHEAD_DECODER, and none below that (an 80 MB cgroup packs the
  * shared clips without them; with them it was OOM-killed).
  */
 #define AHEAD_BYTES (48u << 20)

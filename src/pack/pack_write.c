@@ -118,8 +118,10 @@ static int write_sparse(vbp_writer *w, const uint8_t *p, size_t n, vbp_error *er
         /* [i, j): pages to write; then `skip` bytes of zero pages */
         while (j < n) {
             size_t len = (size_t)(VBP_ALIGN - (w->pos + j - i) % VBP_ALIGN);
-            if (len == VBP_ALIGN && n - j >= len && all_zero(p + j, len))
+            if (len == VBP_ALIGN && n - j >= len && all_zero(p + j, len)) {
+                skip = VBP_ALIGN; /* each page is scanned once */
                 break;
+            }
             j += len < n - j ? len : n - j;
         }
         if (j > i) {
@@ -127,7 +129,7 @@ static int write_sparse(vbp_writer *w, const uint8_t *p, size_t n, vbp_error *er
             if (rc)
                 return rc;
         }
-        while (j + skip + VBP_ALIGN <= n && all_zero(p + j + skip, VBP_ALIGN))
+        while (skip && j + skip + VBP_ALIGN <= n && all_zero(p + j + skip, VBP_ALIGN))
             skip += VBP_ALIGN;
         if (skip) {
             if (lseek(w->file.fd, (off_t)skip, SEEK_CUR) < 0) {
