@@ -16,6 +16,7 @@
 #include "layers.h"
 #include "vbp_onnx.h"
 #include "vbp_train.h"
+#include "vbp_util.h"
 
 #define OPSET 13
 #define IR_VERSION 7
@@ -453,19 +454,6 @@ static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, uint32_t h,
     return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        const ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k, n -= (size_t)k;
-    }
-    return 0;
-}
-
 int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint32_t width,
                    const char *path, vbp_error *err)
 {
@@ -495,25 +483,7 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
         }
         return rc;
     }
-    char *tmp = malloc(strlen(path) + 16);
-    if (!tmp) {
-        free(m.p);
-        return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory", path);
-    }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    const int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = vbp_fail(err, VBP_E_IO, "%s: cannot create: %s", path, strerror(errno));
-    } else {
-        int bad = fchmod(fd, 0644) != 0 || write_all(fd, m.p, m.len) || fsync(fd) != 0;
-        if (close(fd) != 0)
-            bad = 1;
-        if (bad || rename(tmp, path) != 0) {
-            rc = vbp_fail(err, VBP_E_IO, "%s: cannot write: %s", path, strerror(errno));
-            unlink(tmp);
-        }
-    }
-    free(tmp);
+    rc = vbp_atomic_write_file(path, m.p, m.len, err);
     free(m.p);
     return rc;
 }

@@ -650,8 +650,8 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     if (rc)
         return rc;
     /* A run killed while writing leaves FILE.tmp.<pid> (atomic.h): clean up, best effort. */
-    const char *written[4] = {r->last_w, r->last_s, r->best_w, r->metrics};
-    for (int i = 0; r->lead && i < 4; i++)
+    const char *written[] = {r->last_w, r->last_s, r->best_w, r->metrics, r->curve};
+    for (size_t i = 0; r->lead && i < sizeof written / sizeof written[0]; i++)
         (void)vbp_temp_sweep(written[i], NULL, NULL, NULL);
     rc = open_train_loader(r, channels, cfg->order, err);
     if (!rc && cfg->mode == VBP_LOAD_PRELOAD) /* populated and locked, or why not */

@@ -29,7 +29,7 @@ while [ "$status" -ne 0 ]; do
   if [ -f "$tmp/run/last.state" ]; then resume=--resume; resumes=$((resumes + 1)); fi
   if [ "$attempt" -eq 2 ]; then
     mkdir -p "$tmp/run"
-    for f in last.state last.safetensors best.safetensors metrics.jsonl; do
+    for f in last.state last.safetensors best.safetensors metrics.jsonl curve.png; do
       : > "$tmp/run/$f.tmp.99999998"
     done
   fi
@@ -65,4 +65,4 @@ left=$(ls "$tmp/run" | grep -c '\.tmp\.' || true)
 [ "$left" -eq 0 ] || fail "temporary files left in the run directory: $(ls "$tmp/run")"
 echo "kill_vbtrain: $kills SIGKILLs mid-run (uninterrupted run ${secs} s), $resumes --resume," \
   "final last.safetensors and best.safetensors byte-identical to the uninterrupted run;" \
-  "no temporary file left (4 planted, plus those of the kills)"
+  "no temporary file left (5 planted, plus those of the kills)"
