@@ -50,6 +50,9 @@ typedef struct vbp_detector vbp_detector;
 int vbp_detector_create(uint32_t height, uint32_t width, vbp_detector **out, vbp_error *err);
 void vbp_detector_free(vbp_detector *d);
 
+/* The threshold of every tool's detections unless told otherwise (vbtrain --threshold). */
+#define VBP_DETECT_THRESHOLD 0.5f
+
 /* Detect the ball in heat (height x width floats, row-major) as described above. */
 vbp_detection vbp_detect(vbp_detector *d, const float *heat, float threshold);
 

@@ -20,9 +20,10 @@
  *
  * Evaluation and prediction use every window of stride 1 of the selected
  * splits, in order, without flip.  Frame f of a clip of n >= seq frames is
- * predicted by the window starting at clamp(f - (seq-1)/2, 0, n-seq): the
- * window that holds it nearest its centre.  Clips shorter than seq frames
- * have no window and are not predicted.
+ * detected on its heatmap averaged over the windows that hold it (those
+ * starting at max(0, f-seq+1) .. min(f, n-seq): the temporal mean, up to seq
+ * heatmaps).  Clips shorter than seq frames have no window and are not
+ * predicted.
  */
 #ifndef VBP_TRAIN_H
 #define VBP_TRAIN_H
@@ -164,6 +165,7 @@ int vbp_train_run(const char *pack_path, const char *run_dir, const vbp_train_co
 typedef struct vbp_eval_config {
     uint32_t splits;      /* VBP_SPLIT_BIT mask (val) */
     float tol;            /* 4 */
+    float threshold;      /* detection threshold on the heatmap; 0: the weights' (vbp_weights_threshold) */
     uint32_t batch;       /* windows per forward (4) */
     uint32_t threads;     /* network threads; 0 = OpenMP's default */
     vbp_load_mode mode;
@@ -211,6 +213,7 @@ typedef struct vbp_track_config {
     uint32_t width, height;  /* frames as the network sees them (512 x 288), shrunk from the video */
     uint32_t batch;          /* windows per forward (4) */
     uint32_t threads;        /* network threads; 0 = OpenMP's default */
+    float threshold;         /* detection threshold on the heatmap; 0: the weights' */
     const char *overlay;     /* also this video (H.264) with the ball marked; NULL = none */
     vbp_progress_fn progress; /* (frames done, frames the container lists or 0); may be NULL */
     void *progress_ctx;
@@ -231,10 +234,10 @@ void vbp_track_config_default(vbp_track_config *cfg);
 /*
  * Track the ball in a video with a trained model, streaming: frames are
  * decoded and shrunk as vbpack packs them (vbp_video.h), grouped in the
- * windows of seq frames eval and predict use (every window of stride 1;
- * frame f is predicted by the window starting at clamp(f - (seq-1)/2, 0,
- * n-seq)), run through the network in inference mode, and the ball found as
- * predict finds it (vbp_detect, threshold 0.5).  Writes csv_path
+ * windows of seq frames eval and predict use (every window of stride 1),
+ * run through the network in inference mode, and the ball found as eval
+ * and predict find it: vbp_detect on each frame's heatmap averaged over
+ * the windows that hold it, at the threshold of vbp_weights_threshold.  Writes csv_path
  * (Frame,Visibility,X,Y, one row per frame, X and Y in the video's own
  * pixels: x * video_width / width, rounded) atomically; with cfg->overlay
  * also a video of the frames at their own size with the ball marked (red

@@ -816,6 +816,71 @@ static void eval_and_predict(void **state)
     assert_non_null(strstr(err.detail, "metrics.jsonl"));
 }
 
+/* The detection threshold: --threshold, else the weights' metadata, else 0.5; bad metadata is
+ * an error naming the file. */
+static void threshold_from_weights(void **state)
+{
+    (void)state;
+    float v[1] = {1.0f};
+    vbp_st_tensor t = {"w", VBP_ST_F32, 1, {1}, v};
+    const char *good[] = {"threshold", "0.35"}, *bad[] = {"threshold", "1.5"};
+    const char *with = path_in("thr", "with.safetensors"), *without = path_in("thr", "no.safetensors");
+    const char *wrong = path_in("thr", "bad.safetensors");
+    mkdir(run_dir("thr"), 0755);
+    assert_int_equal(vbp_safetensors_write(with, &t, 1, good, 1, NULL), VBP_OK);
+    assert_int_equal(vbp_safetensors_write(without, &t, 1, NULL, 0, NULL), VBP_OK);
+    assert_int_equal(vbp_safetensors_write(wrong, &t, 1, bad, 1, NULL), VBP_OK);
+    float got = 0;
+    vbp_error err;
+    assert_int_equal(vbp_weights_threshold(with, 0.0f, &got, &err), VBP_OK);
+    assert_float_equal(got, 0.35f, 0);
+    assert_int_equal(vbp_weights_threshold(with, 0.6f, &got, &err), VBP_OK);
+    assert_float_equal(got, 0.6f, 0);
+    assert_int_equal(vbp_weights_threshold(without, 0.0f, &got, &err), VBP_OK);
+    assert_float_equal(got, VBP_DETECT_THRESHOLD, 0);
+    assert_int_equal(vbp_weights_threshold(wrong, 0.0f, &got, &err), VBP_E_FORMAT);
+    assert_non_null(strstr(err.detail, "bad.safetensors"));
+}
+
+/* The temporal mean: every frame's heatmap averaged over the windows that hold it, computed
+ * directly, for clips of seq .. seq+6 frames and windows of 1, 3 and 5, two clips in a row. */
+static void temporal_mean_matches_direct(void **state)
+{
+    (void)state;
+    enum { PL = 7 };
+    for (uint32_t seq = 1; seq <= 5; seq += 2) {
+        vbp_tmean m;
+        assert_int_equal(vbp_tmean_init(&m, seq, PL, NULL), VBP_OK);
+        for (uint32_t n = seq; n <= seq + 6; n++) {
+            const uint32_t nw = n - seq + 1;
+            /* window s, frame j, pixel i: a value that tells all three apart */
+            float *heat = malloc((size_t)nw * seq * PL * sizeof *heat);
+            for (uint32_t s = 0; s < nw; s++)
+                for (uint32_t j = 0; j < seq; j++)
+                    for (uint32_t i = 0; i < PL; i++)
+                        heat[((size_t)s * seq + j) * PL + i] = (float)(s * 100 + j * 10 + i);
+            float got[16][PL];
+            vbp_tmean_reset(&m);
+            for (uint32_t s = 0; s < nw; s++)
+                memcpy(got[s], vbp_tmean_add(&m, heat + (size_t)s * seq * PL), sizeof got[s]);
+            for (uint32_t j = 1; j < seq; j++)
+                memcpy(got[nw - 1 + j], vbp_tmean_tail(&m, j), sizeof got[0]);
+            for (uint32_t f = 0; f < n; f++)
+                for (uint32_t i = 0; i < PL; i++) {
+                    double sum = 0;
+                    int k = 0;
+                    for (uint32_t s = 0; s < nw; s++)
+                        if (f >= s && f < s + seq)
+                            sum += heat[((size_t)s * seq + (f - s)) * PL + i], k++;
+                    assert_true(k >= 1 && k <= (int)seq);
+                    assert_float_equal(got[f][i], sum / k, 1e-4);
+                }
+            free(heat);
+        }
+        vbp_tmean_free(&m);
+    }
+}
+
 /* Per-clip counts (vbp_eval_config.clip_counts): each clip's frames, summing to the total. */
 static void eval_per_clip(void **state)
 {
@@ -1187,6 +1252,8 @@ int main(void)
         cmocka_unit_test(nan_stops_the_run),
         cmocka_unit_test(eval_and_predict),
         cmocka_unit_test(eval_per_clip),
+        cmocka_unit_test(temporal_mean_matches_direct),
+        cmocka_unit_test(threshold_from_weights),
         cmocka_unit_test(overlay_pictures),
         cmocka_unit_test(hostile_clip_names_stay_inside),
         cmocka_unit_test(learning_curve_png),

@@ -3,10 +3,11 @@
 # videos, end to end: convert ../shared/data/tracknetv3-raw2 (9 clips) and
 # tracknetv3-raw (26 clips) to the TrackNetV4 layout (gray, 512x288), pack
 # them (val: the six clips of the model card, train: the other 29), train
-# with the card's two-stage recipe, evaluate the best epoch per clip at tol 4
-# and 10, and draw the learning curves.  Each step is skipped when its output
-# is already there (rerun after an interruption: a training resumes with
-# --resume).  Prints the wall time of each step.
+# with the card's two-stage recipe, choose the detection threshold on the
+# training clips, evaluate the best epoch per clip at tol 4 and 10, and draw
+# the learning curves.  Each step is skipped when its output is already
+# there (rerun after an interruption: a training resumes with --resume).
+# Prints the wall time of each step.
 # usage: tools/train_real_model.sh [WORK_DIR] [THREADS] [SEQ]   (default: work-real, all
 #        cores, 5: the seq 5 model; 3 makes the seq 3 one; needs the build in build/ and
 #        /usr/bin/python3 with python3-opencv)
@@ -60,6 +61,12 @@ train "$work/stage1-seq$seq" 10 --seq $seq --grayscale --batch 8 --lr 5e-3 --lr-
 train "$work/stage2-seq$seq" 5 --init "$work/stage1-seq$seq/best.safetensors" --seq $seq \
   --grayscale --batch 8 --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary \
   --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 --seed 1
+#    The detection threshold, chosen on the training clips, into the model's metadata.
+if [ ! -f "$work/stage2-seq$seq/threshold.done" ]; then
+  step "choosing the detection threshold on the training clips"
+  sh tools/choose_threshold.sh "$pack" "$work/stage2-seq$seq/best.safetensors" "$threads"
+  touch "$work/stage2-seq$seq/threshold.done"
+fi
 step "evaluating"
 for tol in 4 10; do
   "$bin/vbtrain" eval "$pack" --weights "$work/stage2-seq$seq/best.safetensors" --tol $tol \

@@ -70,13 +70,14 @@ static const char *const usage_text =
     "      --overlay DIR         predict: also DIR/<clip>/NNNNNN.png (predicted ball red, labelled\n"
     "                            green) and a contact sheet DIR/<clip>_sheet.png per clip\n"
     "      --per-clip            also the counts and scores of every clip (JSON: \"clips\")\n"
+    "      --threshold T         detect the ball where the heatmap is above T (0..1; default 0.5)\n"
     "      --batch B, --threads T, --preload | --disk, --tol PX, --json\n"
     "      --target soft|binary, --target-cut N   targets of the reported loss (as in train)\n"
     "track: the ball in every frame of a video, streaming (no pack, no PNG): BALL.csv is\n"
     "      Frame,Visibility,X,Y in the video's own pixels; --overlay OUT.mp4 also writes the\n"
     "      video with the ball marked (H.264).  docs/training.md, \"Tracking a video\".\n"
     "      --size WxH            frames as the network sees them (default 512x288)\n"
-    "      --batch B, --threads T, --json, --quiet\n"
+    "      --threshold T, --batch B, --threads T, --json, --quiet\n"
     "export: the inference graph as ONNX (input N x seq*C x H x W float32, N dynamic; output\n"
     "      the seq sigmoid heatmaps; BatchNorm folded; docs/network.md).\n"
     "      --height H, --width W  frame size of the model (default 288 x 512)\n"
@@ -87,7 +88,7 @@ enum {
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
     OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
-    OPT_ACCUMULATE, OPT_SIZE, OPT_PER_CLIP, OPT_MODEL
+    OPT_ACCUMULATE, OPT_SIZE, OPT_PER_CLIP, OPT_MODEL, OPT_THRESHOLD
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +106,7 @@ static const struct option long_opts[] = {
     { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
     { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE }, { "size", 1, 0, OPT_SIZE },
     { "per-clip", 0, 0, OPT_PER_CLIP }, { "model", 1, 0, OPT_MODEL },
+    { "threshold", 1, 0, OPT_THRESHOLD },
     { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
@@ -204,6 +206,11 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_PRELOAD: t->mode = c->eval.mode = VBP_LOAD_PRELOAD; break;
     case OPT_DISK: t->mode = c->eval.mode = VBP_LOAD_DISK; break;
     case OPT_TOL: bad = parse_float(arg, &t->tol); c->eval.tol = t->tol; break;
+    case OPT_THRESHOLD:
+        bad = parse_float(arg, &c->eval.threshold) || !(c->eval.threshold > 0.0f) ||
+              !(c->eval.threshold < 1.0f);
+        c->track.threshold = c->eval.threshold;
+        break;
     case OPT_CKPT: bad = cli_parse_u64(arg, &t->checkpoint_every); break;
     case OPT_STOP: bad = cli_parse_u64(arg, &t->stop_after); break;
     case OPT_NAN: bad = cli_parse_u64(arg, &t->nan_at_step); break;

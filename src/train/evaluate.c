@@ -42,8 +42,23 @@ void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, u
     o->threads = 1;
 }
 
-int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void *ctx,
-                 vbp_eval_result *out, vbp_error *err)
+/* Detect on the mean heatmap of `frame` (global index), truth from its target plane y. */
+static void eval_frame(vbp_detector *det, const vbp_pack *pack, uint64_t frame, const float *heat,
+                       const float *y, float tol, float threshold, vbp_frame_fn fn, void *ctx,
+                       vbp_eval_result *out)
+{
+    vbp_detection pred = vbp_detect(det, heat, threshold);
+    vbp_label label = vbp_pack_label(pack, frame);
+    vbp_detection truth = vbp_truth(det, &label, y);
+    vbp_outcome o = vbp_classify(&truth, &pred, tol);
+    vbp_counts_add(&out->counts, o);
+    out->frames++;
+    if (fn)
+        fn(ctx, frame, &pred, o);
+}
+
+int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, float threshold, vbp_frame_fn fn,
+                 void *ctx, vbp_eval_result *out, vbp_error *err)
 {
     const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
     const vbp_pack *pack = vbp_loader_pack(ld);
@@ -51,10 +66,14 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void 
     const uint32_t seq = sh->seq;
     double t0 = vbp_now(), loss_sum = 0.0;
     vbp_detector *det;
+    vbp_tmean tm;
     memset(out, 0, sizeof *out);
-    int rc = vbp_detector_create(sh->height, sh->width, &det, err);
-    if (!rc)
-        rc = vbp_loader_begin_epoch(ld, 0, 0, err);
+    int rc = vbp_tmean_init(&tm, seq, hw, err);
+    if (!rc && (rc = vbp_detector_create(sh->height, sh->width, &det, err)))
+        vbp_tmean_free(&tm);
+    if (rc)
+        return rc;
+    rc = vbp_loader_begin_epoch(ld, 0, 0, err);
     vbp_batch b;
     while (!rc && (rc = vbp_loader_next(ld, &b, err)) > 0) {
         float loss;
@@ -66,25 +85,29 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void 
         loss_sum += (double)loss * (double)b.n;
         out->windows += b.n;
         const float *prob = vbp_net_output(net);
+        /* The loader gives each clip's windows in order (stride 1): window s makes frame s
+         * final, and a clip's last window its later frames. */
         for (size_t i = 0; i < b.n; i++) {
             const vbp_sample *s = &b.samples[i];
-            uint64_t n = vbp_pack_clip(pack, s->clip)->frame_count;
-            for (uint32_t k = 0; k < seq; k++) {
-                if (vbp_window_of(s->clip_frame + k, n, seq) != s->clip_frame)
-                    continue;
-                size_t plane = (i * seq + k) * hw;
-                vbp_detection pred = vbp_detect(det, prob + plane, 0.5f);
-                vbp_label label = vbp_pack_label(pack, s->first_frame + k);
-                vbp_detection truth = vbp_truth(det, &label, b.y + plane);
-                vbp_outcome o = vbp_classify(&truth, &pred, tol);
-                vbp_counts_add(&out->counts, o);
-                out->frames++;
-                if (fn)
-                    fn(ctx, s->first_frame + k, &pred, o);
+            const uint64_t n = vbp_pack_clip(pack, s->clip)->frame_count;
+            const float *heat = prob + i * seq * hw, *y = b.y + i * seq * hw;
+            if (s->clip_frame == 0)
+                vbp_tmean_reset(&tm);
+            if (s->clip_frame != tm.next) { /* a loader not opened with vbp_eval_loader_opts */
+                rc = vbp_fail(err, VBP_E_ARG, "evaluation: window %" PRIu64 " of clip %" PRIu64
+                              " after window %" PRIu64 ": windows must come in order",
+                              s->clip_frame, s->clip, tm.next);
+                break;
             }
+            eval_frame(det, pack, s->first_frame, vbp_tmean_add(&tm, heat), y, tol, threshold, fn,
+                       ctx, out);
+            for (uint32_t j = 1; s->clip_frame + seq == n && j < seq; j++)
+                eval_frame(det, pack, s->first_frame + j, vbp_tmean_tail(&tm, j), y + j * hw, tol,
+                           threshold, fn, ctx, out);
         }
     }
     vbp_detector_free(det);
+    vbp_tmean_free(&tm);
     if (rc < 0)
         return rc;
     out->loss = out->windows ? loss_sum / (double)out->windows : 0.0;
@@ -107,8 +130,33 @@ int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels
     return VBP_OK;
 }
 
+int vbp_weights_threshold(const char *weights, float asked, float *out, vbp_error *err)
+{
+    *out = asked > 0.0f ? asked : VBP_DETECT_THRESHOLD;
+    if (asked > 0.0f)
+        return VBP_OK;
+    vbp_st_file *f;
+    int rc = vbp_safetensors_open(weights, &f, err);
+    if (rc)
+        return rc;
+    const char *v = vbp_safetensors_meta(f, "threshold");
+    if (v) {
+        char *end;
+        errno = 0;
+        const float t = strtof(v, &end);
+        if (errno || end == v || *end || !(t > 0.0f && t < 1.0f))
+            rc = vbp_fail(err, VBP_E_FORMAT, "%s: metadata threshold '%s' is not a number "
+                          "between 0 and 1", weights, v);
+        else
+            *out = t;
+    }
+    vbp_safetensors_close(f);
+    return rc;
+}
+
 /* Pack, net with the weights, loader: what eval and predict share. */
 typedef struct eval_session {
+    float threshold; /* of the detections */
     vbp_pack *pack;
     vbp_net *net;
     vbp_loader *ld;
@@ -152,6 +200,8 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
     uint32_t channels;
     int rc = vbp_weights_net(weights, &nc, &channels, err);
     const uint32_t seq = nc.out_channels;
+    if (!rc)
+        rc = vbp_weights_threshold(weights, cfg->threshold, &s->threshold, err);
     if (!rc)
         rc = vbp_pack_open(pack_path, &s->pack, err);
     if (rc)
@@ -234,7 +284,7 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
         return rc;
     rc = sink_open(&k, &s, pack_path, cfg, err);
     if (!rc)
-        rc = vbp_evaluate(s.net, s.ld, cfg->tol, k.clips ? keep_frame : NULL, &k, out, err);
+        rc = vbp_evaluate(s.net, s.ld, cfg->tol, s.threshold, k.clips ? keep_frame : NULL, &k, out, err);
     out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
     session_close(&s);
     return rc;
@@ -343,7 +393,7 @@ int vbp_predict_run(const char *pack_path, const char *weights, const char *out_
         rc = sink_open(&k, &s, pack_path, cfg, err);
     if (!rc) {
         k.pred = pred;
-        rc = vbp_evaluate(s.net, s.ld, cfg->tol, keep_frame, &k, out, err);
+        rc = vbp_evaluate(s.net, s.ld, cfg->tol, s.threshold, keep_frame, &k, out, err);
     }
     if (!rc) {
         out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);

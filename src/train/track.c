@@ -3,11 +3,10 @@
  *
  * Frames are decoded and shrunk one at a time into a ring of `batch + seq`
  * frames; as soon as `batch` windows are complete (or the video ends) they
- * go through the network in one forward, and each window's own frames get
- * their detection: the first window frames 0..half, window s frame s+half,
- * and the last window its frames after s+half (the rule of vbp_window_of,
- * whatever the length); which window is the last is known only when the
- * video ends, so the latest window's later detections are kept aside.  Detections are
+ * go through the network in one forward, and each frame is detected on its
+ * heatmap averaged over the windows that hold it (temporal_mean.c, as eval
+ * and predict do): window s makes frame s final, and the last window, known
+ * only when the video ends, its later frames.  Detections are
  * kept (a few bytes a frame) and written as one CSV at the end; the overlay
  * video is written as frames' detections become final, from a ring of the
  * frames at their own size.
@@ -38,7 +37,8 @@ typedef struct tracker {
     vbp_video *v;
     const vbp_video_info *info;
     vbp_net *net;
-    uint32_t seq, channels, half;
+    uint32_t seq, channels;
+    float threshold;           /* of the detections */
     size_t plane, frame_bytes, rgb_bytes;
     uint32_t ring;             /* frames kept: batch + seq */
     uint8_t *frames;           /* ring of network-size frames */
@@ -47,7 +47,7 @@ typedef struct tracker {
     vbp_detector *det;
     vbp_detection *pred;       /* per frame; grown as frames come */
     size_t pred_cap;
-    vbp_detection *tail;       /* the latest window's detections of its frames after s+half */
+    vbp_tmean mean;            /* the frames' heatmaps over their windows */
     uint64_t decoded;          /* frames read */
     uint64_t windows;          /* windows run: the next one starts at this frame */
     uint64_t final;            /* frames whose detection is final */
@@ -120,25 +120,19 @@ static int run_windows(tracker *t, int end, vbp_error *err)
             return rc;
         const float *prob = vbp_net_output(t->net);
         for (uint64_t i = 0; i < k; i++) {
-            uint64_t s = t->windows + i;
-            const float *heat = prob + i * seq * t->plane;
-            if (s == 0)
-                for (uint32_t j = 0; j < t->half; j++)
-                    t->pred[j] = vbp_detect(t->det, heat + j * t->plane, 0.5f);
-            t->pred[s + t->half] = vbp_detect(t->det, heat + t->half * t->plane, 0.5f);
-            if (i + 1 == k) /* the last window, if the video ends here, predicts these too */
-                for (uint32_t j = t->half + 1; j < seq; j++)
-                    t->tail[j] = vbp_detect(t->det, heat + j * t->plane, 0.5f);
+            const float *mean = vbp_tmean_add(&t->mean, prob + i * seq * t->plane);
+            t->pred[t->windows + i] = vbp_detect(t->det, mean, t->threshold);
         }
         t->windows += k;
-        t->final = t->windows + t->half;
+        t->final = t->windows;
         t->res.net_seconds += vbp_now() - t0;
         if (t->out && (rc = write_overlay(t, err)) != VBP_OK)
             return rc;
     }
     if (end && t->final < t->decoded) { /* the video ended: its last window's later frames */
-        for (uint32_t j = t->half + 1; j < seq; j++)
-            t->pred[t->windows - 1 + j] = t->tail[j];
+        for (uint32_t j = 1; j < seq; j++)
+            t->pred[t->windows - 1 + j] =
+                vbp_detect(t->det, vbp_tmean_tail(&t->mean, j), t->threshold);
         t->final = t->decoded;
         if (t->out)
             return write_overlay(t, err);
@@ -156,7 +150,7 @@ static void tracker_free(tracker *t)
     free(t->rgb);
     free(t->x);
     free(t->pred);
-    free(t->tail);
+    vbp_tmean_free(&t->mean);
 }
 
 static int tracker_open(tracker *t, const char *video, const char *weights,
@@ -170,6 +164,8 @@ static int tracker_open(tracker *t, const char *video, const char *weights,
     int rc = vbp_net_from_weights(weights, cfg->height, cfg->width, cfg->batch, cfg->threads,
                                   &t->net, &t->seq, &t->channels, err);
     if (!rc)
+        rc = vbp_weights_threshold(weights, cfg->threshold, &t->threshold, err);
+    if (!rc)
         rc = vbp_video_open(video, 0, &t->v, err);
     if (rc)
         return rc;
@@ -178,18 +174,18 @@ static int tracker_open(tracker *t, const char *video, const char *weights,
         return vbp_fail(err, VBP_E_GEOMETRY, "%s: video is %ux%u, smaller than the network's "
                         "%ux%u frames (frames are only shrunk)", video, t->info->width,
                         t->info->height, cfg->width, cfg->height);
-    t->half = (t->seq - 1) / 2;
     t->plane = (size_t)cfg->width * cfg->height;
     t->frame_bytes = t->plane * t->channels;
     t->rgb_bytes = (size_t)3 * t->info->width * t->info->height;
     t->ring = cfg->batch + t->seq;
     t->frames = malloc(t->ring * t->frame_bytes);
     t->x = malloc((size_t)cfg->batch * t->seq * t->frame_bytes * sizeof *t->x);
-    t->tail = calloc(t->seq, sizeof *t->tail);
     if (cfg->overlay)
         t->rgb = malloc(t->ring * t->rgb_bytes);
-    if (!t->frames || !t->x || !t->tail || (cfg->overlay && !t->rgb))
+    if (!t->frames || !t->x || (cfg->overlay && !t->rgb))
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for %u frames", video, t->ring);
+    if ((rc = vbp_tmean_init(&t->mean, t->seq, t->plane, err)) != VBP_OK)
+        return rc;
     if ((rc = vbp_detector_create(cfg->height, cfg->width, &t->det, err)) != VBP_OK)
         return rc;
     if (cfg->overlay)

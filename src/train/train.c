@@ -436,7 +436,7 @@ static int end_epoch(run *r, double train_seconds, double wait_seconds, uint64_t
     int rc = VBP_OK;
     if (r->val) {
         rep.has_val = 1;
-        rc = vbp_evaluate(r->net, r->val, r->cfg->tol, NULL, NULL, &rep.val, err);
+        rc = vbp_evaluate(r->net, r->val, r->cfg->tol, VBP_DETECT_THRESHOLD, NULL, NULL, &rep.val, err);
         if (rc)
             return rc;
     }

@@ -28,6 +28,14 @@ int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, u
                          vbp_error *err);
 
 /*
+ * The detection threshold of a run: `asked` when positive (--threshold), else
+ * the weights' metadata "threshold" (docs/model.md: each shipped model's,
+ * chosen on its training clips), else VBP_DETECT_THRESHOLD.  VBP_E_IO, or
+ * VBP_E_FORMAT naming the file when the metadata is not in (0, 1).
+ */
+int vbp_weights_threshold(const char *weights, float asked, float *out, vbp_error *err);
+
+/*
  * The predictions CSV (Frame,Visibility,X,Y) of pred[0..n-1] at path,
  * atomically: X and Y are x * sx and y * sy rounded to integers, -1,-1 when
  * not visible.  predict writes pack pixels (sx = sy = 1), track the video's.
@@ -35,13 +43,26 @@ int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, u
 int vbp_predictions_csv(const char *path, const vbp_detection *pred, uint64_t n, double sx,
                         double sy, vbp_error *err);
 
-/* The window of a clip of n >= seq frames that predicts frame f (vbp_train.h). */
-static inline uint64_t vbp_window_of(uint64_t f, uint64_t n, uint32_t seq)
-{
-    uint64_t half = (seq - 1) / 2;
-    uint64_t s = f > half ? f - half : 0;
-    return s > n - seq ? n - seq : s;
-}
+/*
+ * Each frame's heatmap averaged over the stride-1 windows that hold it
+ * (temporal_mean.c).  The windows of one stream are added in order from its
+ * frame 0, each as its seq planes of `plane` floats: vbp_tmean_add returns
+ * the mean of the frame its window starts at (no later window holds it);
+ * after the stream's last window, vbp_tmean_tail(m, j), j = 1 .. seq-1,
+ * returns that of the window's frame j.  A returned plane is valid until the
+ * next add.  vbp_tmean_reset starts a new stream.  init: VBP_E_NOMEM.
+ */
+typedef struct vbp_tmean {
+    uint32_t seq;
+    size_t plane;
+    float *sum;    /* seq planes: the sum of frame f in slot f % seq */
+    uint64_t next; /* the window the next add takes */
+} vbp_tmean;
+int vbp_tmean_init(vbp_tmean *m, uint32_t seq, size_t plane, vbp_error *err);
+void vbp_tmean_free(vbp_tmean *m);
+void vbp_tmean_reset(vbp_tmean *m);
+const float *vbp_tmean_add(vbp_tmean *m, const float *heat);
+const float *vbp_tmean_tail(vbp_tmean *m, uint32_t j);
 
 /* Called for every predicted frame (global frame index in the pack). */
 typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pred, vbp_outcome o);
@@ -51,8 +72,8 @@ typedef void (*vbp_frame_fn)(void *ctx, uint64_t frame, const vbp_detection *pre
  * inference mode; fill *out (loss, counts, scores) and call fn (may be NULL)
  * for each frame in the order of the header's ownership rule.
  */
-int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, vbp_frame_fn fn, void *ctx,
-                 vbp_eval_result *out, vbp_error *err);
+int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, float threshold, vbp_frame_fn fn,
+                 void *ctx, vbp_eval_result *out, vbp_error *err);
 
 /* Where a run stands; saved in last.state with the network and its optimizer moments. */
 typedef struct vbp_train_state {
