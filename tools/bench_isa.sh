@@ -23,7 +23,7 @@ lscpu | sed -n 's/^Model name: *//p'
 date -u; uptime
 for isa in $sets; do
   echo "== $isa, portable gcc build (build/), with PyTorch"
-  VBP_ISA=$isa build/tools/vbbench train --seconds 5 --rounds 2 --torch | tail -n 7
+  VBP_ISA=$isa build/tools/vbbench train --seconds 5 --rounds 2 --torch | tail -n 8
   echo "== $isa, -Dnative=true gcc build (build-native/)"
   VBP_ISA=$isa build-native/tools/vbbench train --seconds 5 --rounds 2 | tail -n 2
   echo "== $isa, portable clang build (build-clang-release/)"

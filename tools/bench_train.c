@@ -41,7 +41,8 @@ static int usage(FILE *f)
             "The script is found through $VBP_SOURCE_DIR or next to the build tree.\n"
             "Runs with OMP_WAIT_POLICY=passive (C and PyTorch) unless the variable is set.\n"
             "The kernels' instruction set is the best the CPU has; VBP_ISA=avx512|avx2|generic\n"
-            "forces a lower one.\n"
+            "forces a lower one, and caps PyTorch's kernels at the same set (ONEDNN_MAX_CPU_ISA,\n"
+            "ATEN_CPU_CAPABILITY: a CPU without AVX-512 runs both so) unless VBP_TORCH_ISA=best.\n"
             "--mpi (implied under mpirun with N > 1): data-parallel steps as vbtrain takes them,\n"
             "--batch the global batch split over the ranks, one allreduce of the gradients per\n"
             "step timed apart; rank 0 prints samples/s of all ranks (docs/performance.md,\n"
@@ -122,6 +123,28 @@ static const torch_variant variants[] = {
 };
 #define NVARIANTS (sizeof variants / sizeof variants[0])
 
+/*
+ * PyTorch runs on the instruction set the C kernels run on: a user whose CPU lacks AVX-512
+ * runs both on AVX2, so a forced VBP_ISA caps PyTorch's kernels too (oneDNN, which does its
+ * convolutions, through ONEDNN_MAX_CPU_ISA; ATen's own through ATEN_CPU_CAPABILITY; oneDNN's
+ * floor is SSE4.1, the C generic path's SSE2).  VBP_TORCH_ISA=best leaves PyTorch uncapped.
+ * Returns a description for the report, "" when PyTorch is not capped.
+ */
+static const char *torch_isa_cap(int apply)
+{
+    const char *isa = vbp_net_isa_name(), *want = getenv("VBP_TORCH_ISA");
+    const char *onednn = !strcmp(isa, "avx2") ? "AVX2" : !strcmp(isa, "generic") ? "SSE41" : NULL;
+    const char *aten = !strcmp(isa, "avx2") ? "avx2" : "default";
+    if (!onednn || (want && !strcmp(want, "best")))
+        return "";
+    if (apply) {
+        setenv("ONEDNN_MAX_CPU_ISA", onednn, 1);
+        setenv("ATEN_CPU_CAPABILITY", aten, 1);
+    }
+    return !strcmp(isa, "avx2") ? "ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2"
+                                : "ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default";
+}
+
 /* Run the PyTorch benchmark of one variant in a child; parse its JSON line. */
 static result torch_run(const train_opts *o, const char *script, const torch_variant *v)
 {
@@ -148,6 +171,7 @@ static result torch_run(const train_opts *o, const char *script, const torch_var
             setenv("MALLOC_TRIM_THRESHOLD_", "17179869184", 1);
             setenv("MALLOC_TOP_PAD_", "1073741824", 1);
         }
+        (void)torch_isa_cap(1);
         execv(py, (char *const *)argv);
         _exit(127);
     }
@@ -322,6 +346,7 @@ int vbbench_train(int argc, char **argv)
         vbp_json_ku64(&j, "threads", o.threads);
         vbp_json_ku64(&j, "rounds", o.rounds);
         vbp_json_kstring(&j, "isa", vbp_net_isa_name());
+        vbp_json_kstring(&j, "torch_isa_cap", o.torch ? torch_isa_cap(0) : "");
         vbp_json_kstring(&j, "omp_wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
         for (int k = -1; k < (o.torch ? (int)NVARIANTS : 0); k++) {
             const result *r = k < 0 ? &c : &t[k];
@@ -341,6 +366,9 @@ int vbbench_train(int argc, char **argv)
            o.batch, o.seq, o.rgb ? "RGB" : "gray", cin,
            o.width, o.height, o.threads, o.rounds, vbp_net_isa_name(),
            getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "");
+    if (o.torch)
+        printf("PyTorch's kernels: %s\n", *torch_isa_cap(0) ? torch_isa_cap(0)
+                                                             : "the best the CPU has (uncapped)");
     printf("%-22s %12s %12s %14s\n", "", "train smp/s", "infer smp/s", "peak RSS MiB");
     printf("%-22s %12.2f %12.2f %14.0f\n", "C (vbp_net)", c.train_sps, c.infer_sps, c.rss_mib);
     for (size_t k = 0; o.torch && k < NVARIANTS; k++)
