@@ -61,8 +61,8 @@ void FN(vbp_motion_forward)(real *out, real *att, real *dabs, const real *z, con
         size_t i = 0;
 #if VBP_REAL_IS_FLOAT /* the same formula on vectors, exp on vectors (vmath.h) */
         for (; i + VFL_LANES <= P; i += VFL_LANES) {
-            const vfl d = (FN(motion_gray_v)(xs, t1, cf, P, i) - FN(motion_gray_v)(xs, t0, cf, P, i)) *
-                          half;
+            const vfl d =
+                (FN(motion_gray_v)(xs, t1, cf, P, i) - FN(motion_gray_v)(xs, t0, cf, P, i)) * half;
             const vfl ad = (vfl)((vint)d & 0x7fffffff), A = 1.0f / (1.0f + vexpf(-k * (ad - c)));
             vfl zv;
             memcpy(&zv, z + pl * P + i, sizeof zv);

@@ -284,7 +284,8 @@ int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_conf
         return rc;
     rc = sink_open(&k, &s, pack_path, cfg, err);
     if (!rc)
-        rc = vbp_evaluate(s.net, s.ld, cfg->tol, s.threshold, k.clips ? keep_frame : NULL, &k, out, err);
+        rc = vbp_evaluate(s.net, s.ld, cfg->tol, s.threshold, k.clips ? keep_frame : NULL, &k, out,
+                          err);
     out->skipped_clips = short_clips(s.pack, cfg->splits, vbp_loader_get_shape(s.ld)->seq);
     session_close(&s);
     return rc;
