@@ -40,8 +40,10 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
 
 /*
  * Load a safetensors state dict (architecture, seq and channels from the file,
- * as vbp_weights_net) and write it with vbp_onnx_write.  Errors name the
- * weights file (VBP_E_IO, VBP_E_FORMAT) or the output path.
+ * as vbp_weights_net) and write it with vbp_onnx_write, with the detection
+ * threshold vbtrain would use (vbp_weights_threshold) as metadata_props
+ * "threshold".  Errors name the weights file (VBP_E_IO, VBP_E_FORMAT) or the
+ * output path.
  */
 int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const char *path,
                     vbp_error *err);

@@ -187,6 +187,14 @@ void vbp_eval_config_default(vbp_eval_config *cfg);
 int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels,
                     vbp_error *err);
 
+/*
+ * The detection threshold of a run: `asked` when positive (--threshold), else
+ * the weights' metadata "threshold" (docs/model.md: each shipped model's,
+ * chosen on its training clips), else VBP_DETECT_THRESHOLD.  VBP_E_IO, or
+ * VBP_E_FORMAT naming the file when the metadata is not in (0, 1).
+ */
+int vbp_weights_threshold(const char *weights, float asked, float *out, vbp_error *err);
+
 /* Evaluate the weights on the selected splits of a pack. */
 int vbp_eval_run(const char *pack_path, const char *weights, const vbp_eval_config *cfg,
                  vbp_eval_result *out, vbp_error *err);

@@ -369,8 +369,8 @@ static int add_motion(pb *g, vbp_net *net, uint32_t C, uint32_t S, const char *l
 }
 
 /* Build the whole ModelProto of net's architecture into *m. */
-static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, uint32_t h, uint32_t w,
-                       vbp_error *err)
+static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, const char *threshold,
+                       uint32_t h, uint32_t w, vbp_error *err)
 {
     const vbp_net_config *cfg = vbp_net_get_config(net);
     const vbp_arch *arch = vbp_net_arch(net);
@@ -449,13 +449,16 @@ static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, uint32_t h,
     snprintf(num, sizeof num, "%u", frame_channels);
     add_meta(m, "channels", num);
     add_meta(m, "model", arch->name);
+    if (threshold)
+        add_meta(m, "threshold", threshold);
     if (!rc && m->oom)
         rc = vbp_fail(err, VBP_E_NOMEM, "out of memory building the model");
     return rc;
 }
 
-int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint32_t width,
-                   const char *path, vbp_error *err)
+/* vbp_onnx_write with metadata_props "threshold" = threshold when not NULL. */
+static int onnx_write(vbp_net *net, uint32_t frame_channels, const char *threshold,
+                      uint32_t height, uint32_t width, const char *path, vbp_error *err)
 {
     if (!height && !width)
         height = VBP_ONNX_DEFAULT_HEIGHT, width = VBP_ONNX_DEFAULT_WIDTH;
@@ -472,7 +475,7 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
                         "inputs and %u outputs", path, frame_channels, cfg->in_channels,
                         cfg->out_channels);
     pb m = {0};
-    int rc = build_model(&m, net, frame_channels, height, width, err);
+    int rc = build_model(&m, net, frame_channels, threshold, height, width, err);
     if (rc) {
         free(m.p);
         /* build_model's messages name the part of the network; prefix the path */
@@ -488,15 +491,26 @@ int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint3
     return rc;
 }
 
+int vbp_onnx_write(vbp_net *net, uint32_t frame_channels, uint32_t height, uint32_t width,
+                   const char *path, vbp_error *err)
+{
+    return onnx_write(net, frame_channels, NULL, height, width, path, err);
+}
+
 int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const char *path,
                     vbp_error *err)
 {
     vbp_net_config nc;
     memset(&nc, 0, sizeof nc);
     uint32_t channels;
+    float threshold;
     int rc = vbp_weights_net(weights, &nc, &channels, err);
+    if (!rc) /* the one eval, predict and track would use: the weights', else the default */
+        rc = vbp_weights_threshold(weights, 0.0f, &threshold, err);
     if (rc)
         return rc;
+    char thr[32];
+    snprintf(thr, sizeof thr, "%g", (double)threshold);
     /* The weights do not depend on the frame size: load them into the smallest net. */
     nc.height = nc.width = 8, nc.max_batch = nc.threads = 1;
     vbp_net *net;
@@ -504,7 +518,7 @@ int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const 
     if (!rc)
         rc = vbp_net_load_safetensors(net, weights, err);
     if (!rc)
-        rc = vbp_onnx_write(net, channels, height, width, path, err);
+        rc = onnx_write(net, channels, thr, height, width, path, err);
     vbp_net_free(net);
     return rc;
 }

@@ -28,14 +28,6 @@ int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, u
                          vbp_error *err);
 
 /*
- * The detection threshold of a run: `asked` when positive (--threshold), else
- * the weights' metadata "threshold" (docs/model.md: each shipped model's,
- * chosen on its training clips), else VBP_DETECT_THRESHOLD.  VBP_E_IO, or
- * VBP_E_FORMAT naming the file when the metadata is not in (0, 1).
- */
-int vbp_weights_threshold(const char *weights, float asked, float *out, vbp_error *err);
-
-/*
  * The predictions CSV (Frame,Visibility,X,Y) of pred[0..n-1] at path,
  * atomically: X and Y are x * sx and y * sy rounded to integers, -1,-1 when
  * not visible.  predict writes pack pixels (sx = sy = 1), track the video's.
