@@ -99,6 +99,7 @@ typedef struct vbp_eval_result {
     vbp_counts counts;
     vbp_scores scores;
     double seconds;
+    float threshold;      /* of the detections */
 } vbp_eval_result;
 
 /* One line per epoch, as printed and as written to metrics.jsonl. */
@@ -230,6 +231,7 @@ typedef struct vbp_track_config {
 
 typedef struct vbp_track_result {
     uint64_t frames, visible;    /* frames read and tracked; with a ball */
+    float threshold;             /* of the detections */
     uint32_t video_width, video_height, fps_num, fps_den;
     double seconds;              /* wall time of the whole run */
     double decode_seconds;       /* of it: decoding and shrinking frames */

@@ -380,8 +380,9 @@ static int print_eval(const cli *c, const vbp_eval_result *e, const vbp_pack *pa
     printf("frames %" PRIu64 " (windows %" PRIu64 ") loss %.5f\n", e->frames, e->windows, e->loss);
     printf("TP %" PRIu64 " TN %" PRIu64 " FP1 %" PRIu64 " FP2 %" PRIu64 " FN %" PRIu64 "\n",
            e->counts.tp, e->counts.tn, e->counts.fp1, e->counts.fp2, e->counts.fn);
-    printf("precision %.4f recall %.4f F1 %.4f accuracy %.4f (tol %.3g px)\n", e->scores.precision,
-           e->scores.recall, e->scores.f1, e->scores.accuracy, (double)c->eval.tol);
+    printf("precision %.4f recall %.4f F1 %.4f accuracy %.4f (tol %.3g px, threshold %.3g)\n",
+           e->scores.precision, e->scores.recall, e->scores.f1, e->scores.accuracy,
+           (double)c->eval.tol, (double)e->threshold);
     if (e->skipped_clips)
         printf("%" PRIu64 " clip(s) shorter than seq frames were not predicted\n", e->skipped_clips);
     for (uint64_t i = 0; pack && i < vbp_pack_get_info(pack)->clip_count; i++) {
@@ -490,6 +491,7 @@ static int cmd_track(cli *c, const char *video)
         vbp_json_kstring(&j, "csv", c->out);
         vbp_json_ku64(&j, "frames", r.frames);
         vbp_json_ku64(&j, "visible", r.visible);
+        vbp_json_kdouble(&j, "threshold", r.threshold, 6);
         vbp_json_ku64(&j, "width", r.video_width);
         vbp_json_ku64(&j, "height", r.video_height);
         vbp_json_kdouble(&j, "video_fps", video_fps, 6);

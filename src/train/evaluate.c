@@ -113,6 +113,7 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, float threshold, vbp_f
     out->loss = out->windows ? loss_sum / (double)out->windows : 0.0;
     out->scores = vbp_counts_scores(&out->counts);
     out->seconds = vbp_now() - t0;
+    out->threshold = threshold;
     return VBP_OK;
 }
 

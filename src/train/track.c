@@ -242,6 +242,7 @@ int vbp_track_run(const char *video, const char *weights, const char *csv_path,
     }
     if (!rc && res) {
         t.res.frames = t.decoded;
+        t.res.threshold = t.threshold;
         for (uint64_t f = 0; f < t.decoded; f++)
             t.res.visible += t.pred[f].visible != 0;
         t.res.video_width = t.info->width;

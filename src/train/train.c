@@ -758,6 +758,7 @@ static void eval_json(vbp_json *j, const vbp_eval_result *e)
     vbp_json_ku64(j, "frames", e->frames);
     counts_json(j, &e->counts, &e->scores);
     vbp_json_kdouble(j, "seconds", e->seconds, 6);
+    vbp_json_kdouble(j, "threshold", e->threshold, 6);
 }
 
 /* Copy j's text into buf like snprintf (returns the length it needed) and free j. */
