@@ -61,19 +61,21 @@ train "$work/stage1-seq$seq" 10 --seq $seq --grayscale --batch 8 --lr 5e-3 --lr-
 train "$work/stage2-seq$seq" 5 --init "$work/stage1-seq$seq/best.safetensors" --seq $seq \
   --grayscale --batch 8 --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary \
   --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 --seed 1
-#    The detection threshold, chosen on the training clips, into the model's metadata.
-if [ ! -f "$work/stage2-seq$seq/threshold.done" ]; then
+#    The model is stage 2's last epoch (a fixed schedule: no epoch picked on val), with the
+#    detection threshold chosen on the training clips in its metadata.
+model=$work/model-seq$seq.safetensors
+if [ ! -f "$model" ]; then
   step "choosing the detection threshold on the training clips"
-  sh tools/choose_threshold.sh "$pack" "$work/stage2-seq$seq/best.safetensors" "$threads"
-  touch "$work/stage2-seq$seq/threshold.done"
+  cp "$work/stage2-seq$seq/last.safetensors" "$model.part"
+  sh tools/choose_threshold.sh "$pack" "$model.part" "$threads"
+  mv "$model.part" "$model"
 fi
 step "evaluating"
 for tol in 4 10; do
-  "$bin/vbtrain" eval "$pack" --weights "$work/stage2-seq$seq/best.safetensors" --tol $tol \
-    --per-clip --threads "$threads"
+  "$bin/vbtrain" eval "$pack" --weights "$model" --tol $tol --per-clip --threads "$threads"
 done
 "$bin/vbtrain" plot "$work/stage1-seq$seq"
 "$bin/vbtrain" plot "$work/stage2-seq$seq"
 step "done"
-echo "model: $work/stage2-seq$seq/best.safetensors"
+echo "model: $model"
 echo "curves: $work/stage1-seq$seq/curve.png $work/stage2-seq$seq/curve.png"
