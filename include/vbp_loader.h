@@ -9,6 +9,12 @@
  * Batches are float32, channels first, values v / 255.0f of the stored uint8:
  *   x: N, seq*C, H, W   frame 0's C planes, then frame 1's, ... (RGB planar)
  *   y: N, seq,   H, W   heatmap of frame 0, 1, ...
+ * With opts.background, x is N, (seq+1)*C, H, W: after the seq frames, the
+ * C planes of the clip's background frame, TrackNetV3's extra input: per
+ * byte the median of up to 128 frames spread over the clip (every s-th
+ * frame from frame 0, s the smallest power of two that leaves at most 128;
+ * the lower median of an even count), computed once per clip at open.  It
+ * is flipped, shifted and jittered with the window's frames, as one of them.
  * Heatmaps are the target: v / 255.0f (VBP_TARGET_SOFT) or, with
  * VBP_TARGET_BINARY, exactly 1.0f where v >= target_cut and 0.0f elsewhere.
  * A horizontally flipped sample has every frame plane and every heatmap
@@ -105,6 +111,8 @@ typedef struct vbp_loader_opts {
                               the pack (a trainer's network), kept out of the pack's share */
     const vbp_memlimit *limit; /* with memory_limit 0: the limits as the caller read them before
                               its own allocations (kept for the call only); NULL = read at open */
+    uint32_t background;   /* 1: x holds each clip's background frame after the window's frames
+                              (the median of its frames, computed at open; see below); 0 = off */
 } vbp_loader_opts;
 
 /* Fill o with the defaults above. */
@@ -151,7 +159,7 @@ typedef struct vbp_loader_shape {
     uint32_t batch;            /* samples per full batch */
     uint64_t samples;          /* windows in the selected splits */
     uint64_t batches;          /* batches per epoch (drop_last respected) */
-    size_t x_floats;           /* floats of x per sample: seq*channels*height*width */
+    size_t x_floats;           /* floats of x per sample: (seq+background)*channels*height*width */
     size_t y_floats;           /* floats of y per sample: seq*height*width */
     vbp_order order;           /* the order in effect (never AUTO) */
     vbp_load_mode mode;
@@ -159,6 +167,7 @@ typedef struct vbp_loader_shape {
     uint64_t memory_limit;     /* what the pack may use: the limit the AUTO choice compared
                                   data_bytes with and a preload is checked against */
     vbp_memlimit_source memory_source; /* where it comes from (CALLER: opts.memory_limit) */
+    uint32_t background;       /* opts.background: x ends with the clip's background frame */
 } vbp_loader_shape;
 const vbp_loader_shape *vbp_loader_get_shape(const vbp_loader *ld);
 const vbp_pack *vbp_loader_pack(const vbp_loader *ld);

@@ -31,7 +31,8 @@ extern "C" {
  * Write net's inference graph for frames of height x width (multiples of 8;
  * 0, 0 = 288 x 512) to path, through a temporary file renamed over path: a
  * failure leaves no file at path.  frame_channels (1 gray, 3 RGB) only goes
- * into the metadata; it must divide the net's input channels.
+ * into the metadata; the net's inputs must be seq frames of that many channels, or seq
+ * frames and a background frame (metadata "background" = "median", docs/network.md).
  * VBP_E_ARG (bad size), VBP_E_NUMERIC (a non-finite weight or running
  * statistic), VBP_E_IO, VBP_E_NOMEM.
  */

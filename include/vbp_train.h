@@ -54,6 +54,8 @@ typedef struct vbp_train_config {
                                  on --resume the checkpoint's, else VballNetFastV1 */
     uint32_t seq;             /* frames per window (3) */
     uint32_t channels;        /* 1 gray, 3 RGB; 0 = the pack's */
+    uint32_t background;      /* 1: the network also takes each clip's background frame (the
+                                 median of its frames, vbp_loader.h; VballNetFastV1 only); 0 = off */
     uint32_t batch;           /* samples per step (4); with cfg->dist the global batch of all ranks */
     float lr;                 /* initial learning rate (1e-3) */
     float lr_gamma;           /* staircase decay factor (0.9) */
@@ -182,11 +184,12 @@ void vbp_eval_config_default(vbp_eval_config *cfg);
 
 /*
  * The network a weights file was trained as (vbp_net_weights_config), with its frame
- * channels: cfg->in_channels / cfg->out_channels must be 1 or 3 (VBP_E_FORMAT naming the
- * file otherwise).
+ * channels and whether it takes a background frame, both from the tensors' shapes:
+ * in_channels = seq * C, or (seq + 1) * C with the background (*background = 1), C 1 or 3,
+ * seq = out_channels (the two never coincide).  VBP_E_FORMAT naming the file otherwise.
  */
 int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels,
-                    vbp_error *err);
+                    uint32_t *background, vbp_error *err);
 
 /*
  * The detection threshold of a run: `asked` when positive (--threshold), else

@@ -33,14 +33,15 @@ static void layout(void)
     FIELD(vbp_loader_opts, prefetch), FIELD(vbp_loader_opts, memory_limit),
     FIELD(vbp_loader_opts, block_samples), FIELD(vbp_loader_opts, open_blocks),
     FIELD(vbp_loader_opts, part), FIELD(vbp_loader_opts, parts),
-    FIELD(vbp_loader_opts, reserve_bytes), FIELD(vbp_loader_opts, limit);
+    FIELD(vbp_loader_opts, reserve_bytes), FIELD(vbp_loader_opts, limit),
+    FIELD(vbp_loader_opts, background);
     FIELD(vbp_loader_shape, seq), FIELD(vbp_loader_shape, channels),
     FIELD(vbp_loader_shape, height), FIELD(vbp_loader_shape, width), FIELD(vbp_loader_shape, batch),
     FIELD(vbp_loader_shape, samples), FIELD(vbp_loader_shape, batches),
     FIELD(vbp_loader_shape, x_floats), FIELD(vbp_loader_shape, y_floats),
     FIELD(vbp_loader_shape, order), FIELD(vbp_loader_shape, mode),
     FIELD(vbp_loader_shape, data_bytes), FIELD(vbp_loader_shape, memory_limit),
-    FIELD(vbp_loader_shape, memory_source);
+    FIELD(vbp_loader_shape, memory_source), FIELD(vbp_loader_shape, background);
     FIELD(vbp_augment, gain), FIELD(vbp_augment, bias), FIELD(vbp_augment, dx),
     FIELD(vbp_augment, dy);
     FIELD(vbp_sample, sample), FIELD(vbp_sample, clip), FIELD(vbp_sample, first_frame),
@@ -75,6 +76,7 @@ static int set(vbp_loader_opts *o, char *epochs, size_t cap, uint64_t *start, co
     else if (IS("drop_last")) o->drop_last = atoi(v);
     else if (IS("part")) o->part = (uint32_t)atol(v);
     else if (IS("parts")) o->parts = (uint32_t)atol(v);
+    else if (IS("background")) o->background = (uint32_t)atol(v);
     else if (IS("start")) *start = strtoull(v, NULL, 10);
     else if (IS("target")) return vbp_target_parse(v, &o->target) != 0;
     else if (IS("order")) return vbp_order_parse(v, &o->order) != 0;

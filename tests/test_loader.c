@@ -346,6 +346,72 @@ static void batch_values_are_pixels_over_255_and_flip_mirrors_both(void **state)
     }
 }
 
+static int cmp_u8(const void *a, const void *b)
+{
+    return (int)*(const uint8_t *)a - (int)*(const uint8_t *)b;
+}
+
+/* With opts.background, x ends with the clip's median frame (of frames 0, s, 2s, ..., s the
+ * smallest power of two leaving <= 128; the lower median), flipped and shifted with the
+ * window; the window's frames and heatmaps are unchanged. */
+static void background_is_the_clip_median_moved_with_the_window(void **state)
+{
+    (void)state;
+    static const uint32_t clips[] = { 5, 300, 4 }; /* 300 frames: every 4th, 75 of them */
+    for (uint32_t ch = 1; ch <= 3; ch += 2) {
+        const char *p = write_pack("bg.vbp", ch == 3 ? VBP_CODEC_LZ4 : VBP_CODEC_RAW, ch, 3, clips,
+                                   NULL);
+        vbp_loader_opts o;
+        vbp_loader_opts_default(&o);
+        o.background = 1;
+        vbp_loader *ld = open_ok(p, &o);
+        const vbp_loader_shape *sh = vbp_loader_get_shape(ld);
+        assert_int_equal(sh->background, 1);
+        assert_int_equal(sh->x_floats, 4 * ch * W * H);
+        const uint64_t ids[] = { 0, 3, 200, 301 }; /* clips 0, 1, 1, 2 */
+        const uint8_t flips[] = { 0, 1, 0, 1 };
+        vbp_augment aug[4] = { { 1, 0, 0, 0 }, { 1, 0, 0, 0 }, { 1, 0, 2, -1 }, { 1, 0, 0, 0 } };
+        float *x = malloc(4 * sh->x_floats * sizeof(float));
+        float *y = malloc(4 * sh->y_floats * sizeof(float));
+        vbp_error err;
+        assert_int_equal(vbp_loader_assemble_aug(ld, ids, flips, aug, 4, x, y, &err), VBP_OK);
+        for (int i = 0; i < 4; i++) {
+            vbp_sample s;
+            assert_int_equal(vbp_loader_sample(ld, ids[i], &s), VBP_OK);
+            if (i != 2)
+                expect_sample(ld, ids[i], flips[i], x + i * sh->x_floats, y + i * sh->y_floats);
+            const uint32_t k = (uint32_t)s.clip, n = clips[k];
+            uint32_t st = 1;
+            while ((n + st - 1) / st > 128)
+                st *= 2;
+            const float *bg = x + i * sh->x_floats + 3 * ch * W * H;
+            for (uint32_t c = 0; c < ch; c++)
+                for (uint32_t yy = 0; yy < H; yy++)
+                    for (uint32_t xx = 0; xx < W; xx++) {
+                        /* the source pixel of (xx, yy): shifted by (dx, dy), zero outside */
+                        const int64_t sy = (int64_t)yy - aug[i].dy;
+                        int64_t sx = (int64_t)xx - aug[i].dx;
+                        sx = flips[i] ? (int64_t)W - 1 - sx : sx;
+                        float want = 0.0f;
+                        if (sy >= 0 && sy < H && sx >= 0 && sx < W) {
+                            uint8_t v[128];
+                            uint32_t m = 0;
+                            for (uint32_t f = 0; f < n; f += st)
+                                v[m++] = frame_px(k, f, c, (uint32_t)sy, (uint32_t)sx);
+                            qsort(v, m, 1, cmp_u8);
+                            want = (float)v[(m - 1) / 2] / 255.0f;
+                        }
+                        if (bg[(c * H + yy) * W + xx] != want)
+                            fail_msg("sample %d plane %u (%u, %u): %g, want %g", i, c, xx, yy,
+                                     (double)bg[(c * H + yy) * W + xx], (double)want);
+                    }
+        }
+        free(x);
+        free(y);
+        vbp_loader_close(ld);
+    }
+}
+
 /* Binary targets: heatmaps exactly 1 where v >= cut (mirrored with the flip), frames unchanged. */
 static void binary_targets_are_discs_with_the_cut(void **state)
 {
@@ -1072,6 +1138,7 @@ int main(void)
         cmocka_unit_test(batch_values_are_pixels_over_255_and_flip_mirrors_both),
         cmocka_unit_test(next_matches_order_flips_and_assemble),
         cmocka_unit_test(binary_targets_are_discs_with_the_cut),
+        cmocka_unit_test(background_is_the_clip_median_moved_with_the_window),
         cmocka_unit_test(augmentations_follow_the_formula),
         cmocka_unit_test(batches_identical_across_modes_codecs_threads),
         cmocka_unit_test(resume_at_epoch_and_batch),

@@ -145,13 +145,16 @@ def check_bitwise(dump, gray, rgb, tmp):
                                        for r in b[1]]
     ld.close()
     # RGB lz4, numpy arrays, inside next() (threads 0), preload, every augmentation, binary
-    # targets, the locality order, drop_last, seq 5 over all splits
+    # targets, the locality order, drop_last, seq 5 over all splits, the background frame
     o = dict(batch=4, seq=5, flip=0.5, seed=3, threads=0, mode="preload", target="binary", cut=100,
-             brightness=0.2, contrast=0.3, shift=4, order="locality", drop_last=1, split="all")
+             brightness=0.2, contrast=0.3, shift=4, order="locality", drop_last=1, split="all",
+             background=1)
     ld = vbpack.Loader(rgb, batch=4, seq=5, flip=0.5, seed=3, threads=0, mode="preload",
                        target="binary", target_cut=100, brightness=0.2, contrast=0.3, shift=4,
-                       order="locality", drop_last=True, split="all", grayscale=False)
+                       order="locality", drop_last=True, split="all", grayscale=False,
+                       background=True)
     p = py_batches(ld, [0, 2])
+    assert p[0][2].shape[1] == 6 * 3 * ld.height * ld.width  # 5 frames and the background
     windows += assert_equal(c_batches(dump, rgb, tmp, epochs="0,2", **o), p, "RGB lz4 augmented")
     assert len(ld) == ld.samples // 4 and all(b[0][2] == 4 for b in p)
     assert any(r[7] or r[8] for b in p for r in b[1]) and any(r[5] != 1 for b in p for r in b[1])

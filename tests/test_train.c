@@ -742,10 +742,11 @@ static void eval_and_predict(void **state)
     const char *weights = path_in("ref", "best.safetensors");
     vbp_net_config wc;
     memset(&wc, 0, sizeof wc);
-    uint32_t ch = 0;
-    assert_int_equal(vbp_weights_net(weights, &wc, &ch, NULL), VBP_OK);
+    uint32_t ch = 0, bg = 1;
+    assert_int_equal(vbp_weights_net(weights, &wc, &ch, &bg, NULL), VBP_OK);
     assert_int_equal(wc.out_channels, 3);
     assert_int_equal(ch, 1);
+    assert_int_equal(bg, 0);
     assert_string_equal(wc.model, "VballNetFastV1");
     vbp_eval_config ec;
     vbp_eval_config_default(&ec);

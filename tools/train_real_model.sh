@@ -8,15 +8,29 @@
 # the learning curves.  Each step is skipped when its output is already
 # there (rerun after an interruption: a training resumes with --resume).
 # Prints the wall time of each step.
-# usage: tools/train_real_model.sh [WORK_DIR] [THREADS] [SEQ]   (default: work-real, all
-#        cores, 5: the seq 5 model; 3 makes the seq 3 one; needs the build in build/ and
-#        /usr/bin/python3 with python3-opencv)
+# usage: tools/train_real_model.sh [WORK_DIR] [THREADS] [SEQ] [MODEL] [BACKGROUND]
+#        (default: work-real, all cores, 5: the seq 5 model; 3 makes the seq 3 one; MODEL
+#        VballNetFastV1, the shipped architecture, or VballNetV1; BACKGROUND none, or median:
+#        the network also takes each clip's median frame; the last two for the card's
+#        comparison rows; needs the build in build/ and /usr/bin/python3 with python3-opencv)
 set -eu
 cd "$(dirname "$0")/.."
 work=${1:-work-real}
 threads=${2:-$(nproc)}
 seq=${3:-5}
 case $seq in 3|5) ;; *) echo "SEQ must be 3 or 5 (the shipped models' windows)" >&2; exit 2 ;; esac
+arch=${4:-VballNetFastV1}
+case $arch in
+  VballNetFastV1) tag= ;;  # the shipped files' names, unchanged
+  VballNetV1) tag=-v1 ;;
+  *) echo "MODEL must be VballNetFastV1 or VballNetV1" >&2; exit 2 ;;
+esac
+bg=${5:-none}
+case $bg in
+  none) ;;
+  median) tag=$tag-bg ;;
+  *) echo "BACKGROUND must be none or median" >&2; exit 2 ;;
+esac
 data=../shared/data
 conv=../shared/tools/videos_to_tracknetv4.py
 bin=build/tools
@@ -54,19 +68,19 @@ train() {
 }
 # 3. The recipe (docs/model.md measures each choice), both stages with the augmentations on.
 #    Stage 1, from random weights: lr 5e-3 decaying x0.9 every epoch (877 steps of 8).
-train "$work/stage1-seq$seq" 10 --seq $seq --grayscale --batch 8 --lr 5e-3 --lr-decay 0.9 \
-  --lr-decay-epochs 1 --target binary --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 \
-  --seed 0
+train "$work/stage1$tag-seq$seq" 10 --model $arch --background $bg --seq $seq --grayscale \
+  --batch 8 --lr 5e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary --target-cut 64 \
+  --shift 16 --brightness 0.1 --contrast 0.1 --seed 0
 #    Stage 2, fine-tuning stage 1's best epoch at lr 1e-3 for 5 epochs.
-train "$work/stage2-seq$seq" 5 --init "$work/stage1-seq$seq/best.safetensors" --seq $seq \
-  --grayscale --batch 8 --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 --target binary \
-  --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 --seed 1
+train "$work/stage2$tag-seq$seq" 5 --init "$work/stage1$tag-seq$seq/best.safetensors" --seq $seq \
+  --background $bg --grayscale --batch 8 --lr 1e-3 --lr-decay 0.9 --lr-decay-epochs 1 \
+  --target binary --target-cut 64 --shift 16 --brightness 0.1 --contrast 0.1 --seed 1
 #    The model is stage 2's last epoch (a fixed schedule: no epoch picked on val), with the
 #    detection threshold chosen on the training clips in its metadata.
-model=$work/model-seq$seq.safetensors
+model=$work/model$tag-seq$seq.safetensors
 if [ ! -f "$model" ]; then
   step "choosing the detection threshold on the training clips"
-  cp "$work/stage2-seq$seq/last.safetensors" "$model.part"
+  cp "$work/stage2$tag-seq$seq/last.safetensors" "$model.part"
   sh tools/choose_threshold.sh "$pack" "$model.part" "$threads"
   mv "$model.part" "$model"
 fi
@@ -74,8 +88,8 @@ step "evaluating"
 for tol in 4 10; do
   "$bin/vbtrain" eval "$pack" --weights "$model" --tol $tol --per-clip --threads "$threads"
 done
-"$bin/vbtrain" plot "$work/stage1-seq$seq"
-"$bin/vbtrain" plot "$work/stage2-seq$seq"
+"$bin/vbtrain" plot "$work/stage1$tag-seq$seq"
+"$bin/vbtrain" plot "$work/stage2$tag-seq$seq"
 step "done"
 echo "model: $model"
-echo "curves: $work/stage1-seq$seq/curve.png $work/stage2-seq$seq/curve.png"
+echo "curves: $work/stage1$tag-seq$seq/curve.png $work/stage2$tag-seq$seq/curve.png"

@@ -32,6 +32,9 @@ static const char *const usage_text =
     "                            and --resume take the architecture of their file\n"
     "      --seq N               frames per window (default 3; VballNetV1: at least 2)\n"
     "      --grayscale | --rgb   frame channels the network takes (default: the pack's)\n"
+    "      --background median|none  also feed each clip's background frame, the median of its\n"
+    "                            frames (TrackNetV3's input; VballNetFastV1; default none);\n"
+    "                            eval, predict, track and export read it from the weights\n"
     "      --epochs E            total epochs, counting resumed ones (default 1)\n"
     "      --batch B             samples per step (default 4); under mpirun the global batch\n"
     "      --accumulate K        run each process's share of a batch as K parts one after another\n"
@@ -89,7 +92,7 @@ enum {
     OPT_OPTIM, OPT_WD, OPT_FLIP, OPT_STRIDE, OPT_ORDER, OPT_SEED, OPT_THREADS, OPT_PRELOAD,
     OPT_DISK, OPT_TOL, OPT_CKPT, OPT_STOP, OPT_RESUME, OPT_JSON, OPT_QUIET, OPT_OUT, OPT_WEIGHTS,
     OPT_SPLIT, OPT_NAN, OPT_TARGET, OPT_TARGET_CUT, OPT_INIT, OPT_BRIGHT, OPT_CONTRAST, OPT_SHIFT, OPT_OVERLAY,
-    OPT_ACCUMULATE, OPT_SIZE, OPT_PER_CLIP, OPT_MODEL, OPT_THRESHOLD
+    OPT_ACCUMULATE, OPT_SIZE, OPT_PER_CLIP, OPT_MODEL, OPT_THRESHOLD, OPT_BACKGROUND
 };
 
 static const struct option long_opts[] = {
@@ -107,7 +110,7 @@ static const struct option long_opts[] = {
     { "brightness", 1, 0, OPT_BRIGHT }, { "contrast", 1, 0, OPT_CONTRAST }, { "shift", 1, 0, OPT_SHIFT },
     { "overlay", 1, 0, OPT_OVERLAY }, { "accumulate", 1, 0, OPT_ACCUMULATE }, { "size", 1, 0, OPT_SIZE },
     { "per-clip", 0, 0, OPT_PER_CLIP }, { "model", 1, 0, OPT_MODEL },
-    { "threshold", 1, 0, OPT_THRESHOLD },
+    { "threshold", 1, 0, OPT_THRESHOLD }, { "background", 1, 0, OPT_BACKGROUND },
     { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 };
 
@@ -182,6 +185,11 @@ static int apply(cli *c, int opt, const char *arg)
     case OPT_SEQ: bad = parse_u32(arg, &t->seq); break;
     case OPT_GRAY: t->channels = 1; break;
     case OPT_RGB: t->channels = 3; break;
+    case OPT_BACKGROUND:
+        if (!strcmp(arg, "median")) t->background = 1;
+        else if (!strcmp(arg, "none")) t->background = 0;
+        else bad = 1;
+        break;
     case OPT_EPOCHS: bad = parse_u32(arg, &t->epochs); break;
     case OPT_BATCH:
         bad = parse_u32(arg, &t->batch);

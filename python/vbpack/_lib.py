@@ -31,7 +31,7 @@ class Opts(ctypes.Structure):
                 ("drop_last", c_int), ("threads", c_uint32), ("prefetch", c_uint32),
                 ("memory_limit", c_uint64), ("block_samples", c_uint32),
                 ("open_blocks", c_uint32), ("part", c_uint32), ("parts", c_uint32),
-                ("reserve_bytes", c_uint64), ("limit", c_void_p)]
+                ("reserve_bytes", c_uint64), ("limit", c_void_p), ("background", c_uint32)]
 
 
 class OptsBuffer(ctypes.Structure):
@@ -45,7 +45,7 @@ class Shape(ctypes.Structure):
                 ("width", c_uint32), ("batch", c_uint32), ("samples", c_uint64),
                 ("batches", c_uint64), ("x_floats", c_size_t), ("y_floats", c_size_t),
                 ("order", c_int), ("mode", c_int), ("data_bytes", c_uint64),
-                ("memory_limit", c_uint64), ("memory_source", c_int)]
+                ("memory_limit", c_uint64), ("memory_source", c_int), ("background", c_uint32)]
 
 
 class Augment(ctypes.Structure):

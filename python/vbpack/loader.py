@@ -84,6 +84,8 @@ class Loader:
     drop_last: only full batches.  part, parts: this process's slice of every batch
       (DistributedDataParallel: part=rank, parts=world size; batch is the global batch).
     grayscale: True / False insists on gray / RGB frames, None takes the pack's.
+    background: True adds each clip's background frame (the median of its frames, TrackNetV3's
+      extra input) after the window's frames: x is batch, (seq + 1) * C, H, W.
     copy: hand out copies (valid forever) instead of views of the loader's buffers.
     """
 
@@ -93,7 +95,7 @@ class Loader:
     def __init__(self, pack, batch=4, seq=3, split="train", shuffle=True, order=None, flip=0.0,
                  brightness=0.0, contrast=0.0, shift=0, target=None, target_cut=0, seed=0,
                  threads=1, prefetch=0, drop_last=False, mode="disk", part=0, parts=1, stride=1,
-                 grayscale=None, memory_limit=0, reserve_bytes=0, copy=False):
+                 grayscale=None, memory_limit=0, reserve_bytes=0, copy=False, background=False):
         lib = _lib.library()
         path = pack.path if isinstance(pack, Pack) else os.fspath(pack)
         names = SPLITS if split == "all" else (split,) if isinstance(split, str) else tuple(split)
@@ -120,6 +122,7 @@ class Loader:
         o.target = _lib.parse("target", target) if target is not None else 0
         o.flip_prob, o.brightness, o.contrast = float(flip), float(brightness), float(contrast)
         o.drop_last = int(bool(drop_last))
+        o.background = int(bool(background))
         ptr, err = ctypes.c_void_p(), _lib.Error()
         rc = lib.vbp_loader_open_path(os.fsencode(path), ctypes.byref(buf), ctypes.byref(ptr),
                                       ctypes.byref(err))
@@ -135,7 +138,7 @@ class Loader:
         self.mode = "preload" if sh.mode == 1 else "disk"    # preload falls back to disk (note)
         self.memory_limit = sh.memory_limit                  # bytes the pack may use, in effect
         self.part, self.parts = int(part), int(parts)
-        self._x_shape = (sh.batch, sh.seq * sh.channels, sh.height, sh.width)
+        self._x_shape = (sh.batch, (sh.seq + sh.background) * sh.channels, sh.height, sh.width)
         self._y_shape = (sh.batch, sh.seq, sh.height, sh.width)
         self._lib, self._lock, self._err = lib, threading.Lock(), err
         self._batch = _lib.Batch()

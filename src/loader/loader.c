@@ -14,6 +14,7 @@
 #include "cpu.h"
 #include "internal.h"
 #include "loader_internal.h"
+#include "background.h"
 
 void vbp_loader_opts_default(vbp_loader_opts *o)
 {
@@ -99,6 +100,9 @@ static int check_opts(const vbp_loader_opts *o, const char *path, vbp_error *err
     if (o->parts > (1u << 20) || (o->parts > 1 && o->part >= o->parts))
         return vbp_fail(err, VBP_E_ARG, "%s: part %u of %u parts (at most 2^20 parts)", path,
                         o->part, o->parts);
+    if (o->background > 1)
+        return vbp_fail(err, VBP_E_ARG, "%s: background must be 0 or 1, not %u", path,
+                        o->background);
     if (o->threads > 64 || o->prefetch > 64)
         return vbp_fail(err, VBP_E_ARG, "%s: at most 64 threads and 64 prefetched batches", path);
     return VBP_OK;
@@ -237,7 +241,7 @@ uint64_t vbp_loader_buffer_bytes(const vbp_pack *pack, const vbp_loader_opts *o)
     uint64_t hw = (uint64_t)g->height * g->width;
     uint64_t c = o->channels ? o->channels : g->frame_channels;
     uint64_t slots = o->threads ? (o->prefetch ? o->prefetch : 2) + 1 : 1;
-    uint64_t sample = (uint64_t)o->seq * (c + 1) * hw * sizeof(float);
+    uint64_t sample = ((uint64_t)o->seq * (c + 1) + (o->background ? c : 0)) * hw * sizeof(float);
     return slots * o->batch * sample + (o->threads + 1) * g->frame_channels * hw +
            12 * info->frame_count;
 }
@@ -260,6 +264,34 @@ static void memory_budget(vbp_loader *ld)
     ld->headroom = ld->limit.cache_bytes; /* UINT64_MAX when nothing could be read */
     ld->own_bytes = vbp_loader_buffer_bytes(ld->pack, &ld->opts) + ld->opts.reserve_bytes;
     sh->memory_limit = ld->headroom > ld->own_bytes ? ld->headroom - ld->own_bytes : 0;
+}
+
+/*
+ * The background frame of every selected clip into ld->bg (vbp_loader.h, background.h): the
+ * median of its frames 0, s, 2s, ...  VBP_E_NOMEM, or the error of reading a frame record.
+ */
+static int build_backgrounds(vbp_loader *ld, vbp_error *err)
+{
+    const size_t fb = (size_t)ld->geo.frame_channels * ld->geo.height * ld->geo.width;
+    const uint8_t **frames = NULL;
+    uint8_t *copies = NULL; /* lz4 records decoded */
+    int rc = VBP_OK;
+    if (!(ld->bg = malloc(ld->nsel * fb)) || !(frames = malloc(VBP_BG_FRAMES * sizeof *frames)) ||
+        !(copies = malloc(VBP_BG_FRAMES * fb)))
+        rc = vbp_fail(err, VBP_E_NOMEM, "%s: no memory for the background frames",
+                      vbp_pack_path(ld->pack));
+    for (uint64_t k = 0; k < ld->nsel && !rc; k++) {
+        const vbp_clip *c = vbp_pack_clip(ld->pack, ld->sel_clip[k]);
+        const uint64_t s = vbp_bg_stride(c->frame_count);
+        uint32_t m = 0;
+        for (uint64_t f = 0; f < c->frame_count && !rc; f += s, m++)
+            rc = vbp_loader_frame_bytes(ld, c->first_frame + f, copies + m * fb, &frames[m], err);
+        if (!rc && vbp_bg_median(frames, m, fb, ld->bg + k * fb))
+            rc = vbp_fail(err, VBP_E_NOMEM, "no memory for a median");
+    }
+    free(copies);
+    free(frames);
+    return rc;
 }
 
 int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **out,
@@ -304,11 +336,14 @@ int vbp_loader_open(vbp_pack *pack, const vbp_loader_opts *opts, vbp_loader **ou
     sh->width = ld->geo.width;
     sh->batch = opts->batch;
     sh->mode = opts->mode;
-    sh->x_floats = (size_t)opts->seq * sh->channels * sh->height * sh->width;
+    sh->background = opts->background;
+    sh->x_floats = (size_t)(opts->seq + sh->background) * sh->channels * sh->height * sh->width;
     sh->y_floats = (size_t)opts->seq * sh->height * sh->width;
     memory_budget(ld);
 
     rc = vbp_index_build(ld, err);
+    if (!rc && sh->background)
+        rc = build_backgrounds(ld, err);
     if (!rc) {
         sh->batches = opts->drop_last ? sh->samples / sh->batch
                                       : (sh->samples + sh->batch - 1) / sh->batch;
@@ -362,6 +397,7 @@ void vbp_loader_close(vbp_loader *ld)
         munlock(map, len);
     }
     vbp_index_free(ld);
+    free(ld->bg);
     free(ld->scratch);
     pthread_cond_destroy(&ld->work_cv);
     pthread_cond_destroy(&ld->done_cv);

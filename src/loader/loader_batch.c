@@ -154,13 +154,13 @@ static void convert_planes(float *restrict dst, const uint8_t *restrict src, siz
 }
 
 /*
- * Convert record `kind` of global frame f (planes x H x W) into dst.
- * *scratch is allocated on the first lz4 record (the caller frees it).
- * Fails with VBP_E_FORMAT (size disagrees with the geometry), VBP_E_CODEC,
- * VBP_E_NOMEM.
+ * The `kind` record of global frame f (planes x H x W bytes): *src points into the mapping
+ * (raw records) or at *buf, where an lz4 record is decoded; a NULL *buf is allocated (one
+ * frame's bytes; the caller frees it).  Fails with VBP_E_FORMAT (size disagrees with the
+ * geometry), VBP_E_CODEC, VBP_E_NOMEM.
  */
-static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind, float *dst,
-                          const conv *k, uint8_t **scratch, vbp_error *err)
+static int record_bytes(const vbp_loader *ld, uint64_t f, vbp_record_kind kind, uint8_t **buf,
+                        const uint8_t **src, vbp_error *err)
 {
     const vbp_geometry *g = &ld->geo;
     size_t planes = kind == VBP_REC_FRAME ? g->frame_channels : 1;
@@ -173,13 +173,13 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
         return vbp_fail(err, VBP_E_FORMAT, "%s: %s record of frame %llu holds %llu bytes, not %zu",
                         vbp_pack_path(ld->pack), kind == VBP_REC_FRAME ? "frame" : "heatmap",
                         (unsigned long long)f, (unsigned long long)rec.raw_size, want);
-    const uint8_t *src = rec.stored;
+    *src = rec.stored;
     if (rec.codec != VBP_CODEC_RAW) {
         /* one frame: the largest record */
-        if (!*scratch && !(*scratch = malloc((size_t)g->frame_channels * g->height * g->width)))
+        if (!*buf && !(*buf = malloc((size_t)g->frame_channels * g->height * g->width)))
             return vbp_fail(err, VBP_E_NOMEM, "no memory for a decode row");
         vbp_error derr;
-        int rc = vbp_record_decode(&rec, *scratch, want, &derr);
+        int rc = vbp_record_decode(&rec, *buf, want, &derr);
         if (rc) {
             const vbp_clip *c = vbp_pack_clip(ld->pack, vbp_pack_clip_of_frame(ld->pack, f));
             char q[VBP_CLIP_LABEL_MAX];
@@ -189,14 +189,32 @@ static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind
                             vbp_clip_label(q, sizeof q, c->group, c->name),
                             vbp_error_message(&derr));
         }
-        src = *scratch;
+        *src = *buf;
     }
-    convert_planes(dst, src, planes, g->height, g->width, k);
     return VBP_OK;
 }
 
-/* One window: seq frames into x (seq*C planes), seq heatmaps into y; aug NULL: none. */
-static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
+int vbp_loader_frame_bytes(const vbp_loader *ld, uint64_t f, uint8_t *buf, const uint8_t **src,
+                           vbp_error *err)
+{
+    return record_bytes(ld, f, VBP_REC_FRAME, &buf, src, err);
+}
+
+/* Convert record `kind` of global frame f into dst through k (record_bytes' errors). */
+static int convert_record(const vbp_loader *ld, uint64_t f, vbp_record_kind kind, float *dst,
+                          const conv *k, uint8_t **scratch, vbp_error *err)
+{
+    const uint8_t *src;
+    int rc = record_bytes(ld, f, kind, scratch, &src, err);
+    if (!rc)
+        convert_planes(dst, src, kind == VBP_REC_FRAME ? ld->geo.frame_channels : 1,
+                       ld->geo.height, ld->geo.width, k);
+    return rc;
+}
+
+/* One window: seq frames into x (seq*C planes, then the background's C when bg != NULL), seq
+ * heatmaps into y; aug NULL: none. */
+static int assemble_one(const vbp_loader *ld, uint64_t first_frame, const uint8_t *bg, int flip,
                         const vbp_augment *aug, float *x, float *y, uint8_t **scratch,
                         vbp_error *err)
 {
@@ -233,11 +251,22 @@ static int assemble_one(const vbp_loader *ld, uint64_t first_frame, int flip,
         if (rc)
             return rc;
     }
+    if (bg)
+        convert_planes(x + ld->opts.seq * frame_floats, bg, ld->geo.frame_channels,
+                       ld->geo.height, ld->geo.width, &fk);
 #ifdef VBP_STREAM
     if (ld->stream)
         _mm_sfence(); /* streamed stores visible before the batch is handed over */
 #endif
     return VBP_OK;
+}
+
+/* The background frame of sample s's clip (opts.background), else NULL. */
+static const uint8_t *clip_background(const vbp_loader *ld, uint64_t s)
+{
+    return ld->bg ? ld->bg + (size_t)ld->sel_of[s] * ld->geo.frame_channels * ld->geo.height *
+                                 ld->geo.width
+                  : NULL;
 }
 
 int vbp_loader_assemble(const vbp_loader *ld, const uint64_t *samples, const uint8_t *flips,
@@ -259,7 +288,8 @@ int vbp_loader_assemble_aug(const vbp_loader *ld, const uint64_t *samples, const
                           (unsigned long long)samples[i], (unsigned long long)ld->shape.samples);
             break;
         }
-        rc = assemble_one(ld, s.first_frame, flips && flips[i], augs ? &augs[i] : NULL,
+        rc = assemble_one(ld, s.first_frame, clip_background(ld, samples[i]), flips && flips[i],
+                          augs ? &augs[i] : NULL,
                           x + i * ld->shape.x_floats, y + i * ld->shape.y_floats, &scratch, err);
     }
     free(scratch);
@@ -293,8 +323,9 @@ int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **s
         vbp_index_sample(ld, ld->order[pos + i], s);
         s->flip = vbp_loader_flip(ld, ld->epoch, pos + i);
         s->aug = vbp_loader_augment(ld, ld->epoch, pos + i);
-        rc = assemble_one(ld, s->first_frame, s->flip, &s->aug, slot->x + i * ld->shape.x_floats,
-                          slot->y + i * ld->shape.y_floats, scratch, err);
+        rc = assemble_one(ld, s->first_frame, clip_background(ld, s->sample), s->flip, &s->aug,
+                          slot->x + i * ld->shape.x_floats, slot->y + i * ld->shape.y_floats,
+                          scratch, err);
     }
     return rc;
 }

@@ -449,6 +449,8 @@ static int build_model(pb *m, vbp_net *net, uint32_t frame_channels, const char 
     snprintf(num, sizeof num, "%u", frame_channels);
     add_meta(m, "channels", num);
     add_meta(m, "model", arch->name);
+    if (C != S * frame_channels) /* the last frame_channels planes of the input */
+        add_meta(m, "background", "median");
     if (threshold)
         add_meta(m, "threshold", threshold);
     if (!rc && m->oom)
@@ -469,8 +471,11 @@ static int onnx_write(vbp_net *net, uint32_t frame_channels, const char *thresho
     if (vbp_net_arch(net)->motion && (frame_channels != 1 && frame_channels != 3))
         return vbp_fail(err, VBP_E_ARG, "%s: the motion prompt takes frames of 1 or 3 channels",
                         path);
+    /* seq frames, or seq frames and the background (no motion prompt: it reads the frames) */
+    const uint32_t frames = frame_channels ? cfg->in_channels / frame_channels : 0;
     if (!frame_channels || cfg->in_channels % frame_channels ||
-        cfg->in_channels / frame_channels != cfg->out_channels)
+        (frames != cfg->out_channels &&
+         (frames != cfg->out_channels + 1 || vbp_net_arch(net)->motion)))
         return vbp_fail(err, VBP_E_ARG, "%s: %u frame channels do not fit a network with %u "
                         "inputs and %u outputs", path, frame_channels, cfg->in_channels,
                         cfg->out_channels);
@@ -502,9 +507,9 @@ int vbp_onnx_export(const char *weights, uint32_t height, uint32_t width, const 
 {
     vbp_net_config nc;
     memset(&nc, 0, sizeof nc);
-    uint32_t channels;
+    uint32_t channels, background;
     float threshold;
-    int rc = vbp_weights_net(weights, &nc, &channels, err);
+    int rc = vbp_weights_net(weights, &nc, &channels, &background, err);
     if (!rc) /* the one eval, predict and track would use: the weights', else the default */
         rc = vbp_weights_threshold(weights, 0.0f, &threshold, err);
     if (rc)

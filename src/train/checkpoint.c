@@ -18,7 +18,7 @@
 #define STATE_FORMAT "vbtrain-state"
 #define STATE_VERSION "1"
 #define VAL_MAX 40
-#define CFG_KEYS 17
+#define CFG_KEYS 18
 /* Keys newer than version 1's first files: absent means "0" (off). */
 #define CFG_KEYS_V1 13
 #define STATE_KEYS 15
@@ -32,7 +32,8 @@ static size_t config_pairs(const vbp_train_config *cfg, const vbp_net *net, kv *
     size_t k = 0;
 #define PUT(name, ...) (out[k].key = "cfg." name, snprintf(out[k].val, VAL_MAX, __VA_ARGS__), k++)
     PUT("seq", "%" PRIu32, cfg->seq);
-    PUT("channels", "%" PRIu32, nc->in_channels / (cfg->seq ? cfg->seq : 1));
+    const uint32_t frames = cfg->seq + cfg->background; /* the network's input frames */
+    PUT("channels", "%" PRIu32, nc->in_channels / (frames ? frames : 1));
     PUT("height", "%" PRIu32, nc->height);
     PUT("width", "%" PRIu32, nc->width);
     PUT("batch", "%" PRIu32, cfg->batch);
@@ -48,6 +49,7 @@ static size_t config_pairs(const vbp_train_config *cfg, const vbp_net *net, kv *
     PUT("contrast", "%.9g", (double)cfg->contrast);
     PUT("shift", "%" PRIu32, cfg->shift);
     PUT("model", "%s", nc->model);
+    PUT("background", "%" PRIu32, cfg->background);
 #undef PUT
     return k;
 }

@@ -118,17 +118,20 @@ int vbp_evaluate(vbp_net *net, vbp_loader *ld, float tol, float threshold, vbp_f
 }
 
 int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels,
-                    vbp_error *err)
+                    uint32_t *background, vbp_error *err)
 {
     int rc = vbp_net_weights_config(weights, cfg, err);
     if (rc)
         return rc;
     const uint32_t in = cfg->in_channels, out = cfg->out_channels;
-    if (in % out || (in / out != 1 && in / out != 3))
-        return vbp_fail(err, VBP_E_FORMAT, "%s: %u input channels for %u heatmaps is not 1 or 3 "
-                        "channels per frame", weights, in, out);
-    *channels = in / out;
-    return VBP_OK;
+    for (uint32_t bg = 0; bg < 2; bg++) /* (seq + bg) * C inputs */
+        if (in % (out + bg) == 0 && (in / (out + bg) == 1 || in / (out + bg) == 3)) {
+            *channels = in / (out + bg);
+            *background = bg;
+            return VBP_OK;
+        }
+    return vbp_fail(err, VBP_E_FORMAT, "%s: %u input channels for %u heatmaps is not 1 or 3 "
+                    "channels per frame (and a background frame)", weights, in, out);
 }
 
 int vbp_weights_threshold(const char *weights, float asked, float *out, vbp_error *err)
@@ -172,12 +175,12 @@ static void session_close(eval_session *s)
 
 int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, uint32_t batch,
                          uint32_t threads, vbp_net **out, uint32_t *seq, uint32_t *channels,
-                         vbp_error *err)
+                         uint32_t *background, vbp_error *err)
 {
     *out = NULL;
     vbp_net_config nc;
     memset(&nc, 0, sizeof nc);
-    int rc = vbp_weights_net(weights, &nc, channels, err); /* architecture, seq, channels */
+    int rc = vbp_weights_net(weights, &nc, channels, background, err); /* architecture, seq, ... */
     if (rc)
         return rc;
     *seq = nc.out_channels;
@@ -198,8 +201,8 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
     memset(s, 0, sizeof *s);
     vbp_net_config nc;
     memset(&nc, 0, sizeof nc);
-    uint32_t channels;
-    int rc = vbp_weights_net(weights, &nc, &channels, err);
+    uint32_t channels, background;
+    int rc = vbp_weights_net(weights, &nc, &channels, &background, err);
     const uint32_t seq = nc.out_channels;
     if (!rc)
         rc = vbp_weights_threshold(weights, cfg->threshold, &s->threshold, err);
@@ -224,6 +227,7 @@ static int session_open(eval_session *s, const char *pack_path, const char *weig
         vbp_loader_opts o;
         vbp_eval_loader_opts(&o, seq, channels, cfg->batch, cfg->splits, cfg->mode,
                              cfg->target ? cfg->target : VBP_TRAIN_TARGET_DEFAULT, cfg->target_cut);
+        o.background = background;
         o.reserve_bytes = vbp_net_memory_bytes(s->net);
         o.limit = &lim;
         rc = vbp_loader_open(s->pack, &o, &s->ld, err);

@@ -13,11 +13,16 @@
  *
  * The network-specific part is vbp_net_from_weights and the layout of a
  * window in the network's input (seq frames of C planes, in order, v / 255,
- * as the loader builds them): nothing else here knows the model.
+ * as the loader builds them): nothing else here knows the model.  A model
+ * that takes a background frame gets the video's (background.h): a first
+ * pass decodes the video and keeps every s-th frame, doubling s whenever it
+ * holds more than VBP_BG_FRAMES, which leaves the frames the loader takes
+ * from a clip of the same length; the second pass tracks.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "background.h"
 #include "draw.h"
 #include "internal.h"
 #include "train_internal.h"
@@ -38,6 +43,8 @@ typedef struct tracker {
     const vbp_video_info *info;
     vbp_net *net;
     uint32_t seq, channels;
+    uint32_t background;       /* the model takes the video's background frame */
+    uint8_t *bg;               /* that frame (network size) */
     float threshold;           /* of the detections */
     size_t plane, frame_bytes, rgb_bytes;
     uint32_t ring;             /* frames kept: batch + seq */
@@ -71,15 +78,58 @@ static int grow_pred(tracker *t, uint64_t need, vbp_error *err)
     return VBP_OK;
 }
 
-/* Window start s, frame j of it (ring slot), as the network's input: C planes of v / 255. */
+/* Window start s, frame j of it (ring slot), as the network's input: C planes of v / 255;
+ * then the background's when the model takes it. */
 static void load_window(tracker *t, uint64_t s, float *x)
 {
-    for (uint32_t j = 0; j < t->seq; j++) {
-        const uint8_t *src = t->frames + ((s + j) % t->ring) * t->frame_bytes;
+    for (uint32_t j = 0; j < t->seq + t->background; j++) {
+        const uint8_t *src =
+            j < t->seq ? t->frames + ((s + j) % t->ring) * t->frame_bytes : t->bg;
         float *dst = x + (size_t)j * t->frame_bytes;
         for (size_t i = 0; i < t->frame_bytes; i++)
             dst[i] = (float)src[i] / 255.0f;
     }
+}
+
+/*
+ * The first pass of a background model: the median of frames 0, s, 2s, ... of the whole
+ * video into t->bg (background.h), then the video reopened for tracking.  The decoder's
+ * errors; VBP_E_INPUT for a video without frames.
+ */
+static int video_background(tracker *t, vbp_error *err)
+{
+    vbp_bg_sampler bs;
+    int rc = vbp_bg_sampler_init(&bs, t->frame_bytes) || !(t->bg = malloc(t->frame_bytes))
+                 ? vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for the background frames",
+                            t->video)
+                 : VBP_OK;
+    double t0 = vbp_now();
+    for (int got = 1; !rc && got;) {
+        if (t->cfg->stop && *t->cfg->stop) {
+            rc = vbp_fail(err, VBP_E_INTERRUPTED, "%s: interrupted: nothing written", t->video);
+            break;
+        }
+        got = vbp_video_read(t->v, t->cfg->width, t->cfg->height, t->channels,
+                             vbp_bg_sampler_slot(&bs), NULL, err);
+        if (got < 0)
+            rc = got;
+        else if (got)
+            vbp_bg_sampler_push(&bs);
+    }
+    if (!rc && !bs.n)
+        rc = vbp_fail(err, VBP_E_INPUT, "%s: the video has no frames", t->video);
+    if (!rc && vbp_bg_sampler_median(&bs, t->bg))
+        rc = vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for the median", t->video);
+    vbp_bg_sampler_free(&bs);
+    t->res.decode_seconds += vbp_now() - t0;
+    if (!rc) { /* again from the start, to track */
+        vbp_video_close(t->v);
+        t->v = NULL;
+        rc = vbp_video_open(t->video, 0, &t->v, err);
+    }
+    if (!rc)
+        t->info = vbp_video_get_info(t->v);
+    return rc;
 }
 
 /* Overlay frames whose detection is final, in order. */
@@ -114,7 +164,7 @@ static int run_windows(tracker *t, int end, vbp_error *err)
         double t0 = vbp_now();
         uint64_t k = complete - t->windows < batch ? complete - t->windows : batch;
         for (uint64_t i = 0; i < k; i++)
-            load_window(t, t->windows + i, t->x + i * seq * t->frame_bytes);
+            load_window(t, t->windows + i, t->x + i * (seq + t->background) * t->frame_bytes);
         int rc = vbp_net_forward(t->net, t->x, (size_t)k, 0, err);
         if (rc)
             return rc;
@@ -147,6 +197,7 @@ static void tracker_free(tracker *t)
     vbp_net_free(t->net);
     vbp_detector_free(t->det);
     free(t->frames);
+    free(t->bg);
     free(t->rgb);
     free(t->x);
     free(t->pred);
@@ -162,7 +213,7 @@ static int tracker_open(tracker *t, const char *video, const char *weights,
     if (!cfg->batch || !cfg->width || !cfg->height)
         return vbp_fail(err, VBP_E_ARG, "track: batch, width and height must be positive");
     int rc = vbp_net_from_weights(weights, cfg->height, cfg->width, cfg->batch, cfg->threads,
-                                  &t->net, &t->seq, &t->channels, err);
+                                  &t->net, &t->seq, &t->channels, &t->background, err);
     if (!rc)
         rc = vbp_weights_threshold(weights, cfg->threshold, &t->threshold, err);
     if (!rc)
@@ -179,11 +230,13 @@ static int tracker_open(tracker *t, const char *video, const char *weights,
     t->rgb_bytes = (size_t)3 * t->info->width * t->info->height;
     t->ring = cfg->batch + t->seq;
     t->frames = malloc(t->ring * t->frame_bytes);
-    t->x = malloc((size_t)cfg->batch * t->seq * t->frame_bytes * sizeof *t->x);
+    t->x = malloc((size_t)cfg->batch * (t->seq + t->background) * t->frame_bytes * sizeof *t->x);
     if (cfg->overlay)
         t->rgb = malloc(t->ring * t->rgb_bytes);
     if (!t->frames || !t->x || (cfg->overlay && !t->rgb))
         return vbp_fail(err, VBP_E_NOMEM, "%s: out of memory for %u frames", video, t->ring);
+    if (t->background && (rc = video_background(t, err)) != VBP_OK)
+        return rc;
     if ((rc = vbp_tmean_init(&t->mean, t->seq, t->plane, err)) != VBP_OK)
         return rc;
     if ((rc = vbp_detector_create(cfg->height, cfg->width, &t->det, err)) != VBP_OK)

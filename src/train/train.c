@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "arch.h"
 #include "internal.h"
 #include "atomic.h"
 #include "train_internal.h"
@@ -83,6 +84,8 @@ static int check_config(const vbp_train_config *c, vbp_error *err)
     if (parts > c->batch)
         return vbp_fail(err, VBP_E_ARG, "batch %u is smaller than ranks x accumulate (%llu): every "
                         "part needs a sample", c->batch, (unsigned long long)parts);
+    if (c->background > 1)
+        return vbp_fail(err, VBP_E_ARG, "background must be 0 (off) or 1 (the median frame)");
     if (c->channels != 0 && c->channels != 1 && c->channels != 3)
         return vbp_fail(err, VBP_E_ARG, "channels must be 1 (grayscale) or 3 (RGB)");
     if (!(c->lr > 0.0f) || !isfinite(c->lr) || !(c->lr_gamma > 0.0f) || !isfinite(c->lr_gamma))
@@ -122,6 +125,7 @@ static void train_loader_opts(const run *r, uint32_t channels, vbp_order order, 
     o->brightness = r->cfg->brightness;
     o->contrast = r->cfg->contrast;
     o->shift = r->cfg->shift;
+    o->background = r->cfg->background;
     o->target = r->st.target;
     o->target_cut = r->st.target_cut;
     o->batch = batch;
@@ -152,6 +156,7 @@ static void val_loader_opts(const run *r, uint32_t channels, uint32_t max_batch,
 {
     vbp_eval_loader_opts(o, r->cfg->seq, channels, max_batch, VBP_SPLIT_BIT(VBP_SPLIT_VAL), mode,
                          r->st.target, r->st.target_cut);
+    o->background = r->cfg->background;
     o->reserve_bytes = r->need.net + r->need.train;
     o->limit = &r->limit;
 }
@@ -183,7 +188,8 @@ static int open_val_loader(run *r, uint32_t channels, vbp_error *err)
 static void net_config(const run *r, uint32_t channels, uint32_t batch, vbp_net_config *nc)
 {
     const vbp_geometry *g = &vbp_pack_get_info(r->pack)->geometry;
-    vbp_net_config c = { r->cfg->seq * channels, r->cfg->seq, g->height, g->width,
+    vbp_net_config c = { (r->cfg->seq + r->cfg->background) * channels, r->cfg->seq, g->height,
+                         g->width,
                          vbp_step_max_part(batch, r->dist, r->cfg->accumulate), r->cfg->threads,
                          r->model };
     *nc = c;
@@ -561,14 +567,15 @@ static int init_weights(run *r, uint32_t channels, vbp_error *err)
 {
     vbp_net_config wc;
     memset(&wc, 0, sizeof wc);
-    uint32_t ch;
-    int rc = vbp_weights_net(r->cfg->init, &wc, &ch, err);
+    uint32_t ch, bg;
+    int rc = vbp_weights_net(r->cfg->init, &wc, &ch, &bg, err);
     if (rc)
         return rc;
-    if (wc.out_channels != r->cfg->seq || ch != channels)
-        return vbp_fail(err, VBP_E_GEOMETRY, "%s: weights for seq %u and %u channel(s), this run "
-                        "trains seq %u and %u channel(s)", r->cfg->init, wc.out_channels, ch,
-                        r->cfg->seq, channels);
+    if (wc.out_channels != r->cfg->seq || ch != channels || bg != r->cfg->background)
+        return vbp_fail(err, VBP_E_GEOMETRY, "%s: weights for seq %u and %u channel(s)%s, this "
+                        "run trains seq %u and %u channel(s)%s", r->cfg->init, wc.out_channels, ch,
+                        bg ? " with a background frame" : "", r->cfg->seq, channels,
+                        r->cfg->background ? " with a background frame" : "");
     rc = vbp_net_load_safetensors(r->net, r->cfg->init, err);
     if (!rc)
         note(r, "starting from %s", r->cfg->init);
@@ -591,9 +598,9 @@ static int run_model(run *r, const char **model, vbp_error *err)
     int rc = cfg->resume ? vbp_state_model(from, &found, err) : VBP_OK;
     vbp_net_config wc;
     memset(&wc, 0, sizeof wc);
-    uint32_t ch;
+    uint32_t ch, bg;
     if (!cfg->resume)
-        rc = vbp_weights_net(from, &wc, &ch, err), found = wc.model;
+        rc = vbp_weights_net(from, &wc, &ch, &bg, err), found = wc.model;
     if (rc)
         return rc;
     if (cfg->model && strcmp(cfg->model, found))
@@ -645,6 +652,9 @@ static int setup(run *r, const char *run_dir, vbp_error *err)
     r->st.target_cut = cfg->target_cut ? cfg->target_cut : VBP_TARGET_CUT_DEFAULT;
     r->channels = channels;
     rc = run_model(r, &r->model, err);
+    if (!rc && cfg->background && vbp_arch_find(r->model) && vbp_arch_find(r->model)->motion)
+        rc = vbp_fail(err, VBP_E_ARG, "%s takes no background frame (its motion prompt reads the "
+                      "window's frames): --background is for VballNetFastV1", r->model);
     if (!rc)
         rc = plan_memory(r, channels, err); /* before anything in run_dir is touched */
     if (rc)

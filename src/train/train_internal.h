@@ -25,6 +25,7 @@ void vbp_eval_loader_opts(vbp_loader_opts *o, uint32_t seq, uint32_t channels, u
  */
 int vbp_net_from_weights(const char *weights, uint32_t height, uint32_t width, uint32_t batch,
                          uint32_t threads, vbp_net **out, uint32_t *seq, uint32_t *channels,
+                         uint32_t *background,
                          vbp_error *err);
 
 /*
