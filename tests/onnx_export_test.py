@@ -79,10 +79,12 @@ def widen(path, out, factor=8.0, threshold=None):
 
 def main():
     for model in OPS:
-        check(model, *sys.argv[1:5])
+        check(model, [], *sys.argv[1:5])
+    check("VballNetFastV1", ["--background", "median"], *sys.argv[1:5])  # (seq+1)*C inputs
 
 
-def check(model_name, vbsample, vbpack, vbtrain, dump):
+def check(model_name, extra, vbsample, vbpack, vbtrain, dump):
+    frames = 3 + ("median" in extra)  # input frames: the window's 3 and the background
     tmp = tempfile.mkdtemp()
     try:
         # 1. Weights: 4 steps on synthetic gray 128x72, seq 3.
@@ -93,7 +95,7 @@ def check(model_name, vbsample, vbpack, vbtrain, dump):
             "--quiet")
         run(vbtrain, "train", f"{tmp}/s.vbp", "--out", f"{tmp}/run", "--epochs", "1", "--batch", "4",
             "--lr", "0.01", "--seed", "5", "--threads", "1", "--stop-after", "4", "--quiet",
-            "--model", model_name)
+            "--model", model_name, *extra)
         weights = f"{tmp}/run/last.safetensors"
         if model_name == "VballNetV1":
             # Keras' 0.05 init leaves a nearly constant output after a few steps (a spread of
@@ -111,12 +113,14 @@ def check(model_name, vbsample, vbpack, vbtrain, dump):
         def dims(vi):
             return [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
         assert [i.name for i in m.graph.input] == ["frames"], m.graph.input
-        assert dims(m.graph.input[0]) == ["N", 3, 288, 512], dims(m.graph.input[0])
+        assert dims(m.graph.input[0]) == ["N", frames, 288, 512], dims(m.graph.input[0])
         assert dims(m.graph.output[0]) == ["N", 3, 288, 512], dims(m.graph.output[0])
         meta = {p.key: p.value for p in m.metadata_props}
         threshold = "0.35" if model_name == "VballNetV1" else "0.5"  # the weights' or the default
-        assert meta == {"seq": "3", "channels": "1", "model": model_name,
-                        "threshold": threshold}, meta
+        want = {"seq": "3", "channels": "1", "model": model_name, "threshold": threshold}
+        if frames == 4:
+            want["background"] = "median"
+        assert meta == want, meta
         assert m.opset_import[0].version == 13
         ops = sorted({n.op_type for n in m.graph.node})
         assert ops == OPS[model_name], ops
@@ -135,7 +139,7 @@ def check(model_name, vbsample, vbpack, vbtrain, dump):
             source = "synthetic windows (VBP_REAL_DATA not set)"
         os.makedirs(f"{tmp}/d")
         run(dump, pack, 3, 1, "all", f"{tmp}/d", weights, 0, 9)
-        x = np.fromfile(f"{tmp}/d/x.f32", np.float32).reshape(2, 3, *size)
+        x = np.fromfile(f"{tmp}/d/x.f32", np.float32).reshape(2, frames, *size)
         c = np.fromfile(f"{tmp}/d/probs.f32", np.float32).reshape(2, 3, *size)
         assert x.std() > 0.05 and c.std() > 1e-3, (x.std(), c.std())  # a real input and output
         errs = []
@@ -143,7 +147,7 @@ def check(model_name, vbsample, vbpack, vbtrain, dump):
             got, info = ort(model, x[:n], f"{tmp}/ort{n}.f32")
             assert list(got.shape) == [n, 3, *size], got.shape
             errs.append(float(np.abs(got - c[:n]).max()))
-        print(f"{model_name}: onnxruntime-node {info['ort']} on {source}, {size[1]}x{size[0]}: "
+        print(f"{model_name} {' '.join(extra)}: onnxruntime-node {info['ort']} on {source}, {size[1]}x{size[0]}: "
               f"max |ORT - C| batch 1 {errs[0]:.2e}, batch 2 {errs[1]:.2e} (tolerance {TOL:g})")
         assert max(errs) <= TOL, errs
 

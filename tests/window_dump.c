@@ -8,12 +8,14 @@
  * (the batch, float32, vbp_loader.h layout), OUTDIR/probs.f32 with WEIGHTS
  * (one forward of the whole batch, training = 0), and OUTDIR/samples.txt:
  * "samples N" then one "id clip first_frame clip_frame flip" line per window.
+ * Weights that take a background frame get it (vbp_weights_net).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vbp_loader.h"
 #include "vbp_net.h"
+#include "vbp_train.h"
 
 static int dump(const char *dir, const char *name, const float *v, size_t n)
 {
@@ -50,6 +52,12 @@ int main(int argc, char **argv)
         o.splits = VBP_SPLIT_BIT(sp);
     vbp_loader *ld;
     vbp_error err;
+    vbp_net_config wc = {0};
+    uint32_t ch;
+    if (strcmp(weights, "-") && vbp_weights_net(weights, &wc, &ch, &o.background, &err)) {
+        fprintf(stderr, "window_dump: %s\n", vbp_error_message(&err));
+        return 1;
+    }
     if (vbp_loader_open_path(argv[1], &o, &ld, &err)) {
         fprintf(stderr, "window_dump: %s\n", vbp_error_message(&err));
         return 1;
