@@ -175,8 +175,8 @@ const vbp_pack *vbp_loader_pack(const vbp_loader *ld);
 /*
  * Upper bound of the memory a loader opened on `pack` with `opts` allocates
  * for itself: its batch slots ((prefetch + 1) x batch x the float32 sample),
- * a row of lz4 scratch per thread, and the sample index and epoch order
- * (12 bytes per window).  What a caller adds to its own needs when it plans
+ * a row of lz4 scratch per thread, the sample index and epoch order
+ * (12 bytes per window), and with opts.background one frame per clip.  What a caller adds to its own needs when it plans
  * against a memory limit; vbp_loader_open keeps it out of the pack's share.
  */
 uint64_t vbp_loader_buffer_bytes(const vbp_pack *pack, const vbp_loader_opts *opts);

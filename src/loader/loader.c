@@ -243,7 +243,8 @@ uint64_t vbp_loader_buffer_bytes(const vbp_pack *pack, const vbp_loader_opts *o)
     uint64_t slots = o->threads ? (o->prefetch ? o->prefetch : 2) + 1 : 1;
     uint64_t sample = ((uint64_t)o->seq * (c + 1) + (o->background ? c : 0)) * hw * sizeof(float);
     return slots * o->batch * sample + (o->threads + 1) * g->frame_channels * hw +
-           12 * info->frame_count;
+           12 * info->frame_count +
+           (o->background ? info->clip_count * g->frame_channels * hw : 0); /* at most */
 }
 
 /* What the pack may use: opts.memory_limit, or the measured headroom less the buffers. */
