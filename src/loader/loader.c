@@ -274,24 +274,23 @@ static void memory_budget(vbp_loader *ld)
 static int build_backgrounds(vbp_loader *ld, vbp_error *err)
 {
     const size_t fb = (size_t)ld->geo.frame_channels * ld->geo.height * ld->geo.width;
-    const uint8_t **frames = NULL;
-    uint8_t *copies = NULL; /* lz4 records decoded */
-    int rc = VBP_OK;
-    if (!(ld->bg = malloc(ld->nsel * fb)) || !(frames = malloc(VBP_BG_FRAMES * sizeof *frames)) ||
-        !(copies = malloc(VBP_BG_FRAMES * fb)))
-        rc = vbp_fail(err, VBP_E_NOMEM, "%s: no memory for the background frames",
-                      vbp_pack_path(ld->pack));
+    const uint8_t *frames[VBP_BG_FRAMES];
+    uint8_t *copies[VBP_BG_FRAMES] = {0}; /* lz4 records decoded (raw ones are read in place) */
+    int rc = (ld->bg = malloc(ld->nsel * fb)) ? VBP_OK
+                                               : vbp_fail(err, VBP_E_NOMEM, "%s: no memory for "
+                                                          "the background frames",
+                                                          vbp_pack_path(ld->pack));
     for (uint64_t k = 0; k < ld->nsel && !rc; k++) {
         const vbp_clip *c = vbp_pack_clip(ld->pack, ld->sel_clip[k]);
         const uint64_t s = vbp_bg_stride(c->frame_count);
         uint32_t m = 0;
         for (uint64_t f = 0; f < c->frame_count && !rc; f += s, m++)
-            rc = vbp_loader_frame_bytes(ld, c->first_frame + f, copies + m * fb, &frames[m], err);
+            rc = vbp_loader_frame_bytes(ld, c->first_frame + f, &copies[m], &frames[m], err);
         if (!rc && vbp_bg_median(frames, m, fb, ld->bg + k * fb))
             rc = vbp_fail(err, VBP_E_NOMEM, "no memory for a median");
     }
-    free(copies);
-    free(frames);
+    for (uint32_t j = 0; j < VBP_BG_FRAMES; j++)
+        free(copies[j]);
     return rc;
 }
 

@@ -194,10 +194,10 @@ static int record_bytes(const vbp_loader *ld, uint64_t f, vbp_record_kind kind, 
     return VBP_OK;
 }
 
-int vbp_loader_frame_bytes(const vbp_loader *ld, uint64_t f, uint8_t *buf, const uint8_t **src,
+int vbp_loader_frame_bytes(const vbp_loader *ld, uint64_t f, uint8_t **buf, const uint8_t **src,
                            vbp_error *err)
 {
-    return record_bytes(ld, f, VBP_REC_FRAME, &buf, src, err);
+    return record_bytes(ld, f, VBP_REC_FRAME, buf, src, err);
 }
 
 /* Convert record `kind` of global frame f into dst through k (record_bytes' errors). */

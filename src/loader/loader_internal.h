@@ -81,9 +81,10 @@ int vbp_index_order(const vbp_loader *ld, uint64_t epoch, uint64_t *out, vbp_err
  * flips, x, y); *scratch is the thread's lz4 row, allocated on first need. */
 int vbp_batch_fill(const vbp_loader *ld, uint64_t b, vbp_slot *slot, uint8_t **scratch,
                    vbp_error *err);
-/* The bytes of frame f's record: *src in the mapping, or at buf (one frame's bytes) where an
- * lz4 record is decoded; VBP_E_FORMAT, VBP_E_CODEC. */
-int vbp_loader_frame_bytes(const vbp_loader *ld, uint64_t f, uint8_t *buf, const uint8_t **src,
+/* The bytes of frame f's record: *src in the mapping, or at *buf where an lz4 record is
+ * decoded (a NULL *buf is allocated: one frame's bytes, the caller frees it); VBP_E_FORMAT,
+ * VBP_E_CODEC, VBP_E_NOMEM. */
+int vbp_loader_frame_bytes(const vbp_loader *ld, uint64_t f, uint8_t **buf, const uint8_t **src,
                            vbp_error *err);
 /* Hint the kernel to read the records of batch b (disk mode); no-op otherwise. */
 void vbp_batch_willneed(const vbp_loader *ld, uint64_t b);

@@ -130,8 +130,9 @@ int vbp_weights_net(const char *weights, vbp_net_config *cfg, uint32_t *channels
             *background = bg;
             return VBP_OK;
         }
-    return vbp_fail(err, VBP_E_FORMAT, "%s: %u input channels for %u heatmaps is not 1 or 3 "
-                    "channels per frame (and a background frame)", weights, in, out);
+    return vbp_fail(err, VBP_E_FORMAT, "%s: %u input channels for %u heatmaps: not %u frames, "
+                    "nor %u and a background frame, of 1 or 3 channels", weights, in, out, out,
+                    out);
 }
 
 int vbp_weights_threshold(const char *weights, float asked, float *out, vbp_error *err)
