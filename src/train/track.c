@@ -115,6 +115,8 @@ static int video_background(tracker *t, vbp_error *err)
             rc = got;
         else if (got)
             vbp_bg_sampler_push(&bs);
+        if (got > 0 && t->cfg->progress) /* the bar fills once for this pass, once for tracking */
+            t->cfg->progress(t->cfg->progress_ctx, bs.n, t->info->frames);
     }
     if (!rc && !bs.n)
         rc = vbp_fail(err, VBP_E_INPUT, "%s: the video has no frames", t->video);
